@@ -1,0 +1,2 @@
+//! Criterion benchmark (h1): being written.
+fn main() {}

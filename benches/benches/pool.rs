@@ -1,0 +1,2 @@
+//! Criterion benchmark (pool): being written.
+fn main() {}

@@ -1,0 +1,2 @@
+//! Criterion benchmark (retry): being written.
+fn main() {}

@@ -1,0 +1,2 @@
+//! Shared fixtures for hawser's criterion benchmarks (see `benches/`).
+#![forbid(unsafe_code)]

@@ -1,0 +1,1 @@
+//! (cookies: under construction)

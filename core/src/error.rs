@@ -1,0 +1,275 @@
+//! One error type for every failure hawser can report.
+//!
+//! [`Error`] carries an [`ErrorKind`] a program can `match` on, a message a
+//! person understands, the failing [`TimeoutPhase`] for timeouts, and the
+//! cause chain through [`std::error::Error::source`]. Errors caused by the
+//! caller (an invalid header, a misused driver) are kept apart from errors
+//! caused by the peer (a malformed response) by their kind.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// What went wrong, coarsely enough to `match` on.
+///
+/// ```
+/// use hawser_core::{Error, ErrorKind};
+/// let e = Error::new(ErrorKind::Protocol, "invalid status line");
+/// assert_eq!(e.kind(), ErrorKind::Protocol);
+/// assert!(!e.kind().is_local());
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The request could not be built: bad URL, header name or value that
+    /// could inject (CR, LF, NUL), unsupported scheme, invalid configuration.
+    /// Caller's fault; never retried.
+    InvalidRequest,
+    /// The driver used the core out of order (e.g. reported bytes written
+    /// that were never handed out). Caller's fault.
+    Usage,
+    /// Could not reach the server: DNS failure, refused, unreachable. Nothing
+    /// was sent, so it is safe to retry for every method.
+    Connect,
+    /// A bound on waiting ran out; [`Error::timeout_phase`] names which.
+    Timeout,
+    /// The TLS handshake or record layer failed (not a certificate problem).
+    Tls,
+    /// The server's certificate was rejected (unknown issuer, wrong name,
+    /// expired, ...). Deterministic, so never retried.
+    Certificate,
+    /// The peer broke HTTP/1.1: malformed status line or headers, hostile
+    /// framing, a head over the configured limits, a connection closed
+    /// before a complete response.
+    Protocol,
+    /// The response body could not be read completely or decoded
+    /// (truncated body, bad gzip, over the decompressed-size bound).
+    Body,
+    /// A response status the caller asked to treat as an error
+    /// (`error_for_status`, or `raise_on_status` after retries).
+    Status,
+    /// More redirects than `max_redirects` allows.
+    TooManyRedirects,
+    /// The retry policy ran out; the last cause is the source.
+    RetriesExhausted,
+    /// The session's retry budget was empty; the last cause is the source.
+    RetryBudgetExhausted,
+    /// A request body was needed again (retry, 307/308, auth re-send) but it
+    /// cannot be replayed.
+    BodyNotReplayable,
+    /// The proxy refused, failed, or could not be reached.
+    Proxy,
+    /// The connection pool was full and configured not to wait.
+    PoolFull,
+    /// Another I/O error reported by the driver.
+    Io,
+}
+
+impl ErrorKind {
+    /// True for errors caused by the caller rather than the network or peer.
+    pub fn is_local(self) -> bool {
+        matches!(self, ErrorKind::InvalidRequest | ErrorKind::Usage)
+    }
+
+    /// A short lower-case name, stable for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidRequest => "invalid request",
+            ErrorKind::Usage => "usage error",
+            ErrorKind::Connect => "connect error",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Tls => "TLS error",
+            ErrorKind::Certificate => "certificate error",
+            ErrorKind::Protocol => "protocol error",
+            ErrorKind::Body => "body error",
+            ErrorKind::Status => "HTTP status error",
+            ErrorKind::TooManyRedirects => "too many redirects",
+            ErrorKind::RetriesExhausted => "retries exhausted",
+            ErrorKind::RetryBudgetExhausted => "retry budget exhausted",
+            ErrorKind::BodyNotReplayable => "body not replayable",
+            ErrorKind::Proxy => "proxy error",
+            ErrorKind::PoolFull => "connection pool full",
+            ErrorKind::Io => "I/O error",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which wait ran out. Every timeout names its phase.
+///
+/// ```
+/// use hawser_core::TimeoutPhase;
+/// assert_eq!(TimeoutPhase::ResponseHead.to_string(), "waiting for the response head");
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeoutPhase {
+    /// Waiting for a free connection from a full pool.
+    PoolWait,
+    /// Opening the TCP connection (connect timeout).
+    Connect,
+    /// The TLS handshake (bounded by the connect timeout).
+    TlsHandshake,
+    /// Sending the request head or body (write timeout: longest stall).
+    Send,
+    /// Waiting for the status line and headers (read timeout).
+    ResponseHead,
+    /// Reading the body (read timeout: longest silence).
+    Body,
+    /// The overall deadline of the logical request ran out.
+    Deadline,
+}
+
+impl TimeoutPhase {
+    /// A human description of the phase.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeoutPhase::PoolWait => "waiting for a pooled connection",
+            TimeoutPhase::Connect => "connecting",
+            TimeoutPhase::TlsHandshake => "the TLS handshake",
+            TimeoutPhase::Send => "sending the request",
+            TimeoutPhase::ResponseHead => "waiting for the response head",
+            TimeoutPhase::Body => "reading the response body",
+            TimeoutPhase::Deadline => "the overall deadline",
+        }
+    }
+}
+
+impl fmt::Display for TimeoutPhase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The error type of hawser.
+///
+/// ```
+/// use hawser_core::{Error, ErrorKind, TimeoutPhase};
+/// let e = Error::timeout(TimeoutPhase::Connect, "connect timed out after 3s");
+/// assert_eq!(e.kind(), ErrorKind::Timeout);
+/// assert_eq!(e.timeout_phase(), Some(TimeoutPhase::Connect));
+/// assert_eq!(e.to_string(), "connect timed out after 3s");
+/// ```
+pub struct Error {
+    kind: ErrorKind,
+    phase: Option<TimeoutPhase>,
+    message: Cow<'static, str>,
+    source: Option<Source>,
+}
+
+impl Error {
+    /// A new error of `kind` with a human message.
+    pub fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
+        Error {
+            kind,
+            phase: None,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A timeout in `phase`.
+    pub fn timeout(phase: TimeoutPhase, message: impl Into<Cow<'static, str>>) -> Self {
+        Error {
+            phase: Some(phase),
+            ..Error::new(ErrorKind::Timeout, message)
+        }
+    }
+
+    /// Attach the underlying cause.
+    pub fn with_source(mut self, source: impl Into<Source>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// For timeouts, the phase that ran out.
+    pub fn timeout_phase(&self) -> Option<TimeoutPhase> {
+        self.phase
+    }
+
+    /// The message, without the cause chain.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// True when this is a timeout (of any phase).
+    pub fn is_timeout(&self) -> bool {
+        self.kind == ErrorKind::Timeout
+    }
+
+    /// The innermost hawser [`Error`] in the cause chain whose kind is not a
+    /// wrapper (`RetriesExhausted`, `RetryBudgetExhausted`), or `self`.
+    pub fn root_cause(&self) -> &Error {
+        let mut cur = self;
+        while matches!(
+            cur.kind,
+            ErrorKind::RetriesExhausted | ErrorKind::RetryBudgetExhausted
+        ) {
+            match cur.source.as_deref().and_then(|s| s.downcast_ref::<Error>()) {
+                Some(inner) => cur = inner,
+                None => break,
+            }
+        }
+        cur
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.kind);
+        if let Some(p) = self.phase {
+            d.field("phase", &p);
+        }
+        d.field("message", &self.message);
+        if let Some(s) = &self.source {
+            d.field("source", s);
+        }
+        d.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn root_cause_unwraps_retry_wrappers() {
+        let inner = Error::new(ErrorKind::Connect, "connection refused");
+        let outer = Error::new(ErrorKind::RetriesExhausted, "max retries exceeded").with_source(inner);
+        assert_eq!(outer.root_cause().kind(), ErrorKind::Connect);
+        assert_eq!(outer.source().unwrap().to_string(), "connection refused");
+    }
+
+    #[test]
+    fn error_is_send_sync() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<Error>();
+    }
+}

@@ -1,0 +1,1 @@
+//! (redirect: under construction)
