@@ -26,7 +26,9 @@ pub mod error;
 pub mod h1;
 pub mod pool;
 pub mod proxy;
+pub mod redact;
 pub mod redirect;
+pub mod request;
 pub mod retry;
 #[cfg(feature = "rustls")]
 pub mod tls;

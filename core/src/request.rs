@@ -1,0 +1,491 @@
+//! Building requests: method, URL and query, headers, body.
+//!
+//! A [`Request`] is plain data built on the `http` and `url` crates. Every
+//! check that can fail happens in [`RequestBuilder::build`], so a request
+//! that exists is valid: an `http`/`https` URL with a host, header names
+//! that are tokens and values without CR, LF or NUL (so no header
+//! injection), and a [`Body`] that knows whether it can be sent again.
+//!
+//! ```
+//! use hawser_core::request::Request;
+//! let req = Request::post("http://example.com/items?x=1")
+//!     .query(&[("page", "2")])
+//!     .header("x-trace", "abc")
+//!     .form(&[("name", "rope"), ("len", "30 m")])
+//!     .build()?;
+//! assert_eq!(req.url().as_str(), "http://example.com/items?x=1&page=2");
+//! assert_eq!(req.headers()["content-type"], "application/x-www-form-urlencoded");
+//! assert!(req.body().is_replayable());
+//! assert_eq!(req.body().as_bytes().unwrap(), &b"name=rope&len=30+m"[..]);
+//! # Ok::<(), hawser_core::Error>(())
+//! ```
+
+use std::fmt;
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use http::{HeaderMap, Method};
+use url::Url;
+
+use crate::{Error, ErrorKind, Result};
+
+/// A request body, and whether it can be sent more than once.
+///
+/// Bytes, strings, forms and JSON are held in memory and are *replayable*:
+/// a retry, a 307/308 redirect or an auth challenge can send them again. A
+/// stream is supplied chunk by chunk by the driver while it is sent, so it
+/// is not replayable: once part of it has gone out, hawser will not re-send
+/// it and says so with [`ErrorKind::BodyNotReplayable`].
+///
+/// ```
+/// use hawser_core::request::Body;
+/// assert!(Body::from("hi").is_replayable());
+/// assert_eq!(Body::from("hi").len(), Some(2));
+/// assert!(!Body::stream(None).is_replayable());
+/// assert_eq!(Body::empty().len(), Some(0));
+/// ```
+#[derive(Clone, Default)]
+pub struct Body {
+    kind: BodyKind,
+}
+
+#[derive(Clone, Default)]
+enum BodyKind {
+    #[default]
+    Empty,
+    Bytes(Bytes),
+    Stream {
+        len: Option<u64>,
+    },
+}
+
+impl Body {
+    /// No body.
+    pub fn empty() -> Self {
+        Body::default()
+    }
+
+    /// A body held in memory (replayable).
+    pub fn from_bytes(bytes: impl Into<Bytes>) -> Self {
+        Body {
+            kind: BodyKind::Bytes(bytes.into()),
+        }
+    }
+
+    /// A body the driver streams in while sending (not replayable). With a
+    /// known length it is sent with `Content-Length`, otherwise chunked.
+    pub fn stream(len: Option<u64>) -> Self {
+        Body {
+            kind: BodyKind::Stream { len },
+        }
+    }
+
+    /// True when the body can be sent again (retries, 307/308, auth).
+    pub fn is_replayable(&self) -> bool {
+        !matches!(self.kind, BodyKind::Stream { .. })
+    }
+
+    /// True for a streamed body the driver supplies.
+    pub fn is_stream(&self) -> bool {
+        matches!(self.kind, BodyKind::Stream { .. })
+    }
+
+    /// True when there is no body at all.
+    pub fn is_empty(&self) -> bool {
+        match &self.kind {
+            BodyKind::Empty => true,
+            BodyKind::Bytes(b) => b.is_empty(),
+            BodyKind::Stream { len } => *len == Some(0),
+        }
+    }
+
+    /// The length if known (`None` for a stream of unknown length).
+    pub fn len(&self) -> Option<u64> {
+        match &self.kind {
+            BodyKind::Empty => Some(0),
+            BodyKind::Bytes(b) => Some(b.len() as u64),
+            BodyKind::Stream { len } => *len,
+        }
+    }
+
+    /// The in-memory bytes, if this body is held in memory.
+    pub fn as_bytes(&self) -> Option<&Bytes> {
+        match &self.kind {
+            BodyKind::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Debug for Body {
+    // Bodies can hold credentials (form logins): show the shape, not the bytes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            BodyKind::Empty => f.write_str("Body::Empty"),
+            BodyKind::Bytes(b) => write!(f, "Body::Bytes({} bytes)", b.len()),
+            BodyKind::Stream { len: Some(n) } => write!(f, "Body::Stream({n} bytes)"),
+            BodyKind::Stream { len: None } => f.write_str("Body::Stream(unknown length)"),
+        }
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(b: Bytes) -> Self {
+        Body::from_bytes(b)
+    }
+}
+impl From<Vec<u8>> for Body {
+    fn from(b: Vec<u8>) -> Self {
+        Body::from_bytes(b)
+    }
+}
+impl From<&'static [u8]> for Body {
+    fn from(b: &'static [u8]) -> Self {
+        Body::from_bytes(Bytes::from_static(b))
+    }
+}
+impl From<String> for Body {
+    fn from(s: String) -> Self {
+        Body::from_bytes(s)
+    }
+}
+impl From<&'static str> for Body {
+    fn from(s: &'static str) -> Self {
+        Body::from_bytes(Bytes::from_static(s.as_bytes()))
+    }
+}
+
+/// A validated request: method, absolute `http`/`https` URL, headers, body.
+///
+/// Build one with [`Request::builder`] or the per-method shortcuts.
+///
+/// ```
+/// use hawser_core::request::Request;
+/// let req = Request::get("https://example.com/a b").build()?;
+/// assert_eq!(req.method(), "GET");
+/// assert_eq!(req.url().path(), "/a%20b");
+/// # Ok::<(), hawser_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Request {
+    method: Method,
+    url: Url,
+    headers: HeaderMap,
+    body: Body,
+    url_credentials: Option<(String, String)>,
+}
+
+impl Request {
+    /// Start building a request.
+    pub fn builder(method: Method, url: impl AsRef<str>) -> RequestBuilder {
+        RequestBuilder::new(method, url.as_ref())
+    }
+    /// `GET url`.
+    pub fn get(url: impl AsRef<str>) -> RequestBuilder {
+        Self::builder(Method::GET, url)
+    }
+    /// `POST url`.
+    pub fn post(url: impl AsRef<str>) -> RequestBuilder {
+        Self::builder(Method::POST, url)
+    }
+    /// `PUT url`.
+    pub fn put(url: impl AsRef<str>) -> RequestBuilder {
+        Self::builder(Method::PUT, url)
+    }
+    /// `DELETE url`.
+    pub fn delete(url: impl AsRef<str>) -> RequestBuilder {
+        Self::builder(Method::DELETE, url)
+    }
+    /// `HEAD url`.
+    pub fn head(url: impl AsRef<str>) -> RequestBuilder {
+        Self::builder(Method::HEAD, url)
+    }
+    /// `PATCH url`.
+    pub fn patch(url: impl AsRef<str>) -> RequestBuilder {
+        Self::builder(Method::PATCH, url)
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+    /// The URL (credentials removed; see [`Request::url_credentials`]).
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+    /// The headers set on this request (session defaults are merged later).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+    /// Mutable access to the headers. Values are `HeaderValue`s, which
+    /// cannot hold CR, LF or NUL, so edits cannot inject.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+    /// The body.
+    pub fn body(&self) -> &Body {
+        &self.body
+    }
+    /// `user:password` that were given in the URL (`http://u:p@host/`),
+    /// decoded; like requests, they become Basic auth when no other auth is set.
+    pub fn url_credentials(&self) -> Option<(&str, &str)> {
+        self.url_credentials
+            .as_ref()
+            .map(|(u, p)| (u.as_str(), p.as_str()))
+    }
+
+    /// Split into parts (used by the call orchestrator).
+    pub fn into_parts(self) -> (Method, Url, HeaderMap, Body) {
+        (self.method, self.url, self.headers, self.body)
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &self.url.as_str())
+            .field("headers", &crate::redact::Headers(&self.headers))
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
+/// Builds a [`Request`]; errors are kept until [`RequestBuilder::build`].
+///
+/// ```
+/// use hawser_core::{request::Request, ErrorKind};
+/// let err = Request::get("http://example.com/")
+///     .header("x-evil", "a\r\nInjected: yes")
+///     .build()
+///     .unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+/// ```
+#[must_use = "a builder does nothing until build() is called"]
+pub struct RequestBuilder {
+    inner: Result<Request>,
+}
+
+impl RequestBuilder {
+    fn new(method: Method, url: &str) -> Self {
+        RequestBuilder {
+            inner: parse_url(url).map(|(url, url_credentials)| Request {
+                method,
+                url,
+                headers: HeaderMap::new(),
+                body: Body::empty(),
+                url_credentials,
+            }),
+        }
+    }
+
+    fn with(mut self, f: impl FnOnce(&mut Request) -> Result<()>) -> Self {
+        if let Ok(req) = &mut self.inner {
+            if let Err(e) = f(req) {
+                self.inner = Err(e);
+            }
+        }
+        self
+    }
+
+    /// Add a header (appended; repeated names are kept). Invalid names or
+    /// values (CR, LF, NUL, non-token names) make `build` fail.
+    pub fn header(self, name: impl AsRef<str>, value: impl AsRef<[u8]>) -> Self {
+        self.with(|req| {
+            let (name, value) = validate_header(name.as_ref(), value.as_ref())?;
+            req.headers.append(name, value);
+            Ok(())
+        })
+    }
+
+    /// Append query parameters, percent-encoded.
+    pub fn query<K: AsRef<str>, V: AsRef<str>>(self, pairs: &[(K, V)]) -> Self {
+        self.with(|req| {
+            if !pairs.is_empty() {
+                let mut q = req.url.query_pairs_mut();
+                for (k, v) in pairs {
+                    q.append_pair(k.as_ref(), v.as_ref());
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Set the body from bytes or a string (replayable).
+    pub fn body(self, body: impl Into<Body>) -> Self {
+        self.with(|req| {
+            req.body = body.into();
+            Ok(())
+        })
+    }
+
+    /// Set a URL-encoded form body and its `Content-Type`.
+    pub fn form<K: AsRef<str>, V: AsRef<str>>(self, pairs: &[(K, V)]) -> Self {
+        self.with(|req| {
+            let mut ser = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in pairs {
+                ser.append_pair(k.as_ref(), v.as_ref());
+            }
+            req.body = Body::from(ser.finish());
+            req.headers.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            );
+            Ok(())
+        })
+    }
+
+    /// Set a JSON body and its `Content-Type` (feature `json`).
+    #[cfg(feature = "json")]
+    pub fn json<T: serde::Serialize + ?Sized>(self, value: &T) -> Self {
+        self.with(|req| {
+            let bytes = serde_json::to_vec(value).map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidRequest,
+                    "could not serialize the JSON body",
+                )
+                .with_source(e)
+            })?;
+            req.body = Body::from(bytes);
+            req.headers
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            Ok(())
+        })
+    }
+
+    /// Finish, returning the first error met while building.
+    pub fn build(self) -> Result<Request> {
+        self.inner
+    }
+}
+
+/// Validate a header name and value supplied by the caller.
+///
+/// ```
+/// use hawser_core::request::validate_header;
+/// assert!(validate_header("x-ok", b"fine value").is_ok());
+/// assert!(validate_header("bad name", b"v").is_err());
+/// assert!(validate_header("x", b"a\nb").is_err());
+/// assert!(validate_header("x", b"a\0b").is_err());
+/// ```
+pub fn validate_header(name: &str, value: &[u8]) -> Result<(HeaderName, HeaderValue)> {
+    let hname = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidRequest,
+            format!("invalid header name {name:?}: header names must be tokens"),
+        )
+    })?;
+    // Never echo the value: it may be a credential.
+    let hvalue = HeaderValue::from_bytes(value).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidRequest,
+            format!("invalid value for header {name:?}: control characters (CR, LF, NUL) are not allowed"),
+        )
+    })?;
+    Ok((hname, hvalue))
+}
+
+fn parse_url(input: &str) -> Result<(Url, Option<(String, String)>)> {
+    let mut url = Url::parse(input).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidRequest,
+            format!("invalid URL {input:?}: {e}"),
+        )
+    })?;
+    match url.scheme() {
+        "http" | "https" => {}
+        other => {
+            return Err(Error::new(
+                ErrorKind::InvalidRequest,
+                format!("unsupported URL scheme {other:?} (only http and https)"),
+            ))
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::new(
+            ErrorKind::InvalidRequest,
+            format!("URL {input:?} has no host"),
+        ));
+    }
+    let creds = if !url.username().is_empty() || url.password().is_some() {
+        let dec = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        let c = (dec(url.username()), dec(url.password().unwrap_or("")));
+        // Credentials travel as an Authorization header, never in the URL.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        Some(c)
+    } else {
+        None
+    };
+    Ok((url, creds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_non_http_schemes_and_missing_hosts() {
+        for u in ["ftp://x/", "file:///etc/passwd", "http://", "not a url"] {
+            let e = Request::get(u).build().unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidRequest, "{u}");
+        }
+    }
+
+    #[test]
+    fn url_credentials_are_moved_out_of_the_url() {
+        let r = Request::get("http://al%40ice:p+w%3A@example.com/")
+            .build()
+            .unwrap();
+        assert_eq!(r.url().as_str(), "http://example.com/");
+        assert_eq!(r.url_credentials(), Some(("al@ice", "p+w:")));
+    }
+
+    #[test]
+    fn header_injection_is_rejected_without_echoing_the_value() {
+        let e = Request::get("http://example.com/")
+            .header("Authorization", "secret\r\nX: y")
+            .build()
+            .unwrap_err();
+        assert!(!e.to_string().contains("secret"));
+        assert!(e.to_string().contains("Authorization"));
+    }
+
+    #[test]
+    fn first_error_wins_and_later_calls_are_ignored() {
+        let e = Request::get("http://example.com/")
+            .header("bad name", "v")
+            .header("x", "a\nb")
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("bad name"));
+    }
+
+    #[test]
+    fn debug_redacts_credentials() {
+        let r = Request::get("http://example.com/")
+            .header("authorization", "Bearer s3cr3t")
+            .header("cookie", "sid=s3cr3t")
+            .header("x-plain", "visible")
+            .body("password=s3cr3t")
+            .build()
+            .unwrap();
+        let d = format!("{r:?}");
+        assert!(!d.contains("s3cr3t"), "{d}");
+        assert!(d.contains("visible"));
+    }
+
+    #[test]
+    fn repeated_headers_are_kept() {
+        let r = Request::get("http://e.com/")
+            .header("accept", "a")
+            .header("accept", "b")
+            .build()
+            .unwrap();
+        assert_eq!(r.headers().get_all("accept").iter().count(), 2);
+    }
+}
