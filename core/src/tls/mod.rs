@@ -57,7 +57,7 @@
 //! // The ClientHello is ready to be sent before anything else happens.
 //! assert!(session.is_handshaking());
 //! let mut out = Vec::new();
-//! let n = session.transmit(&mut out)?;
+//! let n = session.transmit(&mut out);
 //! assert!(n > 0 && out.len() == n);
 //!
 //! // Nothing decrypted yet: the session needs the server's answer.
