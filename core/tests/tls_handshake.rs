@@ -248,9 +248,67 @@ fn missing_client_certificate_fails_with_a_tls_error() {
         .client
         .expect_err("the server's alert reaches the client");
     assert_eq!(err.kind(), ErrorKind::Tls);
+    assert_eq!(
+        err.to_string(),
+        "TLS with localhost failed: the server sent the alert CertificateRequired (the server requires a client certificate)"
+    );
+}
+
+#[test]
+fn client_certificate_from_an_untrusted_ca_is_rejected_by_the_server() {
+    let server_ca = Ca::new("hawser server CA");
+    let client_ca = Ca::new("hawser client CA");
+    let rogue_ca = Ca::new("rogue client CA");
+    let server_leaf = server_ca.issue(&["localhost"]);
+    let rogue_leaf = rogue_ca.issue(&["client.test"]);
+    let connector = TlsConfig::new()
+        .add_root_certificate_pem(&server_ca.pem())
+        .unwrap()
+        .only_custom_roots()
+        .client_certificate_pem(&rogue_leaf.cert_pem(), &rogue_leaf.key_pem())
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut client = TlsSession::new(&connector, "localhost").unwrap();
+    let mut server = rustls::ServerConnection::new(server_config_requiring_client_cert(
+        &server_leaf,
+        &client_ca,
+    ))
+    .unwrap();
+    let pumped = pump(&mut client, &mut server);
+    assert!(pumped.server.is_err());
+    let err = pumped
+        .client
+        .expect_err("the server's alert reaches the client");
+    assert_eq!(err.kind(), ErrorKind::Tls);
     assert!(
-        err.to_string().contains("the server sent the alert"),
+        err.to_string()
+            .ends_with("(the server rejected the client certificate)"),
         "{err}"
+    );
+}
+
+#[test]
+fn tls12_only_server_completes_the_handshake() {
+    let ca = Ca::new("hawser test CA");
+    let leaf = ca.issue(&["localhost"]);
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS12])
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(leaf.chain(), leaf.private_key())
+    .unwrap();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let mut server = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+    let mut client = TlsSession::new(&connector_trusting(&ca), "localhost").unwrap();
+    let pumped = pump(&mut client, &mut server);
+    assert!(pumped.client.is_ok(), "{:?}", pumped.client);
+    assert!(!client.is_handshaking());
+    assert_eq!(
+        server.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_2)
     );
 }
 

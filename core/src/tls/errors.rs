@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use rustls::CertificateError;
+use rustls::{AlertDescription, CertificateError};
 use rustls_pki_types::UnixTime;
 
 use crate::{Error, ErrorKind};
@@ -19,10 +19,26 @@ pub(super) fn from_rustls(err: rustls::Error, server: &str) -> Error {
             ErrorKind::Certificate,
             format!("{server} presented no certificate"),
         ),
-        rustls::Error::AlertReceived(alert) => (
-            ErrorKind::Tls,
-            format!("TLS handshake or session with {server} failed: the server sent the alert {alert:?}"),
-        ),
+        rustls::Error::AlertReceived(alert) => {
+            let hint = match alert {
+                AlertDescription::CertificateRequired => {
+                    " (the server requires a client certificate)"
+                }
+                AlertDescription::BadCertificate
+                | AlertDescription::UnknownCA
+                | AlertDescription::CertificateUnknown
+                | AlertDescription::UnsupportedCertificate
+                | AlertDescription::CertificateExpired
+                | AlertDescription::CertificateRevoked => {
+                    " (the server rejected the client certificate)"
+                }
+                _ => "",
+            };
+            (
+                ErrorKind::Tls,
+                format!("TLS with {server} failed: the server sent the alert {alert:?}{hint}"),
+            )
+        }
         rustls::Error::FailedToGetCurrentTime => (
             ErrorKind::Tls,
             format!("TLS with {server} failed: the time provider gave no current time to check the certificate against"),

@@ -66,6 +66,78 @@
 //! # Ok::<(), hawser_core::Error>(())
 //! ```
 //!
+//! # Driving a session
+//!
+//! A whole exchange against an in-memory rustls server (in a backend, the
+//! two `Vec`s are the socket). The loop is the same for every driver: send
+//! what the session wants sent, feed it what arrived, read plaintext.
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use std::sync::Arc;
+//! use hawser_core::tls::{TlsConfig, TlsRead, TlsSession};
+//!
+//! # let ca_key = rcgen::KeyPair::generate().unwrap();
+//! # let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+//! # ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+//! # ca.distinguished_name.push(rcgen::DnType::CommonName, "example CA");
+//! # let ca = ca.self_signed(&ca_key).unwrap();
+//! # let key = rcgen::KeyPair::generate().unwrap();
+//! # let leaf = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap()
+//! #     .signed_by(&key, &ca, &ca_key).unwrap();
+//! # let key_der = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
+//! # let server_config = rustls::ServerConfig::builder_with_provider(
+//! #         Arc::new(rustls::crypto::ring::default_provider()))
+//! #     .with_safe_default_protocol_versions().unwrap()
+//! #     .with_no_client_auth()
+//! #     .with_single_cert(vec![leaf.der().clone()], key_der).unwrap();
+//! # let mut server = rustls::ServerConnection::new(Arc::new(server_config)).unwrap();
+//! # let ca_pem = ca.pem();
+//! let connector = TlsConfig::new()
+//!     .add_root_certificate_pem(ca_pem.as_bytes())?
+//!     .only_custom_roots()
+//!     .build()?;
+//! let mut tls = TlsSession::new(&connector, "localhost")?;
+//! tls.write_plaintext(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")?; // queued until keys exist
+//!
+//! let mut to_server = Vec::new();
+//! let mut response = Vec::new();
+//! let mut buf = [0u8; 4096];
+//! # let mut served = false;
+//! loop {
+//!     // 1. Send whatever the session produced (ClientHello, Finished, request).
+//!     to_server.clear();
+//!     tls.transmit(&mut to_server);
+//!     # server.read_tls(&mut &to_server[..]).unwrap();
+//!     # server.process_new_packets().unwrap();
+//!     # let mut req = [0u8; 256];
+//!     # if let Ok(n) = server.reader().read(&mut req) {
+//!     #     if n > 0 && !served {
+//!     #         served = true;
+//!     #         server.writer().write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi").unwrap();
+//!     #         server.send_close_notify();
+//!     #     }
+//!     # }
+//!     // 2. Feed what arrived from the socket (here: what the server wrote).
+//!     let mut from_server = Vec::new();
+//!     # while server.wants_write() { server.write_tls(&mut from_server).unwrap(); }
+//!     let mut fed = 0;
+//!     while fed < from_server.len() {
+//!         fed += tls.received(&from_server[fed..])?;
+//!         // 3. Read plaintext; this also frees room if `received` pushed back.
+//!         while let TlsRead::Data(n) = tls.read_plaintext(&mut buf)? {
+//!             response.extend_from_slice(&buf[..n]);
+//!         }
+//!     }
+//!     if tls.read_plaintext(&mut buf)? == TlsRead::Closed {
+//!         break;
+//!     }
+//! }
+//! assert!(response.starts_with(b"HTTP/1.1 200 OK"));
+//! assert!(response.ends_with(b"hi"));
+//! # Ok::<(), hawser_core::Error>(())
+//! ```
+//!
 //! [`ErrorKind::Certificate`]: crate::ErrorKind::Certificate
 //! [`ErrorKind::Tls`]: crate::ErrorKind::Tls
 

@@ -169,11 +169,13 @@ impl TlsSession {
                 Err(e) => {
                     // rustls refuses input while the decrypted-plaintext
                     // buffer is full: that is back-pressure, not failure.
-                    let backlog = self
-                        .conn
-                        .process_new_packets()
-                        .map(|s| s.plaintext_bytes_to_read())
-                        .unwrap_or(0);
+                    let backlog = match self.conn.process_new_packets() {
+                        Ok(state) => state.plaintext_bytes_to_read(),
+                        Err(e) => {
+                            let err = from_rustls(e, &self.server);
+                            return Err(self.fail(err));
+                        }
+                    };
                     if backlog > 0 {
                         break;
                     }
