@@ -149,13 +149,7 @@ impl TlsSession {
                 // (then the rest is discarded), or when its record buffer is
                 // full of a record it cannot use (then processing fails).
                 Ok(0) => {
-                    match self.conn.process_new_packets() {
-                        Ok(state) => self.peer_closed |= state.peer_has_closed(),
-                        Err(e) => {
-                            let err = from_rustls(e, &self.server);
-                            return Err(self.fail(err));
-                        }
-                    }
+                    self.process()?;
                     if self.peer_closed {
                         return Ok(data.len());
                     }
@@ -169,14 +163,7 @@ impl TlsSession {
                 Err(e) => {
                     // rustls refuses input while the decrypted-plaintext
                     // buffer is full: that is back-pressure, not failure.
-                    let backlog = match self.conn.process_new_packets() {
-                        Ok(state) => state.plaintext_bytes_to_read(),
-                        Err(e) => {
-                            let err = from_rustls(e, &self.server);
-                            return Err(self.fail(err));
-                        }
-                    };
-                    if backlog > 0 {
+                    if self.process()? > 0 {
                         break;
                     }
                     return Err(self.fail(
@@ -188,15 +175,24 @@ impl TlsSession {
                     ));
                 }
             }
-            match self.conn.process_new_packets() {
-                Ok(state) => self.peer_closed |= state.peer_has_closed(),
-                Err(e) => {
-                    let err = from_rustls(e, &self.server);
-                    return Err(self.fail(err));
-                }
-            }
+            self.process()?;
         }
         Ok(data.len() - rest.len())
+    }
+
+    /// Let rustls process buffered records; returns the number of decrypted
+    /// bytes waiting to be read.
+    fn process(&mut self) -> Result<usize, Error> {
+        match self.conn.process_new_packets() {
+            Ok(state) => {
+                self.peer_closed |= state.peer_has_closed();
+                Ok(state.plaintext_bytes_to_read())
+            }
+            Err(e) => {
+                let err = from_rustls(e, &self.server);
+                Err(self.fail(err))
+            }
+        }
     }
 
     /// Report that the socket reached end of stream.
