@@ -101,10 +101,12 @@ fn hop_for(status: u16, method: Method) -> (Method, bool) {
     (hop.method().clone(), hop.drops_body())
 }
 
+type Row = (u16, [(Method, Method); 5], bool);
+
 #[test]
 fn method_table_matches_requests() {
     use Method as M;
-    let table: [(u16, [(M, M); 5], bool); 5] = [
+    let table: [Row; 5] = [
         (
             301,
             [
