@@ -500,3 +500,23 @@ fn challenge_from_several_header_fields() {
     assert_eq!(all[0].param("TYPE"), Some("1"));
     assert_eq!(all[2].param("nonce"), Some("a,b"));
 }
+
+#[test]
+fn auth_is_send_sync_and_clones_share_learned_challenges() {
+    fn shareable<T: Send + Sync + Clone + 'static>(_: &T) {}
+    let a = Auth::digest("u", "p");
+    shareable(&a);
+    shareable(&AuthState::for_origin(&url("http://x/")));
+    let u = url("http://x.example/");
+    let mut st = AuthState::for_origin(&u);
+    let b = a.clone();
+    let ch = challenge(WWW_AUTHENTICATE, "Digest realm=r, nonce=n, qop=auth");
+    assert_eq!(
+        b.on_response(&u, StatusCode::UNAUTHORIZED, &ch, &mut st),
+        AuthDecision::Resend { stale: false }
+    );
+    let Auth::Digest(d) = &a else {
+        unreachable!("made as Digest")
+    };
+    assert!(d.has_challenge_for(&u.origin()));
+}

@@ -21,6 +21,9 @@
 //! * `nc` counts every use of a nonce (8 hex digits) and restarts at 1 for a
 //!   new nonce; `cnonce` is 16 bytes from the caller's RNG, hex encoded;
 //! * `Authentication-Info: nextnonce=...` switches the cached nonce.
+//! * credentials are hashed as UTF-8, the one `charset` RFC 7616 defines;
+//!   realm and nonce bytes that are not UTF-8 are replaced (U+FFFD) by the
+//!   parser, so such a challenge cannot be answered correctly.
 
 use super::{AuthError, Challenge};
 use http::HeaderValue;

@@ -313,6 +313,8 @@ pub enum AuthDecision {
     NotChallenged,
     /// Re-send the same request; call [`Auth::authorize`] first. `stale`
     /// tells a stale-nonce re-send (credentials were right) from a normal one.
+    /// The body must be sent again: if it cannot be replayed, deliver the
+    /// response instead (or report `ErrorKind::BodyNotReplayable`).
     Resend {
         /// True when answering `stale=true`.
         stale: bool,
@@ -475,9 +477,11 @@ impl Auth {
     /// Set the credentials on an outgoing request (every attempt, every
     /// re-send). Basic and Bearer always; Digest when a challenge from this
     /// request's origin is known (counting one use of its nonce); Custom by
-    /// calling the hook. Outside the state's scope nothing is added and
-    /// this target's field is removed (except for Custom hooks, which are
-    /// simply not called).
+    /// calling the hook. The configured auth owns this target's field:
+    /// Basic, Bearer and Digest replace or remove a value already there
+    /// (Digest removes it when it knows no challenge yet). Outside the
+    /// state's scope nothing is added and the field is removed (Custom
+    /// hooks are simply not called there).
     ///
     /// Errors: credentials that cannot be put in a header (a `:` in a Basic
     /// user, control characters), or the hook's error.
@@ -531,6 +535,7 @@ impl Auth {
     /// Look at a response head to the request last passed to
     /// [`Auth::authorize`] with this `state` (`url` is its URL) and decide.
     ///
+    /// Call it on every response head, not only on `401`/`407`.
     /// Only the target's status (`401`, `407`) is a challenge: a `403` with
     /// a Digest challenge is delivered (requests re-sends on any 4xx).
     /// Any response may carry `Authentication-Info: nextnonce`, which a
