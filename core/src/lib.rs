@@ -15,6 +15,62 @@
 //!                       │ retry · deadline · pool · redirect · auth   │
 //!                       └──────────────────────────────────────────────┘
 //! ```
+//!
+//! ## One GET exchange, byte for byte
+//!
+//! The [`h1`] layer on its own: encode a request head into a buffer you
+//! own, hand those bytes to the network, feed back whatever arrives (here a
+//! scripted response, split in two pieces the way a socket might deliver
+//! it), and read events until the response is done.
+//!
+//! ```
+//! use hawser_core::h1::{self, Event, Limits, RequestFraming, ResponseReader, TargetForm};
+//!
+//! // 1. Encode. The caller owns (and can reuse) the output buffer.
+//! let request = http::Request::get("http://example.com/greeting")
+//!     .header("accept", "text/plain")
+//!     .body(())?;
+//! let mut wire_out = Vec::with_capacity(256);
+//! let info = h1::encode_request(&request, TargetForm::Origin, RequestFraming::None, &mut wire_out)?;
+//! assert_eq!(
+//!     wire_out,
+//!     b"GET /greeting HTTP/1.1\r\n\
+//!       host: example.com\r\n\
+//!       accept: text/plain\r\n\
+//!       \r\n"
+//! );
+//! // ... a driver writes `wire_out` to the socket ...
+//!
+//! // 2. The server answers; the bytes arrive in two reads.
+//! let first: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/pl";
+//! let second: &[u8] = b"ain\r\n\r\nHello, world!";
+//!
+//! let mut reader = ResponseReader::new(info, Limits::default());
+//! let mut buf: Vec<u8> = Vec::new(); // bytes received but not yet consumed
+//!
+//! buf.extend_from_slice(first);
+//! let (used, event) = reader.read(&buf)?;
+//! assert_eq!((used, event), (0, Event::NeedInput)); // head incomplete: not an error
+//!
+//! buf.extend_from_slice(second);
+//! let (used, event) = reader.read(&buf)?;
+//! let Event::Head(head) = event else { panic!("expected the head") };
+//! assert_eq!(head.status, http::StatusCode::OK);
+//! assert_eq!(head.headers["content-type"], "text/plain");
+//! assert_eq!(head.framing, h1::BodyFraming::Length(13));
+//! buf.drain(..used);
+//!
+//! // 3. The body comes out as a slice of `buf`: no copy.
+//! let (used, event) = reader.read(&buf)?;
+//! assert_eq!(event, Event::Body(b"Hello, world!"));
+//! buf.drain(..used);
+//! assert_eq!(reader.read(&buf)?, (0, Event::Done));
+//!
+//! // 4. May the connection go back to the pool? Yes: HTTP/1.1, fully read,
+//! //    no `Connection: close`, Content-Length framed, nothing left over.
+//! assert!(reader.reusable() && buf.is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
