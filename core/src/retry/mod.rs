@@ -41,7 +41,8 @@
 //!   (after bytes were written) spend `read` and are retried only for
 //!   `allowed_methods`; otherwise the original error comes back
 //!   ([`FailReason::Unwrapped`]), as do errors whose counter (or `total`)
-//!   is [`Counter::Disabled`]. Other errors spend `other`.
+//!   is [`Counter::Disabled`]. Other errors spend `other` (after a request
+//!   byte was written they count as read-class).
 //! * Deterministic failures (certificate, invalid request, too many
 //!   redirects) are final at once.
 //! * A reused pooled connection that failed with reset/EOF before any

@@ -31,7 +31,8 @@ pub enum FailureKind {
     /// The server closed the connection before a complete response head.
     Eof,
     /// Anything else (a proxy failure, an unexpected I/O error, ...):
-    /// urllib3's "other" class.
+    /// urllib3's "other" class before any request byte was written,
+    /// read-class after.
     Other,
     /// The server's certificate was rejected. Deterministic: never retried.
     Certificate,
@@ -63,6 +64,8 @@ impl FailureKind {
     /// assert_eq!(FailureKind::TlsHandshakeTimeout.class(false), ErrorClass::Connect);
     /// assert_eq!(FailureKind::Reset.class(false), ErrorClass::Connect);
     /// assert_eq!(FailureKind::Reset.class(true), ErrorClass::Read);
+    /// assert_eq!(FailureKind::Other.class(false), ErrorClass::Other);
+    /// assert_eq!(FailureKind::Other.class(true), ErrorClass::Read);
     /// assert_eq!(FailureKind::Certificate.class(true), ErrorClass::Deterministic);
     /// ```
     pub fn class(self, request_sent: bool) -> ErrorClass {
@@ -79,6 +82,10 @@ impl FailureKind {
                     ErrorClass::Connect
                 }
             }
+            // urllib3 retries "other" errors for any method; once request
+            // bytes went out that is unsafe for a POST, so hawser counts it
+            // as read-class (RETRY.md point 2).
+            Other if request_sent => ErrorClass::Read,
             Other => ErrorClass::Other,
         }
     }
