@@ -70,23 +70,15 @@ impl FailureKind {
     /// ```
     pub fn class(self, request_sent: bool) -> ErrorClass {
         use FailureKind::*;
+        // By what reached the server, not by the error's type (RETRY.md
+        // point 2): once a request byte went out, any failure is read-class
+        // (urllib3 would retry "other" errors even for a POST).
         match self {
             Certificate | InvalidRequest | TooManyRedirects => ErrorClass::Deterministic,
-            Dns | Refused | ConnectTimeout | TlsHandshake | TlsHandshakeTimeout => {
-                ErrorClass::Connect
-            }
-            SendTimeout | ReadTimeout | Reset | Eof => {
-                if request_sent {
-                    ErrorClass::Read
-                } else {
-                    ErrorClass::Connect
-                }
-            }
-            // urllib3 retries "other" errors for any method; once request
-            // bytes went out that is unsafe for a POST, so hawser counts it
-            // as read-class (RETRY.md point 2).
-            Other if request_sent => ErrorClass::Read,
+            _ if request_sent => ErrorClass::Read,
             Other => ErrorClass::Other,
+            Dns | Refused | ConnectTimeout | TlsHandshake | TlsHandshakeTimeout | SendTimeout
+            | ReadTimeout | Reset | Eof => ErrorClass::Connect,
         }
     }
 
