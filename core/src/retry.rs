@@ -1,1 +1,0 @@
-//! (retry: under construction)
