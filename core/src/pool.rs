@@ -483,6 +483,8 @@ enum Grant<C> {
 
 #[derive(Debug)]
 struct Host<C> {
+    /// The map's key, shared with leases and tickets.
+    key: Arc<PoolKey>,
     /// Oldest first; reuse pops from the back (LIFO).
     idle: Vec<Idle<C>>,
     /// Pooled leases out plus slots granted to waiters.
@@ -595,17 +597,21 @@ impl<C> Pool<C> {
 
     /// Ask for a connection to `key` at `now`. See [`Checkout`].
     pub fn checkout(&mut self, key: &PoolKey, now: Instant) -> Result<Checkout<C>, PoolError> {
-        // Look up with the borrowed key first so the hot path (a known key)
-        // allocates nothing; the Arc is then shared with the lease.
-        let key = match self.hosts.get_key_value(key) {
-            Some((k, _)) => Arc::clone(k),
-            None => Arc::new(key.clone()),
+        // Look up with the borrowed key so the hot path (a known key) hashes
+        // once and allocates nothing; the Arc is then shared with the lease.
+        let host = match self.hosts.get_mut(key) {
+            Some(h) => h,
+            None => {
+                let k = Arc::new(key.clone());
+                self.hosts.entry(Arc::clone(&k)).or_insert(Host {
+                    key: k,
+                    idle: Vec::new(),
+                    active: 0,
+                    waiters: VecDeque::new(),
+                })
+            }
         };
-        let host = self.hosts.entry(Arc::clone(&key)).or_insert_with(|| Host {
-            idle: Vec::new(),
-            active: 0,
-            waiters: VecDeque::new(),
-        });
+        let key = Arc::clone(&host.key);
         // Strict FIFO: a newcomer never overtakes a queued waiter.
         if host.waiters.is_empty() && host.active < self.config.max_active_per_host {
             while let Some(conn) = host.idle.pop() {
@@ -740,10 +746,22 @@ impl<C> Pool<C> {
             });
         }
         host.active = host.active.saturating_sub(1);
-        let close = self.keep_idle(&lease.key, conn);
+        // Inlined `keep_idle` on the hot path: one map lookup per checkin.
+        if host.idle.len() >= self.config.max_idle_per_host || self.config.max_idle_total == 0 {
+            self.stats.closed_full += 1;
+            if host.is_empty() {
+                self.hosts.remove(&*lease.key);
+            }
+            return Ok(Checkin {
+                close: Some(conn.handle),
+                wake: None,
+            });
+        }
+        host.idle.push(conn);
+        self.idle_total += 1;
+        let close = self.retire_lru();
         Ok(Checkin { close, wake: None })
     }
-
     /// Put `conn` on `key`'s idle list if the limits allow; otherwise hand
     /// back what must be closed.
     fn keep_idle(&mut self, key: &PoolKey, conn: Idle<C>) -> Option<C> {
@@ -760,30 +778,32 @@ impl<C> Pool<C> {
         }
         host.idle.push(conn);
         self.idle_total += 1;
-        if self.idle_total > self.config.max_idle_total {
-            // Keep the total bound by retiring the least recently used idle
-            // connection of the whole pool (O(hosts), only when full).
-            let oldest = self
-                .hosts
-                .iter()
-                .filter_map(|(k, h)| h.idle.first().map(|c| (c.last_used, Arc::clone(k))))
-                .min_by_key(|(t, _)| *t)
-                .map(|(_, k)| k);
-            if let Some(k) = oldest {
-                if let Some(h) = self.hosts.get_mut(&*k) {
-                    if !h.idle.is_empty() {
-                        let c = h.idle.remove(0);
-                        self.idle_total -= 1;
-                        self.stats.closed_full += 1;
-                        if h.is_empty() {
-                            self.hosts.remove(&*k);
-                        }
-                        return Some(c.handle);
-                    }
-                }
-            }
+        self.retire_lru()
+    }
+
+    /// Keep the total idle bound by retiring the least recently used idle
+    /// connection of the whole pool (O(hosts), only when over the bound).
+    fn retire_lru(&mut self) -> Option<C> {
+        if self.idle_total <= self.config.max_idle_total {
+            return None;
         }
-        None
+        let oldest = self
+            .hosts
+            .values()
+            .filter_map(|h| h.idle.first().map(|c| (c.last_used, Arc::clone(&h.key))))
+            .min_by_key(|(t, _)| *t)
+            .map(|(_, k)| k)?;
+        let h = self.hosts.get_mut(&*oldest)?;
+        if h.idle.is_empty() {
+            return None;
+        }
+        let c = h.idle.remove(0);
+        self.idle_total -= 1;
+        self.stats.closed_full += 1;
+        if h.is_empty() {
+            self.hosts.remove(&*oldest);
+        }
+        Some(c.handle)
     }
 
     /// A pooled slot of `key` is free: give it to the oldest waiter, or
