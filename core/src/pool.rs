@@ -1,1 +1,974 @@
-//! (pool: under construction)
+//! Bookkeeping for reusable connections.
+//!
+//! # Model
+//!
+//! [`Pool<C>`] is generic over the backend's connection handle `C` and never
+//! opens, reads or closes a connection: it only decides. Connections are
+//! grouped by [`PoolKey`] (scheme, host, port, proxy identity, TLS settings
+//! identity). Per key it keeps an idle list with last-used instants (reused
+//! LIFO, like urllib3, so the warmest connection goes first and cold ones
+//! age out), a count of *active* connections (checked out or being opened),
+//! and a FIFO queue of waiters.
+//!
+//! Limits ([`PoolConfig`]): idle per host, idle in total, active per host.
+//! When a host is at its active limit, [`WhenFull`] decides: `Wait` (join
+//! the FIFO queue; the waiter's bound is the call's deadline, see
+//! [`crate::deadline::Phase::PoolWait`]), `Error` (fail at once with
+//! [`ErrorKind::PoolFull`]) or `OpenExtra` (an unpooled extra connection,
+//! closed rather than kept when returned: urllib3's `pool_block=False`).
+//!
+//! An idle connection expires at the earliest of: last use + idle timeout,
+//! creation + maximum lifetime, and last use + the server's
+//! `Keep-Alive: timeout=N` minus a margin ([`keep_alive_expiry`]). Eviction
+//! is a pure function of `now` ([`Pool::evict`]) that returns the handles to
+//! close; [`Pool::poll_timeout`] tells when the next one expires. Checkout
+//! never hands out an expired connection.
+//!
+//! # The protocol with a backend (which holds the pool behind a lock)
+//!
+//! 1. [`Pool::checkout`] answers [`Checkout::Reuse`] (a handle and a
+//!    [`Lease`]), [`Checkout::Open`] (a lease: open a connection yourself),
+//!    [`Checkout::Wait`] (a [`WaiterTicket`]) or an error.
+//! 2. When the exchange is done, [`Pool::checkin`] with the lease and the
+//!    handle; the answer may carry a handle to close and a waiter to wake.
+//!    If the connection was closed instead, [`Pool::release`] the lease.
+//! 3. A woken waiter calls [`Pool::claim`] with its ticket, which answers
+//!    like checkout. A waiter whose deadline passes calls [`Pool::cancel`].
+//! 4. Call [`Pool::evict`] (and close what it returns) after a checkout and
+//!    whenever [`Pool::poll_timeout`] passes.
+//!
+//! Slots freed while waiters queue go to the oldest waiter first, so waiters
+//! are served strictly in FIFO order. Leases and tickets are move-only and
+//! typed, so a lease cannot be returned twice:
+//!
+//! ```compile_fail
+//! use std::time::Instant;
+//! use hawser_core::pool::{Checkout, Pool, PoolConfig, PoolKey};
+//! let mut pool: Pool<u32> = Pool::new(PoolConfig::default()).unwrap();
+//! let now = Instant::now();
+//! if let Ok(Checkout::Open(lease)) = pool.checkout(&PoolKey::http("a", 80), now) {
+//!     let _ = pool.checkin(lease, 1, true, None, now);
+//!     let _ = pool.checkin(lease, 1, true, None, now); // use of moved value
+//! }
+//! ```
+//!
+//! A full round trip:
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use hawser_core::pool::{Checkout, Pool, PoolConfig, PoolKey};
+//!
+//! let mut pool: Pool<&'static str> = Pool::new(PoolConfig::default())?;
+//! let key = PoolKey::https("example.com", 443);
+//! let t0 = Instant::now();
+//! let Checkout::Open(lease) = pool.checkout(&key, t0)? else { unreachable!() };
+//! // ... the backend connects, runs the exchange ...
+//! let done = pool.checkin(lease, "conn-1", true, None, t0 + Duration::from_millis(50))?;
+//! assert!(done.close.is_none() && done.wake.is_none());
+//! match pool.checkout(&key, t0 + Duration::from_secs(1))? {
+//!     Checkout::Reuse(_lease, conn) => assert_eq!(conn, "conn-1"),
+//!     _ => unreachable!(),
+//! }
+//! assert_eq!(pool.stats().reused, 1);
+//! # Ok::<(), hawser_core::pool::PoolError>(())
+//! ```
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::{Error, ErrorKind};
+
+/// The scheme part of a [`PoolKey`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// Plain HTTP.
+    Http,
+    /// HTTP over TLS.
+    Https,
+}
+
+/// Which connections are interchangeable: same scheme, host, port, proxy and
+/// TLS settings.
+///
+/// The host is compared case-insensitively (it is stored lower-cased). The
+/// proxy and TLS identities are opaque values the caller computes (e.g. a
+/// hash of the proxy URL and credentials, of the CA set and client cert).
+///
+/// ```
+/// use hawser_core::pool::PoolKey;
+/// let a = PoolKey::https("Example.COM", 443).with_tls_identity(7);
+/// let b = PoolKey::https("example.com", 443).with_tls_identity(7);
+/// assert_eq!(a, b);
+/// assert_ne!(a, b.clone().with_proxy(1));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PoolKey {
+    scheme: Scheme,
+    host: String,
+    port: u16,
+    proxy: Option<u64>,
+    tls: u64,
+}
+
+impl PoolKey {
+    /// A key for `scheme://host:port`, no proxy, TLS identity 0.
+    pub fn new(scheme: Scheme, host: &str, port: u16) -> PoolKey {
+        PoolKey {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port,
+            proxy: None,
+            tls: 0,
+        }
+    }
+    /// `http://host:port`.
+    pub fn http(host: &str, port: u16) -> PoolKey {
+        Self::new(Scheme::Http, host, port)
+    }
+    /// `https://host:port`.
+    pub fn https(host: &str, port: u16) -> PoolKey {
+        Self::new(Scheme::Https, host, port)
+    }
+    /// Connections through the proxy with this identity.
+    pub fn with_proxy(mut self, proxy_identity: u64) -> PoolKey {
+        self.proxy = Some(proxy_identity);
+        self
+    }
+    /// Connections made with the TLS settings of this identity.
+    pub fn with_tls_identity(mut self, tls_identity: u64) -> PoolKey {
+        self.tls = tls_identity;
+        self
+    }
+    /// The scheme.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+    /// The host, lower-cased.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+    /// The proxy identity, if any.
+    pub fn proxy(&self) -> Option<u64> {
+        self.proxy
+    }
+    /// The TLS settings identity.
+    pub fn tls_identity(&self) -> u64 {
+        self.tls
+    }
+}
+
+impl fmt::Display for PoolKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = match self.scheme {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        };
+        write!(f, "{scheme}://{}:{}", self.host, self.port)?;
+        if let Some(p) = self.proxy {
+            write!(f, " via proxy {p:#x}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What to do when a host is at its active limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenFull {
+    /// Queue in FIFO order until a slot frees (bounded by the call's deadline).
+    Wait,
+    /// Fail at once with [`ErrorKind::PoolFull`].
+    Error,
+    /// Open an unpooled extra connection, closed when returned
+    /// (urllib3's `pool_block=False`).
+    OpenExtra,
+}
+
+/// Pool limits and lifetimes.
+///
+/// Defaults follow requests/urllib3 (`pool_maxsize=10`, `pool_block=False`)
+/// and reqwest's 90 s idle timeout: 10 idle and 10 active per host,
+/// 100 idle in total, `OpenExtra` when full, no maximum lifetime.
+///
+/// ```
+/// use std::time::Duration;
+/// use hawser_core::pool::{Pool, PoolConfig, WhenFull};
+/// let config = PoolConfig {
+///     max_active_per_host: 4,
+///     when_full: WhenFull::Wait,
+///     max_lifetime: Some(Duration::from_secs(600)),
+///     ..PoolConfig::default()
+/// };
+/// let pool: Pool<u32> = Pool::new(config)?;
+/// assert_eq!(pool.config().max_active_per_host, 4);
+/// # Ok::<(), hawser_core::pool::PoolError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolConfig {
+    /// Idle connections kept per key (0 keeps none).
+    pub max_idle_per_host: usize,
+    /// Idle connections kept in total (0 keeps none).
+    pub max_idle_total: usize,
+    /// Active (checked out + being opened) pooled connections per key; at
+    /// least 1. Extras opened by [`WhenFull::OpenExtra`] are not counted.
+    pub max_active_per_host: usize,
+    /// What checkout does at the active limit.
+    pub when_full: WhenFull,
+    /// An idle connection unused this long is closed. Must be non-zero.
+    pub idle_timeout: Duration,
+    /// A connection older than this (from checkout for opening) is not reused.
+    pub max_lifetime: Option<Duration>,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            max_idle_per_host: 10,
+            max_idle_total: 100,
+            max_active_per_host: 10,
+            when_full: WhenFull::OpenExtra,
+            idle_timeout: Duration::from_secs(90),
+            max_lifetime: None,
+        }
+    }
+}
+
+/// Why a connection was closed by the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EvictReason {
+    /// Idle longer than the idle timeout.
+    IdleTimeout,
+    /// Older than the maximum lifetime.
+    MaxLifetime,
+    /// The server's `Keep-Alive: timeout=` (minus the margin) passed.
+    KeepAlive,
+}
+
+/// A handle the pool gave back for closing, and why.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Evicted<C> {
+    /// The connection to close.
+    pub handle: C,
+    /// Why it is closed.
+    pub reason: EvictReason,
+}
+
+/// Counters for stats. `idle`, `active` and `waiting` are current values;
+/// the rest only grow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolStats {
+    /// Leases handed out to open a new pooled connection.
+    pub opened: u64,
+    /// Leases handed out to open an unpooled extra (`OpenExtra`).
+    pub opened_extra: u64,
+    /// Idle connections handed out again.
+    pub reused: u64,
+    /// Connections closed for idle timeout.
+    pub evicted_idle: u64,
+    /// Connections closed for maximum lifetime.
+    pub evicted_lifetime: u64,
+    /// Connections closed for the server's keep-alive hint.
+    pub evicted_keep_alive: u64,
+    /// Returned connections closed because an idle limit was full, or extras.
+    pub closed_full: u64,
+    /// Returned connections closed because the caller said not reusable.
+    pub closed_not_reusable: u64,
+    /// Checkouts that had to wait.
+    pub waited: u64,
+    /// Waiters that gave up (deadline).
+    pub wait_cancelled: u64,
+    /// Checkouts refused by `WhenFull::Error`.
+    pub rejected_full: u64,
+    /// Idle connections now.
+    pub idle: usize,
+    /// Active pooled connections now (including slots granted to waiters).
+    pub active: usize,
+    /// Waiters queued now.
+    pub waiting: usize,
+}
+
+/// Misuse of the pool or a refused checkout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PoolError {
+    /// `WhenFull::Error` and the host is at its active limit.
+    Full {
+        /// The host.
+        key: String,
+        /// Its active limit.
+        limit: usize,
+    },
+    /// A lease or ticket from another pool.
+    ForeignToken,
+    /// The configuration is invalid.
+    InvalidConfig(&'static str),
+}
+
+impl fmt::Display for PoolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PoolError::Full { key, limit } => write!(
+                f,
+                "connection pool for {key} is full ({limit} active connections) and configured not to wait"
+            ),
+            PoolError::ForeignToken => f.write_str("lease or waiter ticket belongs to another pool"),
+            PoolError::InvalidConfig(why) => write!(f, "invalid pool configuration: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for PoolError {}
+
+impl From<PoolError> for Error {
+    fn from(e: PoolError) -> Self {
+        let kind = match e {
+            PoolError::Full { .. } => ErrorKind::PoolFull,
+            PoolError::ForeignToken => ErrorKind::Usage,
+            PoolError::InvalidConfig(_) => ErrorKind::InvalidRequest,
+        };
+        Error::new(kind, e.to_string())
+    }
+}
+
+/// The right to one active connection of a key. Move-only: give it back
+/// exactly once, through [`Pool::checkin`] or [`Pool::release`].
+#[derive(Debug)]
+#[must_use = "a lease must be returned with Pool::checkin or Pool::release"]
+pub struct Lease {
+    pool: u64,
+    key: Arc<PoolKey>,
+    created: Instant,
+    extra: bool,
+}
+
+impl Lease {
+    /// The key this lease belongs to.
+    pub fn key(&self) -> &PoolKey {
+        &self.key
+    }
+    /// True for an unpooled extra (`OpenExtra`): closed when returned.
+    pub fn is_extra(&self) -> bool {
+        self.extra
+    }
+}
+
+/// Identifies a waiter, so a backend can find whom to wake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WaiterId(u64);
+
+/// A place in a key's FIFO queue. Move-only: redeem it with
+/// [`Pool::claim`] or give it up with [`Pool::cancel`].
+#[derive(Debug)]
+#[must_use = "a waiter ticket must be claimed or cancelled"]
+pub struct WaiterTicket {
+    pool: u64,
+    id: WaiterId,
+    key: Arc<PoolKey>,
+}
+
+impl WaiterTicket {
+    /// The waiter's id (matches [`Checkin::wake`]).
+    pub fn id(&self) -> WaiterId {
+        self.id
+    }
+    /// The key waited for.
+    pub fn key(&self) -> &PoolKey {
+        &self.key
+    }
+}
+
+/// The answer of [`Pool::checkout`] and [`Pool::claim`].
+#[derive(Debug)]
+pub enum Checkout<C> {
+    /// Reuse this idle connection.
+    Reuse(Lease, C),
+    /// Open a new connection (the lease counts toward the active limit,
+    /// unless [`Lease::is_extra`]).
+    Open(Lease),
+    /// Wait until woken (see [`Checkin::wake`]), then [`Pool::claim`].
+    Wait(WaiterTicket),
+}
+
+/// The answer of [`Pool::checkin`], [`Pool::release`] and [`Pool::cancel`].
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "close the handle and wake the waiter"]
+pub struct Checkin<C> {
+    /// A connection the pool does not keep: close it.
+    pub close: Option<C>,
+    /// A waiter that now holds a slot: wake it so it calls [`Pool::claim`].
+    pub wake: Option<WaiterId>,
+}
+
+/// How much earlier than the server's `Keep-Alive: timeout=N` a connection
+/// is retired: 1 s, or N/2 when N is 2 s or less. The margin covers the
+/// request's travel time and clock granularity on the server, so we do not
+/// send into a socket the server is closing.
+pub const KEEP_ALIVE_MARGIN: Duration = Duration::from_secs(1);
+
+/// How long after last use a connection may be reused given the server's
+/// `Keep-Alive: timeout=N` hint.
+///
+/// ```
+/// use std::time::Duration;
+/// use hawser_core::pool::keep_alive_expiry;
+/// assert_eq!(keep_alive_expiry(Duration::from_secs(5)), Duration::from_secs(4));
+/// assert_eq!(keep_alive_expiry(Duration::from_secs(1)), Duration::from_millis(500));
+/// ```
+pub fn keep_alive_expiry(hint: Duration) -> Duration {
+    if hint <= 2 * KEEP_ALIVE_MARGIN {
+        hint / 2
+    } else {
+        hint - KEEP_ALIVE_MARGIN
+    }
+}
+
+/// The `timeout` and `max` parameters of a `Keep-Alive` response header.
+///
+/// ```
+/// use std::time::Duration;
+/// use hawser_core::pool::KeepAlive;
+/// let ka = KeepAlive::parse("timeout=5, max=100");
+/// assert_eq!(ka.timeout, Some(Duration::from_secs(5)));
+/// assert_eq!(ka.max, Some(100));
+/// assert_eq!(KeepAlive::parse("garbage").timeout, None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KeepAlive {
+    /// How long the server keeps an idle connection.
+    pub timeout: Option<Duration>,
+    /// How many more requests the server accepts on the connection.
+    pub max: Option<u32>,
+}
+
+impl KeepAlive {
+    /// Parse a header value; unknown or malformed parameters are ignored
+    /// (the hint is advisory). Values are capped at a day.
+    pub fn parse(value: &str) -> KeepAlive {
+        let mut out = KeepAlive::default();
+        for part in value.split(',') {
+            let Some((name, val)) = part.split_once('=') else {
+                continue;
+            };
+            let val = val.trim().trim_matches('"');
+            let Ok(n) = val.parse::<u64>() else { continue };
+            match name.trim().to_ascii_lowercase().as_str() {
+                "timeout" => out.timeout = Some(Duration::from_secs(n.min(86_400))),
+                "max" => out.max = Some(u32::try_from(n).unwrap_or(u32::MAX)),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug)]
+struct Idle<C> {
+    handle: C,
+    created: Instant,
+    last_used: Instant,
+    expires: Instant,
+    reason: EvictReason,
+}
+
+#[derive(Debug)]
+enum Grant<C> {
+    Reuse(Idle<C>),
+    Open,
+}
+
+#[derive(Debug)]
+struct Host<C> {
+    /// The map's key, shared with leases and tickets.
+    key: Arc<PoolKey>,
+    /// Oldest first; reuse pops from the back (LIFO).
+    idle: Vec<Idle<C>>,
+    /// Pooled leases out plus slots granted to waiters.
+    active: usize,
+    waiters: VecDeque<WaiterId>,
+}
+
+impl<C> Host<C> {
+    fn is_empty(&self) -> bool {
+        self.idle.is_empty() && self.active == 0 && self.waiters.is_empty()
+    }
+}
+
+static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Connection bookkeeping; see the [module docs](self).
+#[derive(Debug)]
+pub struct Pool<C> {
+    id: u64,
+    config: PoolConfig,
+    hosts: HashMap<Arc<PoolKey>, Host<C>>,
+    /// Slots handed to waiters not yet claimed.
+    granted: HashMap<WaiterId, Grant<C>>,
+    /// Expired connections found during checkout, returned by `evict`.
+    pending_close: Vec<Evicted<C>>,
+    next_waiter: u64,
+    idle_total: usize,
+    stats: PoolStats,
+}
+
+fn add(t: Instant, d: Duration) -> Instant {
+    // Saturate far in the future rather than panic on overflow; a bound
+    // that cannot be represented is as good as none.
+    t.checked_add(d)
+        .unwrap_or(t + Duration::from_secs(86_400 * 365))
+}
+
+impl<C> Pool<C> {
+    /// A pool with this configuration.
+    pub fn new(config: PoolConfig) -> Result<Pool<C>, PoolError> {
+        if config.max_active_per_host == 0 {
+            return Err(PoolError::InvalidConfig(
+                "max_active_per_host must be at least 1",
+            ));
+        }
+        if config.idle_timeout.is_zero() {
+            return Err(PoolError::InvalidConfig("idle_timeout must be non-zero"));
+        }
+        if config.max_lifetime.is_some_and(|d| d.is_zero()) {
+            return Err(PoolError::InvalidConfig("max_lifetime must be non-zero"));
+        }
+        Ok(Pool {
+            id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
+            config,
+            hosts: HashMap::new(),
+            granted: HashMap::new(),
+            pending_close: Vec::new(),
+            next_waiter: 0,
+            idle_total: 0,
+            stats: PoolStats::default(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &PoolConfig {
+        &self.config
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> PoolStats {
+        PoolStats {
+            idle: self.idle_total,
+            active: self.hosts.values().map(|h| h.active).sum(),
+            waiting: self.hosts.values().map(|h| h.waiters.len()).sum(),
+            ..self.stats
+        }
+    }
+
+    /// Idle connections of `key`.
+    pub fn idle_count(&self, key: &PoolKey) -> usize {
+        self.hosts.get(key).map_or(0, |h| h.idle.len())
+    }
+
+    /// Active pooled connections of `key` (including slots granted to waiters).
+    pub fn active_count(&self, key: &PoolKey) -> usize {
+        self.hosts.get(key).map_or(0, |h| h.active)
+    }
+
+    /// Waiters queued for `key` (not yet granted).
+    pub fn waiting_count(&self, key: &PoolKey) -> usize {
+        self.hosts.get(key).map_or(0, |h| h.waiters.len())
+    }
+
+    fn lease(&self, key: Arc<PoolKey>, created: Instant, extra: bool) -> Lease {
+        Lease {
+            pool: self.id,
+            key,
+            created,
+            extra,
+        }
+    }
+
+    fn count_evicted(&mut self, reason: EvictReason) {
+        match reason {
+            EvictReason::IdleTimeout => self.stats.evicted_idle += 1,
+            EvictReason::MaxLifetime => self.stats.evicted_lifetime += 1,
+            EvictReason::KeepAlive => self.stats.evicted_keep_alive += 1,
+        }
+    }
+
+    /// Ask for a connection to `key` at `now`. See [`Checkout`].
+    pub fn checkout(&mut self, key: &PoolKey, now: Instant) -> Result<Checkout<C>, PoolError> {
+        // Look up with the borrowed key so the hot path (a known key) hashes
+        // once and allocates nothing; the Arc is then shared with the lease.
+        let host = match self.hosts.get_mut(key) {
+            Some(h) => h,
+            None => {
+                let k = Arc::new(key.clone());
+                self.hosts.entry(Arc::clone(&k)).or_insert(Host {
+                    key: k,
+                    idle: Vec::new(),
+                    active: 0,
+                    waiters: VecDeque::new(),
+                })
+            }
+        };
+        let key = Arc::clone(&host.key);
+        // Strict FIFO: a newcomer never overtakes a queued waiter.
+        if host.waiters.is_empty() && host.active < self.config.max_active_per_host {
+            while let Some(conn) = host.idle.pop() {
+                self.idle_total -= 1;
+                if now >= conn.expires {
+                    let reason = conn.reason;
+                    self.pending_close.push(Evicted {
+                        handle: conn.handle,
+                        reason,
+                    });
+                    match reason {
+                        EvictReason::IdleTimeout => self.stats.evicted_idle += 1,
+                        EvictReason::MaxLifetime => self.stats.evicted_lifetime += 1,
+                        EvictReason::KeepAlive => self.stats.evicted_keep_alive += 1,
+                    }
+                    continue;
+                }
+                host.active += 1;
+                self.stats.reused += 1;
+                let lease = Lease {
+                    pool: self.id,
+                    key,
+                    created: conn.created,
+                    extra: false,
+                };
+                return Ok(Checkout::Reuse(lease, conn.handle));
+            }
+            host.active += 1;
+            self.stats.opened += 1;
+            return Ok(Checkout::Open(self.lease(key, now, false)));
+        }
+        match self.config.when_full {
+            WhenFull::Wait => {
+                let id = WaiterId(self.next_waiter);
+                self.next_waiter += 1;
+                host.waiters.push_back(id);
+                self.stats.waited += 1;
+                Ok(Checkout::Wait(WaiterTicket {
+                    pool: self.id,
+                    id,
+                    key,
+                }))
+            }
+            WhenFull::Error => {
+                let limit = self.config.max_active_per_host;
+                if host.is_empty() {
+                    self.hosts.remove(&*key);
+                }
+                self.stats.rejected_full += 1;
+                Err(PoolError::Full {
+                    key: key.to_string(),
+                    limit,
+                })
+            }
+            WhenFull::OpenExtra => {
+                self.stats.opened_extra += 1;
+                Ok(Checkout::Open(self.lease(key, now, true)))
+            }
+        }
+    }
+
+    /// Return a connection after use at `now`. `reusable` is the h1 layer's
+    /// verdict; `keep_alive` is the server's `Keep-Alive` header, if any.
+    /// The connection is kept idle, handed to the oldest waiter, or given
+    /// back in [`Checkin::close`].
+    pub fn checkin(
+        &mut self,
+        lease: Lease,
+        handle: C,
+        reusable: bool,
+        keep_alive: Option<KeepAlive>,
+        now: Instant,
+    ) -> Result<Checkin<C>, PoolError> {
+        if lease.pool != self.id {
+            return Err(PoolError::ForeignToken);
+        }
+        if lease.extra {
+            self.stats.closed_full += 1;
+            return Ok(Checkin {
+                close: Some(handle),
+                wake: None,
+            });
+        }
+        let ka = keep_alive.unwrap_or_default();
+        if !reusable || ka.max == Some(0) || ka.timeout == Some(Duration::ZERO) {
+            self.stats.closed_not_reusable += 1;
+            let wake = self.free_slot(&lease.key);
+            return Ok(Checkin {
+                close: Some(handle),
+                wake,
+            });
+        }
+        let mut conn = Idle {
+            handle,
+            created: lease.created,
+            last_used: now,
+            expires: add(now, self.config.idle_timeout),
+            reason: EvictReason::IdleTimeout,
+        };
+        if let Some(life) = self.config.max_lifetime {
+            let end = add(conn.created, life);
+            if end < conn.expires {
+                conn.expires = end;
+                conn.reason = EvictReason::MaxLifetime;
+            }
+        }
+        if let Some(hint) = ka.timeout {
+            let end = add(now, keep_alive_expiry(hint));
+            if end < conn.expires {
+                conn.expires = end;
+                conn.reason = EvictReason::KeepAlive;
+            }
+        }
+        if now >= conn.expires {
+            self.count_evicted(conn.reason);
+            let wake = self.free_slot(&lease.key);
+            return Ok(Checkin {
+                close: Some(conn.handle),
+                wake,
+            });
+        }
+        let Some(host) = self.hosts.get_mut(&*lease.key) else {
+            return Err(PoolError::ForeignToken);
+        };
+        // A queued waiter takes the connection directly: its slot is the
+        // one this lease held, so `active` is unchanged.
+        if let Some(id) = host.waiters.pop_front() {
+            self.granted.insert(id, Grant::Reuse(conn));
+            return Ok(Checkin {
+                close: None,
+                wake: Some(id),
+            });
+        }
+        host.active = host.active.saturating_sub(1);
+        // Inlined `keep_idle` on the hot path: one map lookup per checkin.
+        if host.idle.len() >= self.config.max_idle_per_host || self.config.max_idle_total == 0 {
+            self.stats.closed_full += 1;
+            if host.is_empty() {
+                self.hosts.remove(&*lease.key);
+            }
+            return Ok(Checkin {
+                close: Some(conn.handle),
+                wake: None,
+            });
+        }
+        host.idle.push(conn);
+        self.idle_total += 1;
+        let close = self.retire_lru();
+        Ok(Checkin { close, wake: None })
+    }
+    /// Put `conn` on `key`'s idle list if the limits allow; otherwise hand
+    /// back what must be closed.
+    fn keep_idle(&mut self, key: &PoolKey, conn: Idle<C>) -> Option<C> {
+        let per_host = self.config.max_idle_per_host;
+        let Some(host) = self.hosts.get_mut(key) else {
+            return Some(conn.handle);
+        };
+        if host.idle.len() >= per_host || self.config.max_idle_total == 0 {
+            self.stats.closed_full += 1;
+            if host.is_empty() {
+                self.hosts.remove(key);
+            }
+            return Some(conn.handle);
+        }
+        host.idle.push(conn);
+        self.idle_total += 1;
+        self.retire_lru()
+    }
+
+    /// Keep the total idle bound by retiring the least recently used idle
+    /// connection of the whole pool (O(hosts), only when over the bound).
+    fn retire_lru(&mut self) -> Option<C> {
+        if self.idle_total <= self.config.max_idle_total {
+            return None;
+        }
+        let oldest = self
+            .hosts
+            .values()
+            .filter_map(|h| h.idle.first().map(|c| (c.last_used, Arc::clone(&h.key))))
+            .min_by_key(|(t, _)| *t)
+            .map(|(_, k)| k)?;
+        let h = self.hosts.get_mut(&*oldest)?;
+        if h.idle.is_empty() {
+            return None;
+        }
+        let c = h.idle.remove(0);
+        self.idle_total -= 1;
+        self.stats.closed_full += 1;
+        if h.is_empty() {
+            self.hosts.remove(&*oldest);
+        }
+        Some(c.handle)
+    }
+
+    /// A pooled slot of `key` is free: give it to the oldest waiter, or
+    /// drop it from the active count.
+    fn free_slot(&mut self, key: &PoolKey) -> Option<WaiterId> {
+        let host = self.hosts.get_mut(key)?;
+        if let Some(id) = host.waiters.pop_front() {
+            self.granted.insert(id, Grant::Open);
+            return Some(id);
+        }
+        host.active = host.active.saturating_sub(1);
+        if host.is_empty() {
+            self.hosts.remove(key);
+        }
+        None
+    }
+
+    /// The connection of `lease` was closed instead of returned: free its
+    /// slot (maybe waking a waiter).
+    pub fn release(&mut self, lease: Lease) -> Result<Checkin<C>, PoolError> {
+        if lease.pool != self.id {
+            return Err(PoolError::ForeignToken);
+        }
+        let wake = if lease.extra {
+            None
+        } else {
+            self.free_slot(&lease.key)
+        };
+        Ok(Checkin { close: None, wake })
+    }
+
+    /// Redeem a ticket: after a wake, the granted connection or a lease to
+    /// open one; before it, the ticket back as [`Checkout::Wait`].
+    pub fn claim(&mut self, ticket: WaiterTicket, now: Instant) -> Result<Checkout<C>, PoolError> {
+        if ticket.pool != self.id {
+            return Err(PoolError::ForeignToken);
+        }
+        let Some(grant) = self.granted.remove(&ticket.id) else {
+            return Ok(Checkout::Wait(ticket));
+        };
+        match grant {
+            Grant::Reuse(conn) if now < conn.expires => {
+                self.stats.reused += 1;
+                let lease = self.lease(ticket.key, conn.created, false);
+                Ok(Checkout::Reuse(lease, conn.handle))
+            }
+            Grant::Reuse(conn) => {
+                // Expired between wake and claim: never hand it out.
+                self.count_evicted(conn.reason);
+                self.pending_close.push(Evicted {
+                    handle: conn.handle,
+                    reason: conn.reason,
+                });
+                self.stats.opened += 1;
+                Ok(Checkout::Open(self.lease(ticket.key, now, false)))
+            }
+            Grant::Open => {
+                self.stats.opened += 1;
+                Ok(Checkout::Open(self.lease(ticket.key, now, false)))
+            }
+        }
+    }
+
+    /// Give up waiting (the deadline passed). If a slot had already been
+    /// granted, it passes to the next waiter or back to the pool.
+    pub fn cancel(&mut self, ticket: WaiterTicket, now: Instant) -> Result<Checkin<C>, PoolError> {
+        if ticket.pool != self.id {
+            return Err(PoolError::ForeignToken);
+        }
+        self.stats.wait_cancelled += 1;
+        match self.granted.remove(&ticket.id) {
+            None => {
+                if let Some(host) = self.hosts.get_mut(&*ticket.key) {
+                    host.waiters.retain(|w| *w != ticket.id);
+                    if host.is_empty() {
+                        self.hosts.remove(&*ticket.key);
+                    }
+                }
+                Ok(Checkin {
+                    close: None,
+                    wake: None,
+                })
+            }
+            Some(Grant::Open) => {
+                let wake = self.free_slot(&ticket.key);
+                Ok(Checkin { close: None, wake })
+            }
+            Some(Grant::Reuse(conn)) => {
+                if now >= conn.expires {
+                    self.count_evicted(conn.reason);
+                    let wake = self.free_slot(&ticket.key);
+                    return Ok(Checkin {
+                        close: Some(conn.handle),
+                        wake,
+                    });
+                }
+                let Some(host) = self.hosts.get_mut(&*ticket.key) else {
+                    return Ok(Checkin {
+                        close: Some(conn.handle),
+                        wake: None,
+                    });
+                };
+                if let Some(id) = host.waiters.pop_front() {
+                    self.granted.insert(id, Grant::Reuse(conn));
+                    return Ok(Checkin {
+                        close: None,
+                        wake: Some(id),
+                    });
+                }
+                host.active = host.active.saturating_sub(1);
+                let close = self.keep_idle(&ticket.key, conn);
+                Ok(Checkin { close, wake: None })
+            }
+        }
+    }
+
+    /// Remove every idle connection expired at `now` (plus any found
+    /// expired during checkout) and return them to be closed.
+    pub fn evict(&mut self, now: Instant) -> Vec<Evicted<C>> {
+        let mut out = std::mem::take(&mut self.pending_close);
+        let mut removed = 0;
+        let mut counts = [0u64; 3];
+        self.hosts.retain(|_, host| {
+            let before = host.idle.len();
+            let mut i = 0;
+            while i < host.idle.len() {
+                if now >= host.idle[i].expires {
+                    let c = host.idle.remove(i);
+                    counts[c.reason as usize] += 1;
+                    out.push(Evicted {
+                        handle: c.handle,
+                        reason: c.reason,
+                    });
+                } else {
+                    i += 1;
+                }
+            }
+            removed += before - host.idle.len();
+            !host.is_empty()
+        });
+        self.idle_total -= removed;
+        self.stats.evicted_idle += counts[EvictReason::IdleTimeout as usize];
+        self.stats.evicted_lifetime += counts[EvictReason::MaxLifetime as usize];
+        self.stats.evicted_keep_alive += counts[EvictReason::KeepAlive as usize];
+        out
+    }
+
+    /// The next instant an idle connection expires (call [`Pool::evict`]
+    /// then), or `None` when nothing is idle. Connections found expired by
+    /// a checkout are not included: call [`Pool::evict`] after checkouts.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.hosts
+            .values()
+            .flat_map(|h| h.idle.iter().map(|c| c.expires))
+            .min()
+    }
+
+    /// Take every idle connection (shutdown); waiters and leases stay.
+    pub fn clear(&mut self) -> Vec<C> {
+        let mut out: Vec<C> = self.pending_close.drain(..).map(|e| e.handle).collect();
+        for host in self.hosts.values_mut() {
+            out.extend(host.idle.drain(..).map(|c| c.handle));
+        }
+        self.hosts.retain(|_, h| !h.is_empty());
+        self.idle_total = 0;
+        out
+    }
+}
