@@ -76,6 +76,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
+pub mod call;
 pub mod cookies;
 pub mod deadline;
 pub mod error;

@@ -280,7 +280,7 @@ pub fn resolve_location(current: &Url, location: &[u8]) -> Result<Url, RedirectE
             })
         }
     }
-    if url.host_str().map_or(true, str::is_empty) {
+    if url.host_str().is_none_or(str::is_empty) {
         return Err(RedirectError::InvalidLocation {
             location: text,
             reason: "no host".to_owned(),

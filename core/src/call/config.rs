@@ -1,0 +1,231 @@
+//! Session-level settings and shared state: [`Config`], [`Agent`], and the
+//! per-request overrides in [`CallOptions`].
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use http::header::{HeaderValue, ACCEPT, USER_AGENT};
+use http::HeaderMap;
+
+use crate::auth::Auth;
+use crate::cookies::CookieJar;
+use crate::deadline::Timeouts;
+use crate::h1::Limits;
+use crate::pool::PoolConfig;
+use crate::proxy::ProxyConfig;
+use crate::redirect::RedirectPolicy;
+use crate::request::Request;
+use crate::retry::{Retry, RetryBudget};
+#[cfg(feature = "rustls")]
+use crate::tls::TlsConnector;
+use crate::Result;
+
+use super::Call;
+
+/// Everything a session decides once for all its requests.
+///
+/// Every field has a documented, finite default; backends build one from
+/// their `SessionBuilder`.
+///
+/// ```
+/// use hawser_core::call::Config;
+/// let cfg = Config::default();
+/// assert_eq!(cfg.headers["user-agent"], concat!("hawser/", env!("CARGO_PKG_VERSION")));
+/// assert!(cfg.cookie_store);
+/// assert!(cfg.decompress);
+/// ```
+#[non_exhaustive]
+#[derive(Clone)]
+pub struct Config {
+    /// Headers sent with every request unless the request sets the same
+    /// name. Default: `User-Agent: hawser/<version>`, `Accept: */*`.
+    pub headers: HeaderMap,
+    /// Credentials for every request (a request may override them).
+    pub auth: Option<Auth>,
+    /// Keep cookies across requests (default true).
+    pub cookie_store: bool,
+    /// The retry policy. Default [`Retry::session_default`].
+    pub retry: Retry,
+    /// An opt-in retry budget shared by the session (default none, as urllib3).
+    pub retry_budget: Option<RetryBudget>,
+    /// Connect/read/write timeouts and the overall deadline.
+    pub timeouts: Timeouts,
+    /// Redirect following.
+    pub redirect: RedirectPolicy,
+    /// Proxies (default: none; use [`ProxyConfig::from_env`] to read the
+    /// environment the caller passes in).
+    pub proxies: ProxyConfig,
+    /// TLS settings (webpki roots, verification on).
+    #[cfg(feature = "rustls")]
+    pub tls: TlsConnector,
+    /// Wire-format limits on response heads and chunked framing.
+    pub limits: Limits,
+    /// Pool limits and idle eviction.
+    pub pool: PoolConfig,
+    /// Ask for and decode gzip/deflate bodies (feature `gzip`; default on).
+    pub decompress: bool,
+    /// Largest decoded body accepted before failing with a body error
+    /// (default 1 GiB), so a small compressed body cannot exhaust memory.
+    pub max_decompressed: u64,
+    /// Bodies of at least this many bytes are sent with
+    /// `Expect: 100-continue` (default 1 MiB; `None` disables it).
+    pub expect_continue_min: Option<u64>,
+    /// How long to wait for `100 Continue` before sending the body anyway
+    /// (default 1 s, as curl).
+    pub expect_continue_wait: Duration,
+    /// The largest response body hawser reads and discards to keep a
+    /// connection when it follows a redirect, answers an auth challenge or
+    /// retries a status (default 64 KiB); larger bodies close the connection.
+    pub max_drain: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("hawser/", env!("CARGO_PKG_VERSION"))),
+        );
+        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+        Config {
+            headers,
+            auth: None,
+            cookie_store: true,
+            retry: Retry::session_default(),
+            retry_budget: None,
+            timeouts: Timeouts::default(),
+            redirect: RedirectPolicy::default(),
+            proxies: ProxyConfig::new(),
+            #[cfg(feature = "rustls")]
+            tls: crate::tls::TlsConfig::new()
+                .build()
+                .expect("the default TLS configuration is valid"),
+            limits: Limits::default(),
+            pool: PoolConfig::default(),
+            decompress: cfg!(feature = "gzip"),
+            max_decompressed: 1 << 30,
+            expect_continue_min: Some(1 << 20),
+            expect_continue_wait: Duration::from_secs(1),
+            max_drain: 64 * 1024,
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("headers", &crate::redact::Headers(&self.headers))
+            .field("auth", &self.auth)
+            .field("cookie_store", &self.cookie_store)
+            .field("retry", &self.retry)
+            .field("timeouts", &self.timeouts)
+            .field("redirect", &self.redirect)
+            .field("proxies", &self.proxies)
+            .field("limits", &self.limits)
+            .field("pool", &self.pool)
+            .field("decompress", &self.decompress)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Per-request overrides of the session's [`Config`], plus the seed of the
+/// call's random numbers (backoff jitter, Digest cnonce).
+///
+/// ```
+/// use hawser_core::call::CallOptions;
+/// use hawser_core::deadline::Timeouts;
+/// let opts = CallOptions { timeouts: Some(Timeouts::from_secs_f64(2.0)?), seed: 7, ..Default::default() };
+/// assert_eq!(opts.seed, 7);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Default, Debug)]
+pub struct CallOptions {
+    /// Timeouts for this request only.
+    pub timeouts: Option<Timeouts>,
+    /// Retry policy for this request only.
+    pub retry: Option<Retry>,
+    /// Credentials for this request only.
+    pub auth: Option<Auth>,
+    /// Redirect policy for this request only.
+    pub redirect: Option<RedirectPolicy>,
+    /// Seed for this call's RNG. Backends pass a random one; tests a fixed one.
+    pub seed: u64,
+}
+
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) cookies: Mutex<CookieJar>,
+    pub(crate) budget: Option<Mutex<RetryBudget>>,
+    pub(crate) auth: Option<Auth>,
+}
+
+/// A session's core: its [`Config`] and the state its calls share (cookie
+/// jar, retry budget, Digest nonces). Cheap to clone; `Send + Sync`.
+///
+/// The locks inside are held only for the duration of a core method, never
+/// across I/O, so an async backend may use an `Agent` from any task.
+///
+/// ```
+/// use hawser_core::call::{Agent, CallOptions, Config};
+/// use hawser_core::request::Request;
+/// use std::time::{Instant, SystemTime};
+/// let agent = Agent::new(Config::default());
+/// let call = agent.start(Request::get("http://127.0.0.1:1/").build()?, CallOptions::default(),
+///     Instant::now(), SystemTime::now())?;
+/// # let _ = call;
+/// # Ok::<(), hawser_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Agent {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Agent {
+    /// A new agent with `config`.
+    pub fn new(config: Config) -> Agent {
+        let budget = config.retry_budget.clone().map(Mutex::new);
+        let auth = config.auth.clone();
+        Agent {
+            shared: Arc::new(Shared {
+                config,
+                cookies: Mutex::new(CookieJar::new()),
+                budget,
+                auth,
+            }),
+        }
+    }
+
+    /// The session's settings.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// The session's cookie jar (locked while the guard lives: keep it short).
+    pub fn cookies(&self) -> MutexGuard<'_, CookieJar> {
+        self.shared
+            .cookies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Start one logical request at `now` (`wall` is the matching wall-clock
+    /// time, used for cookie expiry and HTTP-date `Retry-After`).
+    pub fn start(
+        &self,
+        request: Request,
+        options: CallOptions,
+        now: Instant,
+        wall: SystemTime,
+    ) -> Result<Call> {
+        Call::new(self.clone(), request, options, now, wall)
+    }
+}
+
+impl fmt::Debug for Agent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Agent")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
