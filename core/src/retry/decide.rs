@@ -490,10 +490,10 @@ impl Retry {
         let remaining = clock
             .deadline
             .map(|d| d.saturating_duration_since(clock.now));
-        let budget = budget.map(|b| {
+        let mut budget = budget;
+        if let Some(b) = budget.as_deref_mut() {
             b.advance_to(clock.now);
-            b
-        });
+        }
         self.decide_in(state, outcome, remaining, clock.wall, rng, budget)
     }
 

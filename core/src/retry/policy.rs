@@ -59,9 +59,9 @@ pub enum Jitter {
     /// then clamped to `backoff_max`.
     #[default]
     Additive,
-    /// "Full jitter": sleep uniformly in `[0, min(backoff_max, backoff_factor
-    /// * 2^(n-1))]`. `backoff_jitter` is not used. Spreads a thundering herd
-    /// of clients best.
+    /// "Full jitter": sleep uniformly in
+    /// `[0, min(backoff_max, backoff_factor × 2^(n-1))]`; `backoff_jitter`
+    /// is not used. Spreads a thundering herd of clients best.
     Full,
 }
 
