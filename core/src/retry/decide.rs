@@ -521,6 +521,15 @@ impl Retry {
                 h.sleep = after;
             }
         }
+        #[cfg(feature = "tracing")]
+        tracing::debug!(
+            method = %state.method,
+            url = %state.url,
+            attempt = state.attempts,
+            outcome = ?outcome,
+            decision = ?d,
+            "hawser retry decision"
+        );
         d
     }
 
