@@ -332,3 +332,35 @@ proptest! {
         prop_assert!(exhausted);
     }
 }
+
+/// The shipped strategies (feature `proptest`) drive the same invariants.
+#[cfg(feature = "proptest")]
+mod shipped_strategies {
+    use super::*;
+    use hawser_core::retry::strategies;
+
+    proptest! {
+        #![proptest_config(cfg())]
+
+        #[test]
+        fn shipped_strategies_respect_total_and_sleep_bounds(
+            p in strategies::policy(),
+            m in strategies::method(),
+            script in strategies::outcomes(12),
+            seed in any::<u64>(),
+        ) {
+            let sim = simulate(&p, &script, &SimOptions::default().method(m).seed(seed));
+            let paid = sim
+                .steps
+                .iter()
+                .filter(|s| matches!(s.decision, Decision::Retry { reason, .. } if reason != RetryReason::StaleConnection))
+                .count() as u32;
+            if let Some(t) = budget_of(p.total_counter()) {
+                prop_assert!(paid <= t);
+            }
+            for s in sim.sleeps() {
+                prop_assert!(s <= p.backoff_max_value().max(p.retry_after_max_value()));
+            }
+        }
+    }
+}

@@ -309,6 +309,16 @@ fn cause_error(cause: Cause) -> Error {
 }
 
 /// What the caller does next.
+///
+/// ```
+/// use std::time::Duration;
+/// use hawser_core::retry::*;
+/// let script = vec![Outcome::error(FailureKind::Dns); 3];
+/// let sim = simulate(&Retry::new(1), &script, &SimOptions::default());
+/// let d = sim.decisions();
+/// assert_eq!(d[0], Decision::Retry { after: Duration::ZERO, reason: RetryReason::Backoff });
+/// assert!(d[1].is_final());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Decision {
     /// Wait `after` (zero allowed), then send the same request again.
@@ -373,6 +383,13 @@ impl fmt::Display for InvalidRetryAfter {
 }
 
 impl std::error::Error for InvalidRetryAfter {}
+
+impl From<InvalidRetryAfter> for Error {
+    /// A peer sent a header hawser could not read: a protocol error.
+    fn from(e: InvalidRetryAfter) -> Self {
+        Error::new(ErrorKind::Protocol, e.to_string())
+    }
+}
 
 /// Parse a raw `Retry-After` value: ASCII digits with optional surrounding
 /// whitespace (urllib3's `^\s*[0-9]+\s*$`), or an HTTP-date (RFC 1123, RFC
@@ -521,6 +538,15 @@ impl Retry {
                 h.sleep = after;
             }
         }
+        #[cfg(feature = "tracing")]
+        tracing::debug!(
+            method = %state.method,
+            url = %state.url,
+            attempt = state.attempts,
+            outcome = ?outcome,
+            decision = ?d,
+            "hawser retry decision"
+        );
         d
     }
 
@@ -584,6 +610,7 @@ impl Retry {
             }
             _ => &mut st.counters.other,
         };
+        // `|`, not `||`: both counters are spent, as urllib3 decrements both.
         let exhausted = spend(kind_counter) | spend(&mut st.counters.total);
         if exhausted {
             return fail(FailReason::Exhausted);

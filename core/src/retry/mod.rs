@@ -135,3 +135,23 @@ pub use policy::{
     Counter, Jitter, Retry, DEFAULT_BACKOFF_MAX, DEFAULT_RETRY_AFTER_MAX, RETRY_AFTER_STATUS_CODES,
 };
 pub use sim::{simulate, simulate_with_rng, SimOptions, SimStep, Simulation};
+
+/// The RNG hawser uses for jitter ([`rand`]'s `StdRng`). Any `rand::Rng`
+/// works with [`Retry::decide`]; this alias saves callers a direct
+/// dependency on `rand`.
+pub type JitterRng = rand::rngs::StdRng;
+
+/// A [`JitterRng`] seeded from `seed`: the same seed replays the same
+/// jitter. Seed it from anything that differs between sessions (the core
+/// reads no clock and no OS entropy itself).
+///
+/// ```
+/// use std::time::Duration;
+/// use hawser_core::retry::{jitter_rng, Jitter, Retry};
+/// let p = Retry::new(3).backoff_factor(Duration::from_secs(1)).jitter(Jitter::Full);
+/// assert_eq!(p.backoff(3, &mut jitter_rng(5)), p.backoff(3, &mut jitter_rng(5)));
+/// ```
+pub fn jitter_rng(seed: u64) -> JitterRng {
+    use rand::SeedableRng;
+    JitterRng::seed_from_u64(seed)
+}

@@ -60,8 +60,8 @@ pub enum Jitter {
     #[default]
     Additive,
     /// "Full jitter": sleep uniformly in
-    /// `[0, min(backoff_max, backoff_factor × 2^(n-1))]`. `backoff_jitter` is
-    /// not used. Spreads a thundering herd of clients best.
+    /// `[0, min(backoff_max, backoff_factor × 2^(n-1))]`; `backoff_jitter`
+    /// is not used. Spreads a thundering herd of clients best.
     Full,
 }
 
