@@ -1,0 +1,190 @@
+//! The blocking [`Response`]: head, history, report, and a streaming body.
+
+use std::fmt;
+use std::io::{self, Read};
+
+use http::{HeaderMap, StatusCode, Version};
+use url::Url;
+
+use hawser_core::call::{Call, CallReport, HistoryItem, Response as Head};
+use hawser_core::{Error, ErrorKind, Result};
+
+use crate::driver::{Driver, Pumped};
+
+type Progress = Box<dyn FnMut(u64, Option<u64>) + Send>;
+
+/// A response whose head has arrived. The body streams through
+/// [`Read`]; reading it to the end returns the connection to the pool,
+/// dropping the response early closes it.
+///
+/// Errors met while reading keep their kind: the `io::Error` wraps a
+/// hawser [`Error`] that [`io::Error::get_ref`] + `downcast_ref` recover.
+pub struct Response {
+    head: Head,
+    call: Call,
+    driver: Driver,
+    done: bool,
+    read: u64,
+    progress: Option<Progress>,
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.head.status)
+            .field("url", &self.head.url.as_str())
+            .field("headers", &hawser_core::redact::Headers(&self.head.headers))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Response {
+    pub(crate) fn new(head: Head, call: Call, driver: Driver) -> Response {
+        Response {
+            head,
+            call,
+            driver,
+            done: false,
+            read: 0,
+            progress: None,
+        }
+    }
+
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.head.status
+    }
+    /// The HTTP version of the response.
+    pub fn version(&self) -> Version {
+        self.head.version
+    }
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.head.headers
+    }
+    /// The first value of header `name` as text, if valid.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// The final URL, after redirects.
+    pub fn url(&self) -> &Url {
+        &self.head.url
+    }
+    /// The redirect responses followed on the way here, oldest first.
+    pub fn history(&self) -> &[HistoryItem] {
+        &self.head.history
+    }
+    /// `Content-Length`, if the server sent one (and the body is not decoded).
+    pub fn content_length(&self) -> Option<u64> {
+        self.header("content-length").and_then(|v| v.trim().parse().ok())
+    }
+    /// What happened: attempts, sleeps, redirects, connection reuse, phase times.
+    pub fn report(&self) -> CallReport {
+        self.call.report()
+    }
+
+    /// Call `f(bytes_read, content_length)` as the body is read.
+    pub fn on_progress(mut self, f: impl FnMut(u64, Option<u64>) + Send + 'static) -> Self {
+        self.progress = Some(Box::new(f));
+        self
+    }
+
+    /// An error for 4xx and 5xx statuses, worded like requests'
+    /// `raise_for_status` ("404 Client Error: Not Found for url: ...").
+    pub fn error_for_status(self) -> Result<Response> {
+        let code = self.status().as_u16();
+        let class = match code {
+            400..=499 => "Client",
+            500..=599 => "Server",
+            _ => return Ok(self),
+        };
+        Err(Error::new(
+            ErrorKind::Status,
+            format!(
+                "{code} {class} Error: {} for url: {}",
+                self.status().canonical_reason().unwrap_or(""),
+                self.url()
+            ),
+        ))
+    }
+
+    /// The whole body.
+    pub fn bytes(mut self) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            match self.next_chunk(&mut buf)? {
+                0 => return Ok(out),
+                n => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+
+    /// The body as text, decoded with the `Content-Type` charset (UTF-8
+    /// and ISO-8859-1 / Latin-1 are decoded exactly; other charsets and
+    /// invalid bytes are decoded as UTF-8 with replacement characters).
+    pub fn text(self) -> Result<String> {
+        let latin1 = self
+            .header("content-type")
+            .map(|ct| {
+                let ct = ct.to_ascii_lowercase();
+                ct.contains("charset=iso-8859-1") || ct.contains("charset=latin1")
+            })
+            .unwrap_or(false);
+        let bytes = self.bytes()?;
+        Ok(if latin1 {
+            bytes.iter().map(|&b| b as char).collect()
+        } else {
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    }
+
+    /// The body parsed as JSON.
+    #[cfg(feature = "json")]
+    pub fn json<T: serde::de::DeserializeOwned>(self) -> Result<T> {
+        let bytes = self.bytes()?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            Error::new(ErrorKind::Body, format!("the response body is not valid JSON: {e}"))
+                .with_source(e)
+        })
+    }
+
+    fn next_chunk(&mut self, buf: &mut [u8]) -> Result<usize> {
+        if self.done || buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            match self.driver.pump(&mut self.call, Some(buf))? {
+                Pumped::Body(0) => continue,
+                Pumped::Body(n) => {
+                    self.read += n as u64;
+                    let total = self.content_length();
+                    if let Some(p) = &mut self.progress {
+                        p(self.read, total);
+                    }
+                    return Ok(n);
+                }
+                Pumped::Done => {
+                    self.done = true;
+                    return Ok(0);
+                }
+                Pumped::Head(_) => {
+                    return Err(Error::new(ErrorKind::Usage, "a second response head"))
+                }
+            }
+        }
+    }
+}
+
+impl Read for Response {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.next_chunk(buf).map_err(|e| {
+            let kind = match e.kind() {
+                ErrorKind::Timeout => io::ErrorKind::TimedOut,
+                ErrorKind::Body | ErrorKind::Protocol => io::ErrorKind::InvalidData,
+                _ => io::ErrorKind::Other,
+            };
+            io::Error::new(kind, e)
+        })
+    }
+}
