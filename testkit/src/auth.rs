@@ -119,7 +119,9 @@ static NONCE_SEQ: AtomicU64 = AtomicU64::new(1);
 pub(crate) enum DigestVerdict {
     Ok,
     /// Send a challenge (with `stale=true` if the flag is set).
-    Challenge { stale: bool },
+    Challenge {
+        stale: bool,
+    },
 }
 
 impl DigestState {
@@ -168,14 +170,8 @@ impl DigestState {
         }
         let ha1 = alg.hex(format!("{user}:{realm}:{pass}").as_bytes());
         let ha2 = alg.hex(format!("{method}:{target}").as_bytes());
-        let expected = alg.hex(
-            format!(
-                "{ha1}:{nonce}:{}:{}:auth:{ha2}",
-                get("nc"),
-                get("cnonce")
-            )
-            .as_bytes(),
-        );
+        let expected =
+            alg.hex(format!("{ha1}:{nonce}:{}:{}:auth:{ha2}", get("nc"), get("cnonce")).as_bytes());
         if expected != get("response") {
             return DigestVerdict::Challenge { stale: false };
         }
@@ -255,7 +251,10 @@ mod tests {
             "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
             DigestAlgorithm::Md5,
         );
-        assert!(v.contains("response=\"8ca523f5e9506fed4657c9700eebdbec\""), "{v}");
+        assert!(
+            v.contains("response=\"8ca523f5e9506fed4657c9700eebdbec\""),
+            "{v}"
+        );
     }
 
     #[test]
@@ -272,7 +271,9 @@ mod tests {
             DigestAlgorithm::Sha256,
         );
         assert!(
-            v.contains("response=\"753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1\""),
+            v.contains(
+                "response=\"753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1\""
+            ),
             "{v}"
         );
     }

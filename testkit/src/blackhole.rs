@@ -29,7 +29,9 @@ pub struct BlackHole {
 
 impl std::fmt::Debug for BlackHole {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BlackHole").field("addr", &self.addr).finish()
+        f.debug_struct("BlackHole")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -51,7 +53,10 @@ impl BlackHole {
             let s = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
             match s.connect_timeout(&SockAddr::from(addr), Duration::from_millis(150)) {
                 Ok(()) => fillers.push(s),
-                Err(e) if e.kind() == io::ErrorKind::TimedOut || e.kind() == io::ErrorKind::WouldBlock => {
+                Err(e)
+                    if e.kind() == io::ErrorKind::TimedOut
+                        || e.kind() == io::ErrorKind::WouldBlock =>
+                {
                     return Ok(BlackHole {
                         _listener: listener,
                         _fillers: fillers,

@@ -47,8 +47,8 @@ pub use auth::{digest_authorization, DigestAlgorithm};
 pub use blackhole::BlackHole;
 pub use proxy::{ProxyRecord, ProxyServer};
 pub use server::{
-    pattern, pattern_byte, read_response, Behaviour, Handler, RecordedRequest, Reply, StartError,
-    TestServer, TestServerBuilder,
+    pattern, pattern_byte, read_response, Behaviour, Handler, RawResponse, RecordedRequest, Reply,
+    StartError, TestServer, TestServerBuilder,
 };
 pub use tls::{TestCa, TlsSetupError, TlsVariant};
 pub use wire::reason;

@@ -43,7 +43,7 @@ struct Shared {
     accepted: AtomicUsize,
     next_conn: AtomicU64,
     stop: Arc<AtomicBool>,
-    open: Mutex<Vec<TcpStream>>,
+    open: Mutex<Vec<(u64, TcpStream)>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -69,7 +69,9 @@ pub struct ProxyServer {
 
 impl std::fmt::Debug for ProxyServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProxyServer").field("addr", &self.addr).finish()
+        f.debug_struct("ProxyServer")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -133,7 +135,7 @@ impl Drop for ProxyServer {
         if let Some(a) = self.acceptor.take() {
             let _ = a.join();
         }
-        for s in lock(&self.shared.open).drain(..) {
+        for (_, s) in lock(&self.shared.open).drain(..) {
             let _ = s.shutdown(Shutdown::Both);
         }
         let workers: Vec<_> = lock(&self.shared.workers).drain(..).collect();
@@ -143,10 +145,16 @@ impl Drop for ProxyServer {
     }
 }
 
-fn track(shared: &Shared, s: &TcpStream) {
+/// Keeps a clone so Drop can shut the socket down; `untrack` must run
+/// before the connection ends (the socket closes with its last descriptor).
+fn track(shared: &Shared, id: u64, s: &TcpStream) {
     if let Ok(c) = s.try_clone() {
-        lock(&shared.open).push(c);
+        lock(&shared.open).push((id, c));
     }
+}
+
+fn untrack(shared: &Shared, id: u64) {
+    lock(&shared.open).retain(|(i, _)| *i != id);
 }
 
 fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
@@ -156,9 +164,12 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 let _ = stream.set_nonblocking(false);
                 shared.accepted.fetch_add(1, Ordering::SeqCst);
                 let id = shared.next_conn.fetch_add(1, Ordering::SeqCst);
-                track(&shared, &stream);
+                track(&shared, id, &stream);
                 let sh = shared.clone();
-                let h = std::thread::spawn(move || serve(stream, id, sh));
+                let h = std::thread::spawn(move || {
+                    serve(stream, id, &sh);
+                    untrack(&sh, id);
+                });
                 let mut w = lock(&shared.workers);
                 w.retain(|h| !h.is_finished());
                 w.push(h);
@@ -198,7 +209,7 @@ fn connect_upstream(authority: &str) -> io::Result<TcpStream> {
     Err(last)
 }
 
-fn serve(tcp: TcpStream, id: u64, shared: Arc<Shared>) {
+fn serve(tcp: TcpStream, id: u64, shared: &Shared) {
     let mut conn = Conn::new(Stream::Plain(tcp), shared.stop.clone());
     loop {
         let head = match conn.read_head(Duration::from_secs(5)) {
@@ -251,7 +262,7 @@ fn serve(tcp: TcpStream, id: u64, shared: Arc<Shared>) {
             continue;
         }
         if head.method.eq_ignore_ascii_case("CONNECT") {
-            tunnel(conn, &head, &shared);
+            tunnel(conn, id, &head, shared);
             return;
         }
         if forward(&mut conn, &head, body).is_err() || head.wants_close() {
@@ -261,11 +272,16 @@ fn serve(tcp: TcpStream, id: u64, shared: Arc<Shared>) {
     }
 }
 
-fn tunnel(mut conn: Conn, head: &Head, shared: &Shared) {
+fn tunnel(mut conn: Conn, id: u64, head: &Head, shared: &Shared) {
     let upstream = match connect_upstream(&head.target) {
         Ok(u) => u,
         Err(_) => {
-            let _ = respond(&mut conn, 502, &[("Connection", "close")], b"cannot connect");
+            let _ = respond(
+                &mut conn,
+                502,
+                &[("Connection", "close")],
+                b"cannot connect",
+            );
             conn.close();
             return;
         }
@@ -279,7 +295,7 @@ fn tunnel(mut conn: Conn, head: &Head, shared: &Shared) {
     let Some(client) = conn.into_plain() else {
         return;
     };
-    track(shared, &upstream);
+    track(shared, id, &upstream);
     let (Ok(c2), Ok(u2)) = (client.try_clone(), upstream.try_clone()) else {
         return;
     };
@@ -305,7 +321,10 @@ fn forward(conn: &mut Conn, head: &Head, body: Vec<u8>) -> io::Result<()> {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
-    let authority_port = if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+    let authority_port = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
         authority.to_string()
     } else {
         format!("{authority}:80")
@@ -320,7 +339,12 @@ fn forward(conn: &mut Conn, head: &Head, body: Vec<u8>) -> io::Result<()> {
         let l = n.to_ascii_lowercase();
         if matches!(
             l.as_str(),
-            "proxy-authorization" | "proxy-connection" | "connection" | "transfer-encoding" | "content-length" | "keep-alive"
+            "proxy-authorization"
+                | "proxy-connection"
+                | "connection"
+                | "transfer-encoding"
+                | "content-length"
+                | "keep-alive"
         ) {
             continue;
         }
@@ -353,4 +377,3 @@ fn forward(conn: &mut Conn, head: &Head, body: Vec<u8>) -> io::Result<()> {
     }
     conn.send(&resp)
 }
-

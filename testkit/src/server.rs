@@ -1,5 +1,6 @@
 //! The loopback test server: routes, scripted behaviours, recording.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -369,7 +370,7 @@ impl TestServerBuilder {
             accepted: AtomicUsize::new(0),
             next_conn: AtomicU64::new(1),
             stop: Arc::new(AtomicBool::new(false)),
-            open: Mutex::new(Vec::new()),
+            open: Mutex::new(HashMap::new()),
             workers: Mutex::new(Vec::new()),
             idle_timeout: self.idle_timeout,
             tls,
@@ -453,7 +454,7 @@ struct Shared {
     accepted: AtomicUsize,
     next_conn: AtomicU64,
     stop: Arc<AtomicBool>,
-    open: Mutex<Vec<TcpStream>>,
+    open: Mutex<HashMap<u64, TcpStream>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
     idle_timeout: Duration,
     tls: Option<Arc<ServerConfig>>,
@@ -490,7 +491,9 @@ pub struct TestServer {
 
 impl std::fmt::Debug for TestServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestServer").field("addr", &self.addr).finish()
+        f.debug_struct("TestServer")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -535,7 +538,11 @@ impl TestServer {
 
     /// `http(s)://[::1]:PORT` + `path`, if IPv6 is available.
     pub fn url_v6(&self, path: &str) -> Option<String> {
-        let scheme = if self.shared.tls.is_some() { "https" } else { "http" };
+        let scheme = if self.shared.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         self.addr_v6
             .map(|a| format!("{scheme}://[::1]:{}{}", a.port(), path))
     }
@@ -584,7 +591,7 @@ impl Drop for TestServer {
         for a in self.acceptors.drain(..) {
             let _ = a.join();
         }
-        for s in lock(&self.shared.open).drain(..) {
+        for (_, s) in lock(&self.shared.open).drain() {
             let _ = s.shutdown(std::net::Shutdown::Both);
         }
         let workers: Vec<_> = lock(&self.shared.workers).drain(..).collect();
@@ -603,7 +610,7 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 shared.accepted.fetch_add(1, Ordering::SeqCst);
                 let id = shared.next_conn.fetch_add(1, Ordering::SeqCst);
                 if let Ok(c) = stream.try_clone() {
-                    lock(&shared.open).push(c);
+                    lock(&shared.open).insert(id, c);
                 }
                 let sh = shared.clone();
                 let h = std::thread::spawn(move || serve_connection(stream, id, sh));
@@ -620,13 +627,32 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 }
 
 fn serve_connection(tcp: TcpStream, id: u64, shared: Arc<Shared>) {
+    let ending = serve_requests(tcp, id, &shared);
+    // Forget our clone first: a socket only closes (or resets) when its
+    // last descriptor goes.
+    lock(&shared.open).remove(&id);
+    match ending {
+        Some((conn, End::Close)) => conn.close(),
+        Some((conn, End::Reset)) => conn.reset(),
+        Some((conn, End::Drop)) => conn.drop_now(),
+        None => {}
+    }
+}
+
+enum End {
+    Close,
+    Reset,
+    Drop,
+}
+
+fn serve_requests(tcp: TcpStream, id: u64, shared: &Shared) -> Option<(Conn, End)> {
     let stream = match &shared.tls {
         None => Stream::Plain(tcp),
         Some(cfg) => match tls_accept(tcp, cfg.clone()) {
             Ok(s) => s,
             Err(_) => {
                 shared.tls_failures.fetch_add(1, Ordering::SeqCst);
-                return;
+                return None;
             }
         },
     };
@@ -637,17 +663,17 @@ fn serve_connection(tcp: TcpStream, id: u64, shared: Arc<Shared>) {
         let head = match conn.read_head(idle) {
             Ok(HeadRead::Head(h)) => h,
             Ok(HeadRead::Gone) | Err(_) => {
-                conn.drop_now();
-                return;
+                return Some((conn, End::Drop));
             }
             Ok(HeadRead::Bad(why)) => {
-                let _ = respond(&mut conn, &Reply::text(why).status_code(400), true, &shared);
-                conn.close();
-                return;
+                let _ = respond(&mut conn, &Reply::text(why).status_code(400), true, shared);
+                return Some((conn, End::Close));
             }
         };
         let route = shared.routes.iter().find(|r| r.matches(head.path()));
-        let count = route.map(|r| r.hits.fetch_add(1, Ordering::SeqCst)).unwrap_or(0);
+        let count = route
+            .map(|r| r.hits.fetch_add(1, Ordering::SeqCst))
+            .unwrap_or(0);
         let behaviour = route.map(|r| resolve(&r.behaviour, count));
         let mut rec = RecordedRequest {
             method: head.method.clone(),
@@ -664,44 +690,51 @@ fn serve_connection(tcp: TcpStream, id: u64, shared: Arc<Shared>) {
             Some(Behaviour::ResetBeforeRequest) => {
                 rec.reset = true;
                 lock(&shared.records).push(rec);
-                conn.reset();
-                return;
+                return Some((conn, End::Reset));
             }
-            Some(Behaviour::Expect100 { reject: Some(status) }) if head.expects_continue() => {
+            Some(Behaviour::Expect100 {
+                reject: Some(status),
+            }) if head.expects_continue() => {
                 let _ = conn.consume(head.len);
                 lock(&shared.records).push(rec);
-                let _ = respond(&mut conn, &Reply::new(*status).body("rejected"), true, &shared);
-                conn.close();
-                return;
+                let _ = respond(
+                    &mut conn,
+                    &Reply::new(*status).body("rejected"),
+                    true,
+                    shared,
+                );
+                return Some((conn, End::Close));
             }
             _ => {}
         }
         if conn.consume(head.len).is_err() {
-            conn.drop_now();
-            return;
+            return Some((conn, End::Drop));
         }
         if head.expects_continue() && conn.send(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() {
-            conn.drop_now();
-            return;
+            return Some((conn, End::Drop));
         }
         match conn.read_body(&head, Duration::from_secs(5)) {
             Ok(body) => rec.body = body,
             Err(_) => {
                 lock(&shared.records).push(rec);
-                let _ = respond(&mut conn, &Reply::text("bad request body").status_code(400), true, &shared);
-                conn.close();
-                return;
+                let _ = respond(
+                    &mut conn,
+                    &Reply::text("bad request body").status_code(400),
+                    true,
+                    shared,
+                );
+                return Some((conn, End::Close));
             }
         }
         lock(&shared.records).push(rec.clone());
         let close_requested = head.wants_close();
         let next = match (behaviour, route) {
-            (Some(b), Some(r)) => run(b, r, &head, &rec, &mut conn, &shared, close_requested),
+            (Some(b), Some(r)) => run(b, r, &head, &rec, &mut conn, shared, close_requested),
             _ => respond(
                 &mut conn,
                 &Reply::new(404).body("no such route"),
                 close_requested,
-                &shared,
+                shared,
             )
             .map(|_| next_for(close_requested)),
         };
@@ -709,16 +742,13 @@ fn serve_connection(tcp: TcpStream, id: u64, shared: Arc<Shared>) {
             Ok(Next::KeepAlive) => idle = shared.idle_timeout,
             Ok(Next::KeepAliveFor(d)) => idle = d,
             Ok(Next::Close) => {
-                conn.close();
-                return;
+                return Some((conn, End::Close));
             }
             Ok(Next::Reset) => {
-                conn.reset();
-                return;
+                return Some((conn, End::Reset));
             }
             Ok(Next::Abort) | Err(_) => {
-                conn.drop_now();
-                return;
+                return Some((conn, End::Drop));
             }
         }
     }
@@ -864,7 +894,11 @@ fn run(
             conn.send(&out)?;
             Ok(Next::Close)
         }
-        Behaviour::Drip { total, chunk, every } => {
+        Behaviour::Drip {
+            total,
+            chunk,
+            every,
+        } => {
             let mut h = vec![("Content-Length".to_string(), total.to_string())];
             if close {
                 h.push(("Connection".into(), "close".into()));
@@ -1080,10 +1114,13 @@ fn run(
     }
 }
 
+/// A response read by [`read_response`]: status, headers, body.
+pub type RawResponse = (u16, Vec<(String, String)>, Vec<u8>);
+
 /// Reads one whole response from `s` (a tiny client for self-tests and the
 /// proxy): returns (status, headers, body) framed by Content-Length, chunked
 /// or close. Not a general client: bounded to 64 MiB.
-pub fn read_response(s: &mut impl io::Read) -> io::Result<(u16, Vec<(String, String)>, Vec<u8>)> {
+pub fn read_response(s: &mut impl io::Read) -> io::Result<RawResponse> {
     read_response_framed(s, false)
 }
 
@@ -1091,7 +1128,7 @@ pub fn read_response(s: &mut impl io::Read) -> io::Result<(u16, Vec<(String, Str
 pub(crate) fn read_response_framed(
     s: &mut impl io::Read,
     no_body: bool,
-) -> io::Result<(u16, Vec<(String, String)>, Vec<u8>)> {
+) -> io::Result<RawResponse> {
     let mut buf = Vec::new();
     let mut tmp = [0u8; 8192];
     let (status, headers, head_len) = loop {
@@ -1103,7 +1140,12 @@ pub(crate) fn read_response_framed(
                 let headers: Vec<(String, String)> = resp
                     .headers
                     .iter()
-                    .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
+                    .map(|h| {
+                        (
+                            h.name.to_string(),
+                            String::from_utf8_lossy(h.value).into_owned(),
+                        )
+                    })
                     .collect();
                 if (100..200).contains(&status) {
                     buf.drain(..n);

@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose,
-};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
 use rustls::ServerConfig;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -120,7 +118,9 @@ impl TestCa {
             TlsVariant::Good => self.leaf(&good, false)?,
             TlsVariant::WrongHost => self.leaf(&["wrong.host.invalid"], false)?,
             TlsVariant::Expired => self.leaf(&good, true)?,
-            TlsVariant::UnknownIssuer => TestCa::named("hawser-testkit unknown CA")?.leaf(&good, false)?,
+            TlsVariant::UnknownIssuer => {
+                TestCa::named("hawser-testkit unknown CA")?.leaf(&good, false)?
+            }
         };
         let config =
             ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))

@@ -301,7 +301,8 @@ impl Conn {
 
     /// Writes everything and flushes.
     pub fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.tcp().set_write_timeout(Some(Duration::from_secs(10)))?;
+        self.tcp()
+            .set_write_timeout(Some(Duration::from_secs(10)))?;
         self.write_all(bytes)?;
         self.flush()
     }
