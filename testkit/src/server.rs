@@ -670,6 +670,7 @@ fn serve_requests(tcp: TcpStream, id: u64, shared: &Shared) -> Option<(Conn, End
                 return Some((conn, End::Close));
             }
         };
+        conn.head_request = head.method.eq_ignore_ascii_case("HEAD");
         let route = shared.routes.iter().find(|r| r.matches(head.path()));
         let count = route
             .map(|r| r.hits.fetch_add(1, Ordering::SeqCst))
@@ -819,7 +820,9 @@ fn respond(conn: &mut Conn, reply: &Reply, close: bool, shared: &Shared) -> io::
         headers.push(("Connection".into(), "close".into()));
     }
     let mut out = head_bytes(reply.status, &headers);
-    out.extend_from_slice(&reply.body);
+    if !conn.head_request {
+        out.extend_from_slice(&reply.body);
+    }
     conn.send(&out)
 }
 
@@ -1088,6 +1091,9 @@ fn run(
                 h.push(("Connection".into(), "close".into()));
             }
             conn.send(&head_bytes(200, &h))?;
+            if conn.head_request {
+                return Ok(next_for(close));
+            }
             let piece = 64 * 1024u64;
             let mut off = 0u64;
             while off < *len {

@@ -105,6 +105,8 @@ pub(crate) struct Conn {
     /// unread data makes Linux answer with RST.
     pending: Vec<u8>,
     stop: Arc<AtomicBool>,
+    /// The request being answered is HEAD: responses carry no body.
+    pub head_request: bool,
 }
 
 impl Conn {
@@ -113,6 +115,7 @@ impl Conn {
             stream,
             pending: Vec::new(),
             stop,
+            head_request: false,
         }
     }
 
