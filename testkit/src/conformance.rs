@@ -1448,6 +1448,7 @@ pub fn bearer_auth(c: &dyn ConformanceClient) {
         ok(c.send(&TestRequest::get(&srv.url("/t")), &config), "bearer").status,
         200
     );
+    assert_eq!(srv.hits("/t"), 1);
 }
 
 fn digest_scenario(c: &dyn ConformanceClient, algorithm: DigestAlgorithm) {
