@@ -850,6 +850,139 @@ pub fn connect_refused(c: &dyn ConformanceClient) {
     expect_kind(&e, TestErrorKind::Connect, "refused with retries");
 }
 
+/// The `read` counter alone bounds read-error retries (total unlimited).
+pub fn read_counter_limits_retries(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/r", Behaviour::ResetAfterRequest)]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(10);
+    config.retry.total = None;
+    config.retry.read = Some(1);
+    let e = err(
+        c.send(&TestRequest::get(&srv.url("/r")), &config),
+        "read counter",
+    );
+    assert_eq!(e.kind, TestErrorKind::RetriesExhausted, "{e:?}");
+    assert_eq!(srv.hits("/r"), 2, "one retry allowed by read=1");
+}
+
+/// The `status` counter alone bounds status retries.
+pub fn status_counter_limits_retries(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/s", status(500))]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(10).forcelist(&[500]);
+    config.retry.status = Some(1);
+    config.retry.raise_on_status = false;
+    let r = ok(
+        c.send(&TestRequest::get(&srv.url("/s")), &config),
+        "status counter",
+    );
+    assert_eq!(r.status, 500);
+    assert_eq!(srv.hits("/s"), 2, "one retry allowed by status=1");
+}
+
+/// Backoff: no sleep before the first retry, then factor * 2^(n-1).
+/// With factor 0.1: 0 + 0.2 + 0.4 s before the fourth attempt.
+pub fn backoff_grows_exponentially(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/b",
+        flaky(vec![status(500), status(500), status(500)], status(200)),
+    )]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(5).forcelist(&[500]).backoff(0.1);
+    let t = Instant::now();
+    let r = ok(
+        c.send(&TestRequest::get(&srv.url("/b")), &config),
+        "backoff",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(srv.hits("/b"), 4);
+    let took = t.elapsed();
+    assert!(
+        took >= Duration::from_millis(550),
+        "slept too little: {took:?}"
+    );
+    assert!(
+        took < Duration::from_millis(2000),
+        "slept too much: {took:?}"
+    );
+}
+
+/// A malformed `Retry-After` is ignored (backoff instead), not fatal.
+pub fn malformed_retry_after_ignored(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/m",
+        flaky(vec![retry_after(503, "soon")], status(200)),
+    )]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(2).forcelist(&[503]);
+    let r = ok(
+        c.send(&TestRequest::get(&srv.url("/m")), &config),
+        "bad Retry-After",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(srv.hits("/m"), 2);
+}
+
+/// The overall deadline also bounds a connect that would hang.
+pub fn deadline_bounds_connect(c: &dyn ConformanceClient) {
+    let hole = match BlackHole::start() {
+        Ok(h) => h,
+        Err(e) => panic!("conformance: black hole unavailable: {e}"),
+    };
+    let mut config = cfg();
+    config.connect_timeout = Some(Duration::from_secs(10));
+    config.deadline = Some(Duration::from_millis(300));
+    let t = Instant::now();
+    let e = err(
+        c.send(&TestRequest::get(&hole.url("/")), &config),
+        "deadline connect",
+    );
+    expect_kind(
+        &e,
+        TestErrorKind::Timeout {
+            phase: Phase::Deadline,
+        },
+        "deadline connect",
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        t.elapsed()
+    );
+}
+
+/// `Connection: close` from the server: the next request opens a new
+/// connection instead of failing on the closed one.
+pub fn server_connection_close_honoured(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/c",
+        Behaviour::Reply(Reply::text("bye").header("Connection", "close")),
+    )]);
+    let s = c.session(&cfg());
+    for _ in 0..3 {
+        assert_eq!(
+            ok(s.send(&TestRequest::get(&srv.url("/c"))), "close").body,
+            b"bye"
+        );
+    }
+    assert_eq!(srv.connections_accepted(), 3);
+    assert_eq!(srv.hits("/c"), 3, "a request was re-sent");
+}
+
+/// An HTTP/1.0 response without Content-Length: the body ends at close.
+pub fn http10_close_delimited_body(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/old",
+        Behaviour::Raw(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close".to_vec()),
+    )]);
+    let s = c.session(&cfg());
+    for _ in 0..2 {
+        let r = ok(s.send(&TestRequest::get(&srv.url("/old"))), "HTTP/1.0");
+        assert_eq!(r.body, b"until close");
+    }
+    assert_eq!(srv.connections_accepted(), 2);
+}
+
 // ---------------------------------------------------------------------------
 // Timeouts and the deadline
 // ---------------------------------------------------------------------------
@@ -1871,6 +2004,22 @@ pub fn all() -> Vec<(&'static str, Scenario)> {
         ),
         ("stream_body_not_replayed", stream_body_not_replayed),
         ("connect_refused", connect_refused),
+        ("read_counter_limits_retries", read_counter_limits_retries),
+        (
+            "status_counter_limits_retries",
+            status_counter_limits_retries,
+        ),
+        ("backoff_grows_exponentially", backoff_grows_exponentially),
+        (
+            "malformed_retry_after_ignored",
+            malformed_retry_after_ignored,
+        ),
+        ("deadline_bounds_connect", deadline_bounds_connect),
+        (
+            "server_connection_close_honoured",
+            server_connection_close_honoured,
+        ),
+        ("http10_close_delimited_body", http10_close_delimited_body),
         ("connect_timeout", connect_timeout),
         ("read_timeout_before_head", read_timeout_before_head),
         ("read_timeout_in_body", read_timeout_in_body),

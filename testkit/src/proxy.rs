@@ -366,11 +366,13 @@ fn forward(conn: &mut Conn, head: &Head, body: Vec<u8>) -> io::Result<()> {
         .filter(|(n, _)| {
             !matches!(
                 n.to_ascii_lowercase().as_str(),
-                "connection" | "transfer-encoding" | "content-length" | "keep-alive"
-            )
+                "connection" | "transfer-encoding" | "keep-alive"
+            ) && (no_body || !n.eq_ignore_ascii_case("content-length"))
         })
         .collect();
-    h.push(("Content-Length".into(), rbody.len().to_string()));
+    if !no_body {
+        h.push(("Content-Length".into(), rbody.len().to_string()));
+    }
     let mut resp = head_bytes(status, &h);
     if !no_body {
         resp.extend_from_slice(&rbody);

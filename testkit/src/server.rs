@@ -863,6 +863,11 @@ fn run(
     close: bool,
 ) -> io::Result<Next> {
     let plain = |conn: &mut Conn, reply: Reply| {
+        // A scripted `Connection: close` is honoured too, not only the client's.
+        let close = close
+            || reply.headers.iter().any(|(n, v)| {
+                n.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close")
+            });
         respond(conn, &reply, close, shared).map(|_| next_for(close))
     };
     match b {

@@ -704,6 +704,8 @@ impl Session {
         let mut history = Vec::new();
         let r = &cfg.retry;
         let mut total = r.total;
+        // Per-kind counters: connect, read, status.
+        let mut kinds = [r.connect, r.read, r.status];
         let mut consecutive = 0u32;
         let max_redirects = cfg.max_redirects.unwrap_or(10);
         let mut redirects = 0;
@@ -760,12 +762,12 @@ impl Session {
                 connect,
             );
             // Decide: the error (or status) and whether it may be retried.
-            let (err, retriable, sleep_hint, last_raw) = match outcome {
+            let (err, retriable, sleep_hint, last_raw, kind) = match outcome {
                 Err(Fail::Final(err)) => return Err(err),
-                Err(Fail::Connect(err)) => (Some(err), true, None, None),
+                Err(Fail::Connect(err)) => (Some(err), true, None, None, 0),
                 Err(Fail::Read(err)) => {
                     let ok_method = allowed(&method) && replayable;
-                    (Some(err), ok_method, None, None)
+                    (Some(err), ok_method, None, None, 1)
                 }
                 Ok(raw) => {
                     self.store_cookies(&url, &raw);
@@ -863,7 +865,7 @@ impl Session {
                     if !wants {
                         return Ok(self.finish(raw, &url, history));
                     }
-                    if total.is_some_and(|n| n == 0) {
+                    if total.is_some_and(|n| n == 0) || kinds[2].is_some_and(|n| n == 0) {
                         if forced && r.raise_on_status {
                             return Err(e(
                                 TestErrorKind::RetriesExhausted,
@@ -873,18 +875,19 @@ impl Session {
                         return Ok(self.finish(raw, &url, history));
                     }
                     let hint = retry_after.filter(|s| *s > 0).map(Duration::from_secs);
-                    (None, true, hint, Some(raw))
+                    (None, true, hint, Some(raw), 2)
                 }
             };
             if !r.enabled || !retriable {
                 return Err(err.unwrap_or_else(|| e(TestErrorKind::Other, "unreachable")));
             }
-            if total.is_some_and(|n| n == 0) {
+            if total.is_some_and(|n| n == 0) || kinds[kind].is_some_and(|n| n == 0) {
                 let mut x = e(TestErrorKind::RetriesExhausted, "retries exhausted");
                 x.cause = err.map(Box::new);
                 return Err(x);
             }
             total = total.map(|n| n - 1);
+            kinds[kind] = kinds[kind].map(|n| n - 1);
             consecutive += 1;
             let backoff = if consecutive <= 1 {
                 Duration::ZERO
