@@ -11,7 +11,8 @@
 //! }
 //! ```
 //!
-//! or all of them in a loop over [`all`]. Each scenario starts its own
+//! or all of them at once with [`conformance_tests!`](crate::conformance_tests)
+//! (one `#[test]` per scenario), or in a loop over [`all`]. Each scenario starts its own
 //! loopback servers, drives the client, and asserts with server-side
 //! evidence (hit counts, connection ids, what a proxy saw), so a client
 //! cannot pass by reporting what the test wants to hear. A failing scenario
@@ -2076,4 +2077,128 @@ pub fn all() -> Vec<(&'static str, Scenario)> {
         ("tls_untrusted_without_ca", tls_untrusted_without_ca),
         ("pool_limit_under_concurrency", pool_limit_under_concurrency),
     ]
+}
+
+/// Expands to one `#[test]` per scenario (named like the scenario) for
+/// `$client`, plus a test that the expansion covers every scenario of
+/// [`all`]. Use it in a backend's `tests/conformance.rs`:
+///
+/// ```no_run
+/// use hawser_testkit::conformance::*;
+///
+/// struct MyClient;
+/// struct MySession;
+///
+/// impl ConformanceSession for MySession {
+///     fn send(&self, req: &TestRequest) -> Result<TestResponse, TestError> {
+///         // Map `req` onto the backend's request builder and send it.
+///         Err(TestError { kind: TestErrorKind::Other, message: req.url.clone(), cause: None })
+///     }
+/// }
+///
+/// impl ConformanceClient for MyClient {
+///     fn session(&self, _cfg: &ClientConfig) -> Box<dyn ConformanceSession> {
+///         Box::new(MySession)
+///     }
+/// }
+///
+/// hawser_testkit::conformance_tests!(MyClient);
+/// ```
+#[macro_export]
+macro_rules! conformance_tests {
+    ($client:expr) => {
+        $crate::__conformance_tests!(
+            $client;
+            basic_get,
+            request_echo,
+            head_has_no_body,
+            keep_alive_reuse,
+            sessions_do_not_share_pools,
+            large_request_bodies,
+            streaming_large_download,
+            gzip_response,
+            ipv6_and_localhost,
+            stale_pooled_connection_resent,
+            keep_alive_timeout_hint_honoured,
+            post_not_resent_after_reset_on_reused_connection,
+            retry_after_503_then_ok,
+            retry_status_forcelist,
+            retries_exhausted_on_status,
+            implicit_retry_after_returns_last_response,
+            post_not_retried_on_status,
+            post_not_retried_after_read_error,
+            post_retried_when_allowed,
+            get_retried_after_resets,
+            reset_without_retries_fails_once,
+            stream_body_not_replayed,
+            connect_refused,
+            read_counter_limits_retries,
+            status_counter_limits_retries,
+            backoff_grows_exponentially,
+            malformed_retry_after_ignored,
+            deadline_bounds_connect,
+            server_connection_close_honoured,
+            http10_close_delimited_body,
+            connect_timeout,
+            read_timeout_before_head,
+            read_timeout_in_body,
+            per_request_timeout_override,
+            slow_drip_within_read_timeout,
+            deadline_cuts_slow_drip,
+            deadline_skips_long_retry_after,
+            deadline_spans_retries,
+            truncated_bodies,
+            malformed_responses,
+            retries_bounded_on_protocol_errors,
+            redirect_method_rules,
+            redirect_head_stays_head,
+            redirect_relative_location,
+            redirect_chain,
+            redirect_loop_too_many,
+            redirects_disabled,
+            redirect_strips_credentials_across_origins,
+            redirect_does_not_leak_session_auth,
+            basic_auth,
+            per_request_auth_override,
+            bearer_auth,
+            digest_auth_md5,
+            digest_auth_sha256,
+            digest_auth_stale,
+            digest_auth_wrong_password,
+            cookies_round_trip,
+            cookies_through_redirects,
+            expect_continue_honoured,
+            expect_continue_rejected,
+            proxy_http_forward,
+            proxy_auth_required,
+            proxy_connect_tunnel,
+            proxy_connect_refused,
+            tls_good_certificate,
+            tls_wrong_host,
+            tls_expired,
+            tls_unknown_issuer,
+            tls_untrusted_without_ca,
+            pool_limit_under_concurrency
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_tests {
+    ($client:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                $crate::conformance::$name(&$client);
+            }
+        )*
+
+        #[test]
+        fn conformance_tests_cover_every_scenario() {
+            let expanded: &[&str] = &[$(stringify!($name)),*];
+            let listed: Vec<&str> = $crate::conformance::all().into_iter().map(|(n, _)| n).collect();
+            assert_eq!(expanded, listed.as_slice());
+        }
+    };
 }

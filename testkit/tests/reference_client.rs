@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use hawser_testkit::conformance::{
-    all, AuthConfig, ClientConfig, ConformanceClient, ConformanceSession, Phase, TestBody,
-    TestError, TestErrorKind, TestRequest, TestResponse,
+    AuthConfig, ClientConfig, ConformanceClient, ConformanceSession, Phase, TestBody, TestError,
+    TestErrorKind, TestRequest, TestResponse,
 };
 use hawser_testkit::{digest_authorization, DigestAlgorithm};
 use rustls::pki_types::pem::PemObject;
@@ -975,15 +975,5 @@ impl ConformanceClient for Reference {
     }
 }
 
-#[test]
-fn the_whole_suite_passes_through_the_reference_client() {
-    let mut failed = Vec::new();
-    for (name, scenario) in all() {
-        let start = Instant::now();
-        if std::panic::catch_unwind(|| scenario(&Reference)).is_err() {
-            failed.push(name);
-        }
-        eprintln!("{name}: {:?}", start.elapsed());
-    }
-    assert!(failed.is_empty(), "failed scenarios: {failed:?}");
-}
+// One #[test] per scenario, exactly as a backend runs the suite.
+hawser_testkit::conformance_tests!(Reference);
