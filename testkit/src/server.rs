@@ -1218,7 +1218,7 @@ pub(crate) fn read_response_framed(
             if size == 0 {
                 return Ok((status, headers, body));
             }
-            if body.len() + size > limit {
+            if body.len().saturating_add(size) > limit {
                 return Err(io::Error::new(io::ErrorKind::InvalidData, "too large"));
             }
             fill(&mut rest, s, size + 2)?;

@@ -286,7 +286,7 @@ impl Conn {
                 while !self.read_line(8 * 1024)?.is_empty() {}
                 return Ok(body);
             }
-            if body.len() + size > MAX_REQUEST_BODY {
+            if body.len().saturating_add(size) > MAX_REQUEST_BODY {
                 return Err(io::Error::new(io::ErrorKind::InvalidData, "body too large"));
             }
             let start = body.len();

@@ -625,3 +625,24 @@ fn dropping_the_server_ends_stalled_connections_quickly() {
     let mut b = [0u8; 1];
     assert!(matches!(s.read(&mut b), Ok(0) | Err(_)));
 }
+
+#[test]
+fn hostile_chunk_sizes_get_400_not_a_panic() {
+    let srv = server(vec![("/e", Behaviour::Echo)]);
+    let mut s = connect(&srv);
+    s.write_all(
+        b"POST /e HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nabc",
+    )
+    .expect("write");
+    assert_eq!(read_response(&mut s).expect("answer").0, 400);
+    // The server is still healthy.
+    assert_eq!(get(&srv, "/e", "").expect("after").0, 200);
+}
+
+#[test]
+fn read_response_rejects_hostile_chunk_sizes() {
+    let raw =
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nabc".to_vec();
+    let err = read_response(&mut raw.as_slice()).expect_err("hostile");
+    assert_eq!(err.kind(), ErrorKind::InvalidData);
+}
