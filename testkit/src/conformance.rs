@@ -518,6 +518,33 @@ pub fn keep_alive_reuse(c: &dyn ConformanceClient) {
         recs.iter().map(|r| r.connection).collect::<Vec<_>>()
     );
     assert_eq!(srv.connections_accepted(), 1);
+    let last = ok(s.send(&TestRequest::get(&srv.url("/k"))), "sixth");
+    if let Some(n) = last.connections_opened {
+        assert_eq!(n, 1, "the client's own count disagrees with the server's");
+    }
+}
+
+/// Dropping a session closes its pooled connections (the server sees them
+/// close).
+pub fn dropping_session_closes_connections(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/k", Behaviour::Echo)]);
+    let s = c.session(&cfg());
+    ok(s.send(&TestRequest::get(&srv.url("/k"))), "GET");
+    assert_eq!(
+        srv.open_connections(),
+        1,
+        "the connection should be pooled, open"
+    );
+    drop(s);
+    let t = Instant::now();
+    while srv.open_connections() > 0 && t.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        srv.open_connections(),
+        0,
+        "the pooled connection outlived its session"
+    );
 }
 
 /// Two sessions do not share connections.
@@ -834,6 +861,27 @@ pub fn stream_body_not_replayed(c: &dyn ConformanceClient) {
     req.body = Some(TestBody::Stream(b"stream".to_vec()));
     err(c.send(&req, &config), "stream body after reset");
     assert_eq!(srv.hits("/p"), 1, "a streamed body was sent twice");
+}
+
+/// A 307 would re-send a non-replayable body: the call fails with
+/// BodyNotReplayable and the target is never hit.
+pub fn redirect_307_stream_body_not_replayed(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/r",
+            Behaviour::Redirect {
+                status: 307,
+                location: "/echo".into(),
+            },
+        ),
+        ("/echo", Behaviour::Echo),
+    ]);
+    let mut req = TestRequest::new("PUT", &srv.url("/r"));
+    req.body = Some(TestBody::Stream(b"once only".to_vec()));
+    let e = err(c.send(&req, &cfg()), "307 with a stream body");
+    expect_kind(&e, TestErrorKind::BodyNotReplayable, "307 stream");
+    assert_eq!(srv.hits("/r"), 1);
+    assert_eq!(srv.hits("/echo"), 0);
 }
 
 /// Connection refused: a Connect error (retried for any method when
@@ -1705,6 +1753,41 @@ pub fn cookies_round_trip(c: &dyn ConformanceClient) {
     assert!(r.body.is_empty());
 }
 
+/// `Max-Age=0` deletes, `Secure` cookies stay off plain HTTP.
+pub fn cookies_expiry_and_secure(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/set",
+            Behaviour::Cookies(vec![
+                "keep=1; Path=/".into(),
+                "gone=1; Path=/".into(),
+                "sec=1; Path=/; Secure".into(),
+            ]),
+        ),
+        (
+            "/del",
+            Behaviour::Cookies(vec!["gone=; Path=/; Max-Age=0".into()]),
+        ),
+        ("/see", Behaviour::Cookies(Vec::new())),
+    ]);
+    let s = c.session(&cfg());
+    ok(s.send(&TestRequest::get(&srv.url("/set"))), "set");
+    let r = ok(s.send(&TestRequest::get(&srv.url("/see"))), "see");
+    let mut seen: Vec<String> = String::from_utf8_lossy(&r.body)
+        .split("; ")
+        .map(str::to_string)
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec!["gone=1", "keep=1"],
+        "Secure cookie sent over http?"
+    );
+    ok(s.send(&TestRequest::get(&srv.url("/del"))), "delete");
+    let r = ok(s.send(&TestRequest::get(&srv.url("/see"))), "see again");
+    assert_eq!(r.body, b"keep=1");
+}
+
 /// Cookies set by a redirect response are sent on the followed request.
 pub fn cookies_through_redirects(c: &dyn ConformanceClient) {
     let srv = serve(vec![
@@ -1968,6 +2051,10 @@ pub fn all() -> Vec<(&'static str, Scenario)> {
         ("request_echo", request_echo),
         ("head_has_no_body", head_has_no_body),
         ("keep_alive_reuse", keep_alive_reuse),
+        (
+            "dropping_session_closes_connections",
+            dropping_session_closes_connections,
+        ),
         ("sessions_do_not_share_pools", sessions_do_not_share_pools),
         ("large_request_bodies", large_request_bodies),
         ("streaming_large_download", streaming_large_download),
@@ -2004,6 +2091,10 @@ pub fn all() -> Vec<(&'static str, Scenario)> {
             reset_without_retries_fails_once,
         ),
         ("stream_body_not_replayed", stream_body_not_replayed),
+        (
+            "redirect_307_stream_body_not_replayed",
+            redirect_307_stream_body_not_replayed,
+        ),
         ("connect_refused", connect_refused),
         ("read_counter_limits_retries", read_counter_limits_retries),
         (
@@ -2063,6 +2154,7 @@ pub fn all() -> Vec<(&'static str, Scenario)> {
         ("digest_auth_stale", digest_auth_stale),
         ("digest_auth_wrong_password", digest_auth_wrong_password),
         ("cookies_round_trip", cookies_round_trip),
+        ("cookies_expiry_and_secure", cookies_expiry_and_secure),
         ("cookies_through_redirects", cookies_through_redirects),
         ("expect_continue_honoured", expect_continue_honoured),
         ("expect_continue_rejected", expect_continue_rejected),
@@ -2113,6 +2205,7 @@ macro_rules! conformance_tests {
             request_echo,
             head_has_no_body,
             keep_alive_reuse,
+            dropping_session_closes_connections,
             sessions_do_not_share_pools,
             large_request_bodies,
             streaming_large_download,
@@ -2131,6 +2224,7 @@ macro_rules! conformance_tests {
             get_retried_after_resets,
             reset_without_retries_fails_once,
             stream_body_not_replayed,
+            redirect_307_stream_body_not_replayed,
             connect_refused,
             read_counter_limits_retries,
             status_counter_limits_retries,
@@ -2166,6 +2260,7 @@ macro_rules! conformance_tests {
             digest_auth_stale,
             digest_auth_wrong_password,
             cookies_round_trip,
+            cookies_expiry_and_secure,
             cookies_through_redirects,
             expect_continue_honoured,
             expect_continue_rejected,

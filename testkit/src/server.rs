@@ -579,6 +579,11 @@ impl TestServer {
         self.shared.accepted.load(Ordering::SeqCst)
     }
 
+    /// Connections currently open (accepted and not yet closed by either side).
+    pub fn open_connections(&self) -> usize {
+        lock(&self.shared.open).len()
+    }
+
     /// TLS handshakes that failed (e.g. the client rejected the certificate).
     pub fn tls_failures(&self) -> usize {
         self.shared.tls_failures.load(Ordering::SeqCst)

@@ -536,17 +536,26 @@ impl Session {
             let Some((name, value)) = parts.next().and_then(|nv| nv.split_once('=')) else {
                 continue;
             };
-            let path = parts
-                .filter_map(|a| a.trim().strip_prefix("Path=").map(str::to_string))
-                .next()
-                .unwrap_or_else(|| "/".into());
+            let attrs: Vec<&str> = parts.map(str::trim).collect();
+            let path = attrs
+                .iter()
+                .find_map(|a| a.strip_prefix("Path="))
+                .unwrap_or("/")
+                .to_string();
+            let secure = attrs.iter().any(|a| a.eq_ignore_ascii_case("secure"));
+            let expired = attrs.iter().any(|a| {
+                a.strip_prefix("Max-Age=")
+                    .is_some_and(|v| v.trim().parse::<i64>().is_ok_and(|n| n <= 0))
+            });
             jar.retain(|(h, p, n, _)| !(h == &host && p == &path && n == name.trim()));
-            jar.push((
-                host.clone(),
-                path,
-                name.trim().to_string(),
-                value.trim().to_string(),
-            ));
+            if !expired && (!secure || u.scheme() == "https") {
+                jar.push((
+                    host.clone(),
+                    path,
+                    name.trim().to_string(),
+                    value.trim().to_string(),
+                ));
+            }
         }
     }
 
