@@ -2,15 +2,8 @@
 //!
 //! A backend implements [`ConformanceClient`] (and [`ConformanceSession`])
 //! in its own `tests/`, mapping the plain data types here onto its API, and
-//! runs each scenario with one call, e.g. one `#[test]` per scenario:
-//!
-//! ```ignore
-//! #[test]
-//! fn keep_alive_reuse() {
-//!     hawser_testkit::conformance::keep_alive_reuse(&MyClient);
-//! }
-//! ```
-//!
+//! runs each scenario with one call, e.g.
+//! `hawser_testkit::conformance::keep_alive_reuse(&MyClient)` in a test,
 //! or all of them at once with [`conformance_tests!`](crate::conformance_tests)
 //! (one `#[test]` per scenario), or in a loop over [`all`]. Each scenario starts its own
 //! loopback servers, drives the client, and asserts with server-side

@@ -8,7 +8,7 @@
 //! `httparse`, responses written by hand) so that the server and the client
 //! cannot share a bug.
 //!
-//! Everything binds loopback only (127.0.0.1, and [::1] on the same port when
+//! Everything binds loopback only (127.0.0.1, and `[::1]` on the same port when
 //! available) on ephemeral ports. Every thread ends: dropping a
 //! [`TestServer`], [`ProxyServer`] or [`BlackHole`] stops it, and socket
 //! timeouts bound every read and write.

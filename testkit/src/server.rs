@@ -354,7 +354,7 @@ impl TestServerBuilder {
         self
     }
 
-    /// Binds 127.0.0.1 on an ephemeral port (and [::1] on the same port
+    /// Binds 127.0.0.1 on an ephemeral port (and `[::1]` on the same port
     /// when IPv6 is available) and starts serving.
     pub fn start(self) -> Result<TestServer, StartError> {
         let (tls, ca_pem) = match &self.tls {
