@@ -965,6 +965,57 @@ pub fn malformed_retry_after_ignored(c: &dyn ConformanceClient) {
     assert_eq!(srv.hits("/m"), 2);
 }
 
+/// `Retry-After` as an HTTP-date in the past falls back to backoff (no
+/// sleep on the first retry).
+pub fn retry_after_past_date_falls_back(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/d",
+        flaky(
+            vec![retry_after(503, "Wed, 21 Oct 2015 07:28:00 GMT")],
+            status(200),
+        ),
+    )]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(2).forcelist(&[503]);
+    let t = Instant::now();
+    let r = ok(
+        c.send(&TestRequest::get(&srv.url("/d")), &config),
+        "past date",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(srv.hits("/d"), 2);
+    assert!(
+        t.elapsed() < Duration::from_millis(900),
+        "slept {:?}",
+        t.elapsed()
+    );
+}
+
+/// A per-request deadline overrides the session's (none here).
+pub fn per_request_deadline_override(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/d",
+        Behaviour::Drip {
+            total: 20,
+            chunk: 1,
+            every: Duration::from_millis(50),
+        },
+    )]);
+    let s = c.session(&cfg());
+    let mut req = TestRequest::get(&srv.url("/d"));
+    req.overrides.deadline = Some(Duration::from_millis(300));
+    let e = err(s.send(&req), "deadline override");
+    expect_kind(
+        &e,
+        TestErrorKind::Timeout {
+            phase: Phase::Deadline,
+        },
+        "deadline override",
+    );
+    let r = ok(s.send(&TestRequest::get(&srv.url("/d"))), "no deadline");
+    assert_eq!(r.body, pattern(20));
+}
+
 /// The overall deadline also bounds a connect that would hang.
 pub fn deadline_bounds_connect(c: &dyn ConformanceClient) {
     let hole = match BlackHole::start() {
@@ -2099,6 +2150,14 @@ pub fn all() -> Vec<(&'static str, Scenario)> {
             "malformed_retry_after_ignored",
             malformed_retry_after_ignored,
         ),
+        (
+            "retry_after_past_date_falls_back",
+            retry_after_past_date_falls_back,
+        ),
+        (
+            "per_request_deadline_override",
+            per_request_deadline_override,
+        ),
         ("deadline_bounds_connect", deadline_bounds_connect),
         (
             "server_connection_close_honoured",
@@ -2223,6 +2282,8 @@ macro_rules! conformance_tests {
             status_counter_limits_retries,
             backoff_grows_exponentially,
             malformed_retry_after_ignored,
+            retry_after_past_date_falls_back,
+            per_request_deadline_override,
             deadline_bounds_connect,
             server_connection_close_honoured,
             http10_close_delimited_body,

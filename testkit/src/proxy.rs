@@ -42,6 +42,8 @@ struct Shared {
     records: Mutex<Vec<ProxyRecord>>,
     accepted: AtomicUsize,
     next_conn: AtomicU64,
+    /// Tracking ids for upstream sockets, apart from client connection ids.
+    next_upstream: AtomicU64,
     stop: Arc<AtomicBool>,
     open: Mutex<Vec<(u64, TcpStream)>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
@@ -87,6 +89,7 @@ impl ProxyServer {
             records: Mutex::new(Vec::new()),
             accepted: AtomicUsize::new(0),
             next_conn: AtomicU64::new(1),
+            next_upstream: AtomicU64::new(1 << 48),
             stop: Arc::new(AtomicBool::new(false)),
             open: Mutex::new(Vec::new()),
             workers: Mutex::new(Vec::new()),
@@ -265,7 +268,12 @@ fn serve(tcp: TcpStream, id: u64, shared: &Shared) {
             tunnel(conn, id, &head, shared);
             return;
         }
-        if forward(&mut conn, &head, body).is_err() || head.wants_close() {
+        // The upstream socket gets its own tracking id so Drop can cut a
+        // forward that waits on a stalled origin.
+        let up_id = shared.next_upstream.fetch_add(1, Ordering::SeqCst);
+        let sent = forward(&mut conn, &head, body, |up| track(shared, up_id, up));
+        untrack(shared, up_id);
+        if sent.is_err() || head.wants_close() {
             conn.close();
             return;
         }
@@ -313,7 +321,12 @@ fn copy_then_shutdown(mut from: TcpStream, mut to: TcpStream) {
     let _ = to.shutdown(Shutdown::Write);
 }
 
-fn forward(conn: &mut Conn, head: &Head, body: Vec<u8>) -> io::Result<()> {
+fn forward(
+    conn: &mut Conn,
+    head: &Head,
+    body: Vec<u8>,
+    track_upstream: impl FnOnce(&TcpStream),
+) -> io::Result<()> {
     let Some(rest) = head.target.strip_prefix("http://") else {
         return respond(conn, 400, &[], b"absolute-form http:// target required");
     };
@@ -333,6 +346,7 @@ fn forward(conn: &mut Conn, head: &Head, body: Vec<u8>) -> io::Result<()> {
         Ok(u) => u,
         Err(_) => return respond(conn, 502, &[], b"cannot connect upstream"),
     };
+    track_upstream(&up);
     up.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut out = format!("{} {} HTTP/1.1\r\n", head.method, path).into_bytes();
     for (n, v) in &head.headers {

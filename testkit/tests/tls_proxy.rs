@@ -159,3 +159,26 @@ fn black_hole_makes_connect_time_out() {
     assert!(start.elapsed() >= Duration::from_millis(190));
     assert!(hole.connect_times_out(Duration::from_millis(100)));
 }
+
+#[test]
+fn dropping_the_proxy_cuts_a_forward_to_a_stalled_origin() {
+    let origin = TestServer::start(vec![(
+        "/s",
+        Behaviour::StallBeforeHead(Duration::from_secs(30)),
+    )])
+    .expect("origin");
+    let proxy = ProxyServer::start(None).expect("proxy");
+    let mut s = TcpStream::connect(proxy.addr()).expect("connect");
+    s.write_all(format!("GET {} HTTP/1.1\r\nHost: o\r\n\r\n", origin.url("/s")).as_bytes())
+        .expect("w");
+    while origin.hits("/s") == 0 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let start = Instant::now();
+    drop(proxy);
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+}
