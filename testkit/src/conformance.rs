@@ -1,0 +1,2353 @@
+//! The conformance suite: one list of scenarios every hawser backend runs.
+//!
+//! A backend implements [`ConformanceClient`] (and [`ConformanceSession`])
+//! in its own `tests/`, mapping the plain data types here onto its API, and
+//! runs each scenario with one call, e.g.
+//! `hawser_testkit::conformance::keep_alive_reuse(&MyClient)` in a test,
+//! or all of them at once with [`conformance_tests!`](crate::conformance_tests)
+//! (one `#[test]` per scenario), or in a loop over [`all`]. Each scenario starts its own
+//! loopback servers, drives the client, and asserts with server-side
+//! evidence (hit counts, connection ids, what a proxy saw), so a client
+//! cannot pass by reporting what the test wants to hear. A failing scenario
+//! panics with a message naming what was expected.
+//!
+//! Expected behaviour comes from `RETRY.md` (urllib3 semantics plus
+//! hawser's deliberate improvements) and the hawser-std issue.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::{
+    pattern, Behaviour, BlackHole, DigestAlgorithm, ProxyServer, Reply, TestCa, TestServer,
+    TlsVariant,
+};
+
+// ---------------------------------------------------------------------------
+// Plain data types the backend maps onto its own API.
+// ---------------------------------------------------------------------------
+
+/// Retry settings, with urllib3's `Retry` meaning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryConfig {
+    /// False: retries disabled (urllib3's `Retry(False)` / `total=False`):
+    /// the original error is returned, never a "retries exhausted" wrapper.
+    pub enabled: bool,
+    /// `total`; None = no limit of its own.
+    pub total: Option<u32>,
+    /// `connect`; None = bounded by `total` only.
+    pub connect: Option<u32>,
+    /// `read`; None = bounded by `total` only.
+    pub read: Option<u32>,
+    /// `status`; None = bounded by `total` only.
+    pub status: Option<u32>,
+    /// `status_forcelist`.
+    pub status_forcelist: Vec<u16>,
+    /// `backoff_factor`, seconds.
+    pub backoff_factor: f64,
+    /// `backoff_max`, seconds (None = the backend's default, 120 s).
+    pub backoff_max: Option<f64>,
+    /// `allowed_methods`; None = the default {HEAD, GET, PUT, DELETE, OPTIONS, TRACE}.
+    pub allowed_methods: Option<Vec<String>>,
+    /// `respect_retry_after_header`.
+    pub respect_retry_after: bool,
+    /// `raise_on_status`: an error (retries exhausted) instead of the last
+    /// response when status retries run out.
+    pub raise_on_status: bool,
+}
+
+impl RetryConfig {
+    /// Retries disabled: every error surfaces as itself.
+    pub fn disabled() -> RetryConfig {
+        RetryConfig {
+            enabled: false,
+            total: Some(0),
+            connect: None,
+            read: None,
+            status: None,
+            status_forcelist: Vec::new(),
+            backoff_factor: 0.0,
+            backoff_max: None,
+            allowed_methods: None,
+            respect_retry_after: true,
+            raise_on_status: true,
+        }
+    }
+
+    /// `Retry(total=n)` with no backoff and no forcelist.
+    pub fn total(n: u32) -> RetryConfig {
+        RetryConfig {
+            enabled: true,
+            total: Some(n),
+            ..RetryConfig::disabled()
+        }
+    }
+
+    /// Adds statuses to `status_forcelist`.
+    pub fn forcelist(mut self, statuses: &[u16]) -> RetryConfig {
+        self.status_forcelist.extend_from_slice(statuses);
+        self
+    }
+
+    /// Sets `backoff_factor` (seconds).
+    pub fn backoff(mut self, factor: f64) -> RetryConfig {
+        self.backoff_factor = factor;
+        self
+    }
+}
+
+/// Session-wide authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthConfig {
+    /// Basic (sent pre-emptively, like requests).
+    Basic {
+        /// User name.
+        user: String,
+        /// Password.
+        pass: String,
+    },
+    /// Digest (RFC 7616), answering the server's challenge.
+    Digest {
+        /// User name.
+        user: String,
+        /// Password.
+        pass: String,
+    },
+    /// `Authorization: Bearer <token>`.
+    Bearer(String),
+}
+
+/// Session settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientConfig {
+    /// Retry policy.
+    pub retry: RetryConfig,
+    /// Connect timeout (None: the backend's finite default).
+    pub connect_timeout: Option<Duration>,
+    /// Read timeout: longest silence waiting for the head or in the body.
+    pub read_timeout: Option<Duration>,
+    /// Overall deadline per logical request, across attempts and sleeps.
+    pub deadline: Option<Duration>,
+    /// Max redirects to follow; `Some(0)`: do not follow (return the 3xx).
+    pub max_redirects: Option<u32>,
+    /// Session authentication.
+    pub auth: Option<AuthConfig>,
+    /// Proxy URL for every scheme, credentials in the URL if any.
+    pub proxy: Option<String>,
+    /// Extra CA certificate (PEM) to trust.
+    pub ca_pem: Option<String>,
+    /// Keep a cookie jar.
+    pub cookies: bool,
+    /// Headers sent with every request.
+    pub default_headers: Vec<(String, String)>,
+    /// Cap on connections per host.
+    pub max_connections_per_host: Option<usize>,
+    /// When the pool is full: wait for a connection (true) rather than fail
+    /// or open an extra one.
+    pub pool_wait: bool,
+}
+
+impl Default for ClientConfig {
+    /// Retries disabled, cookies on, every other setting the backend default.
+    fn default() -> Self {
+        ClientConfig {
+            retry: RetryConfig::disabled(),
+            connect_timeout: None,
+            read_timeout: None,
+            deadline: None,
+            max_redirects: None,
+            auth: None,
+            proxy: None,
+            ca_pem: None,
+            cookies: true,
+            default_headers: Vec::new(),
+            max_connections_per_host: None,
+            pool_wait: true,
+        }
+    }
+}
+
+/// A request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TestBody {
+    /// Replayable bytes.
+    Bytes(Vec<u8>),
+    /// Bytes the client must send as a non-replayable stream (e.g. wrap in
+    /// a reader), so it may not be re-sent once partly sent.
+    Stream(Vec<u8>),
+}
+
+/// Per-request settings that override the session's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestOverrides {
+    /// Connect timeout for this request.
+    pub connect_timeout: Option<Duration>,
+    /// Read timeout for this request.
+    pub read_timeout: Option<Duration>,
+    /// Overall deadline for this request.
+    pub deadline: Option<Duration>,
+    /// Authentication for this request.
+    pub auth: Option<AuthConfig>,
+    /// Send `Expect: 100-continue` and wait for the server before the body.
+    pub expect_continue: bool,
+}
+
+/// One request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// Absolute URL.
+    pub url: String,
+    /// Headers set by hand.
+    pub headers: Vec<(String, String)>,
+    /// Body, if any.
+    pub body: Option<TestBody>,
+    /// Per-request overrides.
+    pub overrides: RequestOverrides,
+}
+
+impl TestRequest {
+    /// A request with `method` to `url`.
+    pub fn new(method: &str, url: &str) -> TestRequest {
+        TestRequest {
+            method: method.to_string(),
+            url: url.to_string(),
+            headers: Vec::new(),
+            body: None,
+            overrides: RequestOverrides::default(),
+        }
+    }
+
+    /// `GET url`.
+    pub fn get(url: &str) -> TestRequest {
+        TestRequest::new("GET", url)
+    }
+
+    /// `POST url` with a replayable body.
+    pub fn post(url: &str, body: &[u8]) -> TestRequest {
+        TestRequest::new("POST", url).body(body)
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> TestRequest {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Sets a replayable body.
+    pub fn body(mut self, body: &[u8]) -> TestRequest {
+        self.body = Some(TestBody::Bytes(body.to_vec()));
+        self
+    }
+}
+
+/// A response as the client returned it, body fully read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestResponse {
+    /// Final status.
+    pub status: u16,
+    /// Final headers.
+    pub headers: Vec<(String, String)>,
+    /// Body (decoded if the client decodes content codings).
+    pub body: Vec<u8>,
+    /// The URL of the final response (after redirects).
+    pub final_url: String,
+    /// Statuses of the responses followed before the final one (redirects,
+    /// auth challenges the client answered, retried statuses), oldest first.
+    pub history: Vec<u16>,
+    /// Connections the session has opened so far, if the client knows.
+    pub connections_opened: Option<usize>,
+}
+
+impl TestResponse {
+    /// First value of header `name`.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as the server's JSON echo.
+    pub fn echo(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Which wait ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Waiting for a pooled connection.
+    PoolWait,
+    /// TCP connect.
+    Connect,
+    /// TLS handshake.
+    TlsHandshake,
+    /// Sending the request.
+    Send,
+    /// Waiting for the response head.
+    ResponseHead,
+    /// Reading the body.
+    Body,
+    /// The overall deadline.
+    Deadline,
+}
+
+/// Error classes, matching what hawser's error kinds promise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TestErrorKind {
+    /// Could not connect (refused, unreachable, DNS).
+    Connect,
+    /// A timeout, naming its phase.
+    Timeout {
+        /// The phase.
+        phase: Phase,
+    },
+    /// TLS failed (not a certificate problem).
+    Tls,
+    /// The server certificate was rejected.
+    Certificate,
+    /// The peer broke HTTP/1.1 (malformed head, framing conflicts, limits).
+    Protocol,
+    /// The body could not be read completely or decoded.
+    Body,
+    /// More redirects than allowed.
+    TooManyRedirects,
+    /// Retries ran out; `TestError::cause` holds the last cause.
+    RetriesExhausted,
+    /// A body had to be re-sent but cannot be replayed.
+    BodyNotReplayable,
+    /// The proxy refused or failed.
+    Proxy,
+    /// A status the caller asked to treat as an error.
+    Status,
+    /// Anything else.
+    Other,
+}
+
+/// An error as the client returned it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestError {
+    /// The class.
+    pub kind: TestErrorKind,
+    /// The human message.
+    pub message: String,
+    /// The wrapped cause (for `RetriesExhausted` and a deadline that ended
+    /// the call after an earlier failure).
+    pub cause: Option<Box<TestError>>,
+}
+
+impl TestError {
+    /// The innermost kind below any `RetriesExhausted` wrappers.
+    pub fn root_kind(&self) -> &TestErrorKind {
+        match (&self.kind, &self.cause) {
+            (TestErrorKind::RetriesExhausted, Some(c)) => c.root_kind(),
+            (k, _) => k,
+        }
+    }
+}
+
+/// A session: connection pool, cookie jar and settings shared by requests.
+pub trait ConformanceSession: Send + Sync {
+    /// Sends `req` and reads the whole body.
+    fn send(&self, req: &TestRequest) -> Result<TestResponse, TestError>;
+}
+
+/// What a backend implements to run the suite.
+pub trait ConformanceClient {
+    /// A new session with `cfg`; dropping it closes its connections.
+    fn session(&self, cfg: &ClientConfig) -> Box<dyn ConformanceSession>;
+
+    /// One request on a fresh session (a one-off call like `requests.get`).
+    fn send(&self, req: &TestRequest, cfg: &ClientConfig) -> Result<TestResponse, TestError> {
+        self.session(cfg).send(req)
+    }
+}
+
+/// A scenario: a plain function over a client.
+pub type Scenario = fn(&dyn ConformanceClient);
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+fn start(b: crate::TestServerBuilder) -> TestServer {
+    match b.start() {
+        Ok(s) => s,
+        Err(e) => panic!("conformance: test server failed to start: {e}"),
+    }
+}
+
+fn serve(routes: Vec<(&str, Behaviour)>) -> TestServer {
+    start(
+        routes
+            .into_iter()
+            .fold(TestServer::builder(), |b, (p, beh)| b.route(p, beh)),
+    )
+}
+
+#[track_caller]
+fn ok(r: Result<TestResponse, TestError>, what: &str) -> TestResponse {
+    match r {
+        Ok(r) => r,
+        Err(e) => panic!("{what}: expected a response, got error {e:?}"),
+    }
+}
+
+#[track_caller]
+fn err(r: Result<TestResponse, TestError>, what: &str) -> TestError {
+    match r {
+        Ok(r) => panic!(
+            "{what}: expected an error, got status {} body {:?}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        ),
+        Err(e) => e,
+    }
+}
+
+#[track_caller]
+fn expect_kind(e: &TestError, kind: TestErrorKind, what: &str) {
+    assert_eq!(e.root_kind(), &kind, "{what}: wrong error kind in {e:?}");
+}
+
+fn cfg() -> ClientConfig {
+    ClientConfig::default()
+}
+
+fn flaky(first: Vec<Behaviour>, then: Behaviour) -> Behaviour {
+    let mut v = first;
+    v.push(then);
+    Behaviour::Sequence(v)
+}
+
+fn status(code: u16) -> Behaviour {
+    Behaviour::Reply(Reply::new(code).body(format!("status {code}")))
+}
+
+fn retry_after(code: u16, secs: &str) -> Behaviour {
+    Behaviour::Reply(Reply::new(code).header("Retry-After", secs).body("busy"))
+}
+
+fn closed_port() -> String {
+    // Bind, note the port, release it: connecting there is refused.
+    let l = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .unwrap_or_else(|e| panic!("conformance: bind failed: {e}"));
+    let port = l.local_addr().map(|a| a.port()).unwrap_or(1);
+    drop(l);
+    format!("http://127.0.0.1:{port}/")
+}
+
+// ---------------------------------------------------------------------------
+// Basics and connection reuse
+// ---------------------------------------------------------------------------
+
+/// A GET returns status, headers and body; the server saw one request.
+pub fn basic_get(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/hello",
+        Behaviour::Reply(Reply::text("hello").header("X-Kit", "1")),
+    )]);
+    let r = ok(
+        c.send(&TestRequest::get(&srv.url("/hello?a=b")), &cfg()),
+        "GET",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"hello");
+    assert_eq!(r.header("x-kit"), Some("1"));
+    assert_eq!(srv.hits("/hello"), 1);
+    assert_eq!(srv.requests()[0].target, "/hello?a=b");
+}
+
+/// Method, headers, body arrive as sent; default headers are added.
+pub fn request_echo(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/echo", Behaviour::Echo)]);
+    let mut config = cfg();
+    config
+        .default_headers
+        .push(("X-Session".into(), "s".into()));
+    let req = TestRequest::new("PUT", &srv.url("/echo"))
+        .header("X-One", "1")
+        .body(b"payload");
+    let r = ok(c.send(&req, &config), "PUT");
+    assert_eq!(r.status, 200);
+    let rec = &srv.requests_to("/echo")[0];
+    assert_eq!(rec.method, "PUT");
+    assert_eq!(rec.body, b"payload");
+    assert_eq!(rec.header("x-one"), Some("1"));
+    assert_eq!(rec.header("x-session"), Some("s"));
+    assert!(rec.header("host").is_some(), "Host header missing");
+}
+
+/// A HEAD response with a Content-Length has no body; the connection is
+/// reused afterwards (the client did not wait for a body).
+pub fn head_has_no_body(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/h", Behaviour::Reply(Reply::text("twelve bytes")))]);
+    let s = c.session(&cfg());
+    let r = ok(s.send(&TestRequest::new("HEAD", &srv.url("/h"))), "HEAD");
+    assert_eq!(r.status, 200);
+    assert!(r.body.is_empty());
+    ok(s.send(&TestRequest::get(&srv.url("/h"))), "GET after HEAD");
+    assert_eq!(
+        srv.connections_accepted(),
+        1,
+        "HEAD left the connection unusable"
+    );
+}
+
+/// Five requests on one session use one connection (server connection ids).
+pub fn keep_alive_reuse(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/k", Behaviour::Echo)]);
+    let s = c.session(&cfg());
+    for i in 0..5 {
+        let r = ok(s.send(&TestRequest::get(&srv.url("/k"))), "keep-alive GET");
+        assert_eq!(r.status, 200, "request {i}");
+    }
+    let recs = srv.requests_to("/k");
+    assert_eq!(recs.len(), 5);
+    assert!(
+        recs.iter().all(|r| r.connection == recs[0].connection),
+        "requests used several connections: {:?}",
+        recs.iter().map(|r| r.connection).collect::<Vec<_>>()
+    );
+    assert_eq!(srv.connections_accepted(), 1);
+    let last = ok(s.send(&TestRequest::get(&srv.url("/k"))), "sixth");
+    if let Some(n) = last.connections_opened {
+        assert_eq!(n, 1, "the client's own count disagrees with the server's");
+    }
+}
+
+/// Dropping a session closes its pooled connections (the server sees them
+/// close).
+pub fn dropping_session_closes_connections(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/k", Behaviour::Echo)]);
+    let s = c.session(&cfg());
+    ok(s.send(&TestRequest::get(&srv.url("/k"))), "GET");
+    assert_eq!(
+        srv.open_connections(),
+        1,
+        "the connection should be pooled, open"
+    );
+    drop(s);
+    let t = Instant::now();
+    while srv.open_connections() > 0 && t.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        srv.open_connections(),
+        0,
+        "the pooled connection outlived its session"
+    );
+}
+
+/// Two sessions do not share connections.
+pub fn sessions_do_not_share_pools(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/k", Behaviour::Echo)]);
+    let a = c.session(&cfg());
+    let b = c.session(&cfg());
+    ok(a.send(&TestRequest::get(&srv.url("/k"))), "session a");
+    ok(b.send(&TestRequest::get(&srv.url("/k"))), "session b");
+    assert_eq!(srv.connections_accepted(), 2);
+}
+
+/// A request body of several MiB arrives intact (chunked stream body too).
+pub fn large_request_bodies(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/up",
+        Behaviour::Custom(Arc::new(|r| Reply::text(&r.body.len().to_string()))),
+    )]);
+    let data = pattern(3 * 1024 * 1024 + 5);
+    let s = c.session(&cfg());
+    let r = ok(
+        s.send(&TestRequest::post(&srv.url("/up"), &data)),
+        "bytes upload",
+    );
+    assert_eq!(r.body, data.len().to_string().as_bytes());
+    let mut req = TestRequest::new("POST", &srv.url("/up"));
+    req.body = Some(TestBody::Stream(data.clone()));
+    ok(s.send(&req), "stream upload");
+    let recs = srv.requests_to("/up");
+    assert_eq!(recs.len(), 2);
+    assert!(recs.iter().all(|r| r.body == data), "upload corrupted");
+}
+
+/// An 8 MiB body (Content-Length and chunked) arrives intact.
+pub fn streaming_large_download(c: &dyn ConformanceClient) {
+    let len = 8 * 1024 * 1024;
+    let srv = serve(vec![
+        (
+            "/cl",
+            Behaviour::Stream {
+                len: len as u64,
+                chunked: false,
+            },
+        ),
+        (
+            "/ch",
+            Behaviour::Stream {
+                len: len as u64,
+                chunked: true,
+            },
+        ),
+    ]);
+    let s = c.session(&cfg());
+    let expected = pattern(len);
+    for p in ["/cl", "/ch"] {
+        let r = ok(s.send(&TestRequest::get(&srv.url(p))), p);
+        assert_eq!(r.body.len(), len, "{p}");
+        assert!(r.body == expected, "{p}: body differs from the pattern");
+    }
+    assert_eq!(
+        srv.connections_accepted(),
+        1,
+        "the connection was not reused after a full body"
+    );
+}
+
+/// A gzip body is decoded (if the client asks for gzip) or served plain.
+pub fn gzip_response(c: &dyn ConformanceClient) {
+    let body = "hawser gzip ".repeat(200).into_bytes();
+    let srv = serve(vec![("/gz", Behaviour::Gzip(body.clone()))]);
+    let r = ok(c.send(&TestRequest::get(&srv.url("/gz")), &cfg()), "gzip");
+    assert_eq!(r.body, body, "body not decoded");
+}
+
+/// IPv6 loopback and `localhost` work (skipped if no IPv6 on the machine).
+pub fn ipv6_and_localhost(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/e", Behaviour::Echo)]);
+    ok(
+        c.send(&TestRequest::get(&srv.url_localhost("/e")), &cfg()),
+        "localhost",
+    );
+    if let Some(u) = srv.url_v6("/e") {
+        ok(c.send(&TestRequest::get(&u), &cfg()), "[::1]");
+        assert_eq!(srv.hits("/e"), 2);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Stale pooled connections
+// ---------------------------------------------------------------------------
+
+/// The server closes an idle keep-alive connection; the next GET is re-sent
+/// once on a fresh connection, without spending retries (retries are
+/// disabled here).
+pub fn stale_pooled_connection_resent(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/s",
+        Behaviour::CloseIdle {
+            idle: Duration::from_millis(100),
+            hint: None,
+        },
+    )]);
+    let s = c.session(&cfg());
+    ok(s.send(&TestRequest::get(&srv.url("/s"))), "first");
+    std::thread::sleep(Duration::from_millis(300));
+    let r = ok(
+        s.send(&TestRequest::get(&srv.url("/s"))),
+        "on a stale connection",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(srv.hits("/s"), 2);
+    assert_eq!(srv.connections_accepted(), 2);
+}
+
+/// `Keep-Alive: timeout=1` is honoured: after 1.2 s idle the client opens a
+/// new connection although the server would still have served the old one.
+pub fn keep_alive_timeout_hint_honoured(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/s",
+        Behaviour::CloseIdle {
+            idle: Duration::from_secs(3),
+            hint: Some(1),
+        },
+    )]);
+    let s = c.session(&cfg());
+    ok(s.send(&TestRequest::get(&srv.url("/s"))), "first");
+    std::thread::sleep(Duration::from_millis(1200));
+    ok(s.send(&TestRequest::get(&srv.url("/s"))), "second");
+    let recs = srv.requests_to("/s");
+    assert_ne!(
+        recs[0].connection, recs[1].connection,
+        "the connection was reused past the server's Keep-Alive timeout"
+    );
+}
+
+/// A POST on a reused connection that is reset after the server read it is
+/// not re-sent (the server saw it once).
+pub fn post_not_resent_after_reset_on_reused_connection(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        ("/warm", Behaviour::Echo),
+        ("/post", Behaviour::ResetAfterRequest),
+    ]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(3);
+    let s = c.session(&config);
+    ok(s.send(&TestRequest::get(&srv.url("/warm"))), "warm-up");
+    err(
+        s.send(&TestRequest::post(&srv.url("/post"), b"once")),
+        "reset POST",
+    );
+    assert_eq!(srv.hits("/post"), 1, "the POST was re-sent");
+}
+
+// ---------------------------------------------------------------------------
+// Retries
+// ---------------------------------------------------------------------------
+
+/// 503 + `Retry-After: 1` then 200: retried after about a second.
+pub fn retry_after_503_then_ok(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/f",
+        flaky(vec![retry_after(503, "1")], status(200)),
+    )]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(3).forcelist(&[503]);
+    let t = Instant::now();
+    let r = ok(
+        c.send(&TestRequest::get(&srv.url("/f")), &config),
+        "503 then 200",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(srv.hits("/f"), 2);
+    assert!(
+        t.elapsed() >= Duration::from_millis(900),
+        "Retry-After ignored: {:?}",
+        t.elapsed()
+    );
+}
+
+/// 500, 500, 200 with `status_forcelist=[500]` and a small backoff.
+pub fn retry_status_forcelist(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/f",
+        flaky(vec![status(500), status(500)], status(200)),
+    )]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(3).forcelist(&[500]).backoff(0.05);
+    let r = ok(
+        c.send(&TestRequest::get(&srv.url("/f")), &config),
+        "retried",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(srv.hits("/f"), 3);
+}
+
+/// Always 500, total=2, raise_on_status: RetriesExhausted after 3 tries;
+/// without raise_on_status the last 500 is returned.
+pub fn retries_exhausted_on_status(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/f", status(500)), ("/g", status(500))]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(2).forcelist(&[500]);
+    let e = err(
+        c.send(&TestRequest::get(&srv.url("/f")), &config),
+        "exhausted",
+    );
+    assert_eq!(e.kind, TestErrorKind::RetriesExhausted, "{e:?}");
+    assert_eq!(srv.hits("/f"), 3);
+    config.retry.raise_on_status = false;
+    let r = ok(
+        c.send(&TestRequest::get(&srv.url("/g")), &config),
+        "no raise",
+    );
+    assert_eq!(r.status, 500);
+    assert_eq!(srv.hits("/g"), 3);
+}
+
+/// A 429 with `Retry-After` is retried without a forcelist, and when total
+/// runs out the last response is returned (not an error).
+pub fn implicit_retry_after_returns_last_response(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/r", retry_after(429, "0"))]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(2);
+    let r = ok(c.send(&TestRequest::get(&srv.url("/r")), &config), "429s");
+    assert_eq!(r.status, 429);
+    assert_eq!(srv.hits("/r"), 3);
+}
+
+/// POST is not in allowed_methods: a 503 in the forcelist is not retried.
+pub fn post_not_retried_on_status(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/p", status(503))]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(3).forcelist(&[503]);
+    match c.send(&TestRequest::post(&srv.url("/p"), b"x"), &config) {
+        Ok(r) => assert_eq!(r.status, 503),
+        Err(e) => expect_kind(&e, TestErrorKind::Status, "POST 503"),
+    }
+    assert_eq!(srv.hits("/p"), 1, "the POST was re-sent");
+}
+
+/// POST reset after the server read it: not retried (read-class error).
+pub fn post_not_retried_after_read_error(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/p", Behaviour::ResetAfterRequest)]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(3);
+    err(
+        c.send(&TestRequest::post(&srv.url("/p"), b"x"), &config),
+        "reset POST",
+    );
+    assert_eq!(srv.hits("/p"), 1, "the POST was re-sent");
+}
+
+/// POST with allowed_methods including POST is retried after a reset.
+pub fn post_retried_when_allowed(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/p",
+        flaky(vec![Behaviour::ResetAfterRequest], Behaviour::Echo),
+    )]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(2);
+    config.retry.allowed_methods = Some(vec!["POST".into()]);
+    let r = ok(
+        c.send(&TestRequest::post(&srv.url("/p"), b"again"), &config),
+        "POST",
+    );
+    assert_eq!(r.status, 200);
+    let recs = srv.requests_to("/p");
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[1].body, b"again", "the replayed body differs");
+}
+
+/// GET reset before or after the server read it is retried.
+pub fn get_retried_after_resets(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/a",
+            flaky(vec![Behaviour::ResetBeforeRequest], Behaviour::Echo),
+        ),
+        (
+            "/b",
+            flaky(vec![Behaviour::ResetAfterRequest], Behaviour::Echo),
+        ),
+    ]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(1);
+    for p in ["/a", "/b"] {
+        let r = ok(c.send(&TestRequest::get(&srv.url(p)), &config), p);
+        assert_eq!(r.status, 200);
+        assert_eq!(srv.hits(p), 2, "{p}");
+    }
+}
+
+/// With retries disabled a reset surfaces as an error after one attempt.
+pub fn reset_without_retries_fails_once(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/r", Behaviour::ResetAfterRequest)]);
+    let e = err(c.send(&TestRequest::get(&srv.url("/r")), &cfg()), "reset");
+    assert_ne!(
+        e.kind,
+        TestErrorKind::RetriesExhausted,
+        "retries were disabled: {e:?}"
+    );
+    assert_eq!(srv.hits("/r"), 1);
+}
+
+/// A non-replayable body that was sent is never re-sent by a retry.
+pub fn stream_body_not_replayed(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/p",
+        flaky(vec![Behaviour::ResetAfterRequest], Behaviour::Echo),
+    )]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(2);
+    config.retry.allowed_methods = Some(vec!["PUT".into()]);
+    let mut req = TestRequest::new("PUT", &srv.url("/p"));
+    req.body = Some(TestBody::Stream(b"stream".to_vec()));
+    err(c.send(&req, &config), "stream body after reset");
+    assert_eq!(srv.hits("/p"), 1, "a streamed body was sent twice");
+}
+
+/// A 307 would re-send a non-replayable body: the call fails with
+/// BodyNotReplayable and the target is never hit.
+pub fn redirect_307_stream_body_not_replayed(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/r",
+            Behaviour::Redirect {
+                status: 307,
+                location: "/echo".into(),
+            },
+        ),
+        ("/echo", Behaviour::Echo),
+    ]);
+    let mut req = TestRequest::new("PUT", &srv.url("/r"));
+    req.body = Some(TestBody::Stream(b"once only".to_vec()));
+    let e = err(c.send(&req, &cfg()), "307 with a stream body");
+    expect_kind(&e, TestErrorKind::BodyNotReplayable, "307 stream");
+    assert_eq!(srv.hits("/r"), 1);
+    assert_eq!(srv.hits("/echo"), 0);
+}
+
+/// Connection refused: a Connect error (retried for any method when
+/// retries are on, then RetriesExhausted with a Connect cause).
+pub fn connect_refused(c: &dyn ConformanceClient) {
+    let url = closed_port();
+    let e = err(c.send(&TestRequest::get(&url), &cfg()), "refused");
+    assert_eq!(e.kind, TestErrorKind::Connect, "{e:?}");
+    let mut config = cfg();
+    config.retry = RetryConfig::total(2);
+    let e = err(
+        c.send(&TestRequest::post(&url, b"x"), &config),
+        "refused with retries",
+    );
+    expect_kind(&e, TestErrorKind::Connect, "refused with retries");
+}
+
+/// The `read` counter alone bounds read-error retries (total unlimited).
+pub fn read_counter_limits_retries(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/r", Behaviour::ResetAfterRequest)]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(10);
+    config.retry.total = None;
+    config.retry.read = Some(1);
+    let e = err(
+        c.send(&TestRequest::get(&srv.url("/r")), &config),
+        "read counter",
+    );
+    assert_eq!(e.kind, TestErrorKind::RetriesExhausted, "{e:?}");
+    assert_eq!(srv.hits("/r"), 2, "one retry allowed by read=1");
+}
+
+/// The `status` counter alone bounds status retries.
+pub fn status_counter_limits_retries(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/s", status(500))]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(10).forcelist(&[500]);
+    config.retry.status = Some(1);
+    config.retry.raise_on_status = false;
+    let r = ok(
+        c.send(&TestRequest::get(&srv.url("/s")), &config),
+        "status counter",
+    );
+    assert_eq!(r.status, 500);
+    assert_eq!(srv.hits("/s"), 2, "one retry allowed by status=1");
+}
+
+/// Backoff: no sleep before the first retry, then factor * 2^(n-1).
+/// With factor 0.1: 0 + 0.2 + 0.4 s before the fourth attempt.
+pub fn backoff_grows_exponentially(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/b",
+        flaky(vec![status(500), status(500), status(500)], status(200)),
+    )]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(5).forcelist(&[500]).backoff(0.1);
+    let t = Instant::now();
+    let r = ok(
+        c.send(&TestRequest::get(&srv.url("/b")), &config),
+        "backoff",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(srv.hits("/b"), 4);
+    let took = t.elapsed();
+    assert!(
+        took >= Duration::from_millis(550),
+        "slept too little: {took:?}"
+    );
+    assert!(
+        took < Duration::from_millis(2000),
+        "slept too much: {took:?}"
+    );
+}
+
+/// A malformed `Retry-After` is ignored (backoff instead), not fatal.
+pub fn malformed_retry_after_ignored(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/m",
+        flaky(vec![retry_after(503, "soon")], status(200)),
+    )]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(2).forcelist(&[503]);
+    let r = ok(
+        c.send(&TestRequest::get(&srv.url("/m")), &config),
+        "bad Retry-After",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(srv.hits("/m"), 2);
+}
+
+/// `Retry-After` as an HTTP-date in the past falls back to backoff (no
+/// sleep on the first retry).
+pub fn retry_after_past_date_falls_back(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/d",
+        flaky(
+            vec![retry_after(503, "Wed, 21 Oct 2015 07:28:00 GMT")],
+            status(200),
+        ),
+    )]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(2).forcelist(&[503]);
+    let t = Instant::now();
+    let r = ok(
+        c.send(&TestRequest::get(&srv.url("/d")), &config),
+        "past date",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(srv.hits("/d"), 2);
+    assert!(
+        t.elapsed() < Duration::from_millis(900),
+        "slept {:?}",
+        t.elapsed()
+    );
+}
+
+/// A per-request deadline overrides the session's (none here).
+pub fn per_request_deadline_override(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/d",
+        Behaviour::Drip {
+            total: 20,
+            chunk: 1,
+            every: Duration::from_millis(50),
+        },
+    )]);
+    let s = c.session(&cfg());
+    let mut req = TestRequest::get(&srv.url("/d"));
+    req.overrides.deadline = Some(Duration::from_millis(300));
+    let e = err(s.send(&req), "deadline override");
+    expect_kind(
+        &e,
+        TestErrorKind::Timeout {
+            phase: Phase::Deadline,
+        },
+        "deadline override",
+    );
+    let r = ok(s.send(&TestRequest::get(&srv.url("/d"))), "no deadline");
+    assert_eq!(r.body, pattern(20));
+}
+
+/// The overall deadline also bounds a connect that would hang.
+pub fn deadline_bounds_connect(c: &dyn ConformanceClient) {
+    let hole = match BlackHole::start() {
+        Ok(h) => h,
+        Err(e) => panic!("conformance: black hole unavailable: {e}"),
+    };
+    let mut config = cfg();
+    config.connect_timeout = Some(Duration::from_secs(10));
+    config.deadline = Some(Duration::from_millis(300));
+    let t = Instant::now();
+    let e = err(
+        c.send(&TestRequest::get(&hole.url("/")), &config),
+        "deadline connect",
+    );
+    expect_kind(
+        &e,
+        TestErrorKind::Timeout {
+            phase: Phase::Deadline,
+        },
+        "deadline connect",
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        t.elapsed()
+    );
+}
+
+/// `Connection: close` from the server: the next request opens a new
+/// connection instead of failing on the closed one.
+pub fn server_connection_close_honoured(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/c",
+        Behaviour::Reply(Reply::text("bye").header("Connection", "close")),
+    )]);
+    let s = c.session(&cfg());
+    for _ in 0..3 {
+        assert_eq!(
+            ok(s.send(&TestRequest::get(&srv.url("/c"))), "close").body,
+            b"bye"
+        );
+    }
+    assert_eq!(srv.connections_accepted(), 3);
+    assert_eq!(srv.hits("/c"), 3, "a request was re-sent");
+}
+
+/// An HTTP/1.0 response without Content-Length: the body ends at close.
+pub fn http10_close_delimited_body(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/old",
+        Behaviour::Raw(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close".to_vec()),
+    )]);
+    let s = c.session(&cfg());
+    for _ in 0..2 {
+        let r = ok(s.send(&TestRequest::get(&srv.url("/old"))), "HTTP/1.0");
+        assert_eq!(r.body, b"until close");
+    }
+    assert_eq!(srv.connections_accepted(), 2);
+}
+
+// ---------------------------------------------------------------------------
+// Timeouts and the deadline
+// ---------------------------------------------------------------------------
+
+/// A listener that never accepts: the connect timeout fires, named.
+pub fn connect_timeout(c: &dyn ConformanceClient) {
+    let hole = match BlackHole::start() {
+        Ok(h) => h,
+        Err(e) => panic!("conformance: black hole unavailable: {e}"),
+    };
+    let mut config = cfg();
+    config.connect_timeout = Some(Duration::from_millis(200));
+    let t = Instant::now();
+    let e = err(
+        c.send(&TestRequest::get(&hole.url("/")), &config),
+        "black hole",
+    );
+    expect_kind(
+        &e,
+        TestErrorKind::Timeout {
+            phase: Phase::Connect,
+        },
+        "connect timeout",
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        t.elapsed()
+    );
+}
+
+/// The server stalls before the head: a read timeout naming the head phase.
+pub fn read_timeout_before_head(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/s",
+        Behaviour::StallBeforeHead(Duration::from_secs(2)),
+    )]);
+    let mut config = cfg();
+    config.read_timeout = Some(Duration::from_millis(200));
+    let t = Instant::now();
+    let e = err(c.send(&TestRequest::get(&srv.url("/s")), &config), "stall");
+    expect_kind(
+        &e,
+        TestErrorKind::Timeout {
+            phase: Phase::ResponseHead,
+        },
+        "head stall",
+    );
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "took {:?}",
+        t.elapsed()
+    );
+    assert_eq!(srv.hits("/s"), 1);
+}
+
+/// The server stalls after the head: a read timeout naming the body phase.
+pub fn read_timeout_in_body(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/s",
+        Behaviour::StallAfterHead(Duration::from_secs(2)),
+    )]);
+    let mut config = cfg();
+    config.read_timeout = Some(Duration::from_millis(200));
+    let e = err(c.send(&TestRequest::get(&srv.url("/s")), &config), "stall");
+    expect_kind(
+        &e,
+        TestErrorKind::Timeout { phase: Phase::Body },
+        "body stall",
+    );
+}
+
+/// A per-request read timeout overrides the session's.
+pub fn per_request_timeout_override(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/s",
+        Behaviour::StallBeforeHead(Duration::from_millis(400)),
+    )]);
+    let mut config = cfg();
+    config.read_timeout = Some(Duration::from_secs(5));
+    let s = c.session(&config);
+    let mut req = TestRequest::get(&srv.url("/s"));
+    req.overrides.read_timeout = Some(Duration::from_millis(100));
+    let e = err(s.send(&req), "override");
+    expect_kind(
+        &e,
+        TestErrorKind::Timeout {
+            phase: Phase::ResponseHead,
+        },
+        "override",
+    );
+    ok(
+        s.send(&TestRequest::get(&srv.url("/s"))),
+        "session timeout is long",
+    );
+}
+
+/// A slow drip that keeps sending within the read timeout is not a timeout.
+pub fn slow_drip_within_read_timeout(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/d",
+        Behaviour::Drip {
+            total: 10,
+            chunk: 1,
+            every: Duration::from_millis(60),
+        },
+    )]);
+    let mut config = cfg();
+    config.read_timeout = Some(Duration::from_millis(300));
+    let r = ok(c.send(&TestRequest::get(&srv.url("/d")), &config), "drip");
+    assert_eq!(r.body, pattern(10));
+}
+
+/// The overall deadline cuts a slow drip that never trips the read timeout.
+pub fn deadline_cuts_slow_drip(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/d",
+        Behaviour::Drip {
+            total: 30,
+            chunk: 1,
+            every: Duration::from_millis(100),
+        },
+    )]);
+    let mut config = cfg();
+    config.read_timeout = Some(Duration::from_secs(1));
+    config.deadline = Some(Duration::from_millis(400));
+    let t = Instant::now();
+    let e = err(
+        c.send(&TestRequest::get(&srv.url("/d")), &config),
+        "deadline",
+    );
+    expect_kind(
+        &e,
+        TestErrorKind::Timeout {
+            phase: Phase::Deadline,
+        },
+        "drip deadline",
+    );
+    assert!(
+        t.elapsed() < Duration::from_millis(1200),
+        "took {:?}",
+        t.elapsed()
+    );
+}
+
+/// A Retry-After sleep that would end past the deadline is not taken.
+pub fn deadline_skips_long_retry_after(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/r", retry_after(503, "5"))]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(3).forcelist(&[503]);
+    config.deadline = Some(Duration::from_millis(500));
+    let t = Instant::now();
+    let e = err(
+        c.send(&TestRequest::get(&srv.url("/r")), &config),
+        "deadline",
+    );
+    expect_kind(
+        &e,
+        TestErrorKind::Timeout {
+            phase: Phase::Deadline,
+        },
+        "retry-after deadline",
+    );
+    assert!(
+        t.elapsed() < Duration::from_millis(400),
+        "slept: {:?}",
+        t.elapsed()
+    );
+    assert_eq!(srv.hits("/r"), 1);
+}
+
+/// The deadline spans every attempt and backoff sleep.
+pub fn deadline_spans_retries(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/r", status(500))]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(50).forcelist(&[500]).backoff(0.1);
+    config.deadline = Some(Duration::from_millis(600));
+    let t = Instant::now();
+    let e = err(
+        c.send(&TestRequest::get(&srv.url("/r")), &config),
+        "deadline",
+    );
+    expect_kind(
+        &e,
+        TestErrorKind::Timeout {
+            phase: Phase::Deadline,
+        },
+        "retries deadline",
+    );
+    assert!(
+        t.elapsed() < Duration::from_millis(1200),
+        "took {:?}",
+        t.elapsed()
+    );
+    let hits = srv.hits("/r");
+    assert!((2..50).contains(&hits), "{hits} attempts");
+}
+
+// ---------------------------------------------------------------------------
+// Malformed and truncated responses
+// ---------------------------------------------------------------------------
+
+/// Truncated bodies are Body errors and the connection is not reused.
+pub fn truncated_bodies(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/head",
+            Behaviour::CloseAfterHead {
+                content_length: 100,
+            },
+        ),
+        (
+            "/chunk",
+            Behaviour::TruncatedChunked {
+                chunks: vec![b"abc".to_vec()],
+            },
+        ),
+        (
+            "/short",
+            Behaviour::ShortBody {
+                declared: 100,
+                sent: 10,
+            },
+        ),
+        ("/ok", Behaviour::Echo),
+    ]);
+    let s = c.session(&cfg());
+    for p in ["/head", "/chunk", "/short"] {
+        let e = err(s.send(&TestRequest::get(&srv.url(p))), p);
+        expect_kind(&e, TestErrorKind::Body, p);
+        ok(
+            s.send(&TestRequest::get(&srv.url("/ok"))),
+            "after a truncated body",
+        );
+    }
+    assert_eq!(srv.hits("/ok"), 3);
+    assert_eq!(
+        srv.hits("/head") + srv.hits("/chunk") + srv.hits("/short"),
+        3
+    );
+}
+
+/// Malformed status line, a huge head and CL + TE are Protocol errors.
+pub fn malformed_responses(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        ("/m", Behaviour::MalformedStatusLine),
+        ("/h", Behaviour::HugeHead { bytes: 256 * 1024 }),
+        ("/b", Behaviour::ContentLengthAndChunked),
+        ("/g", Behaviour::Raw(b"\x00\x01garbage\r\n\r\n".to_vec())),
+    ]);
+    for p in ["/m", "/h", "/b", "/g"] {
+        let e = err(c.send(&TestRequest::get(&srv.url(p)), &cfg()), p);
+        expect_kind(&e, TestErrorKind::Protocol, p);
+    }
+}
+
+/// Malformed responses are not retried as if transient (retries on): the
+/// error surfaces, and the request is not sent more than total+1 times.
+pub fn retries_bounded_on_protocol_errors(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/m", Behaviour::MalformedStatusLine)]);
+    let mut config = cfg();
+    config.retry = RetryConfig::total(2);
+    let e = err(
+        c.send(&TestRequest::get(&srv.url("/m")), &config),
+        "malformed",
+    );
+    expect_kind(&e, TestErrorKind::Protocol, "malformed with retries");
+    assert!(srv.hits("/m") <= 3);
+}
+
+// ---------------------------------------------------------------------------
+// Redirects
+// ---------------------------------------------------------------------------
+
+/// 303 turns POST into GET without body; 307 and 308 keep method and body;
+/// 301 and 302 turn POST into GET.
+pub fn redirect_method_rules(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/301",
+            Behaviour::Redirect {
+                status: 301,
+                location: "/echo".into(),
+            },
+        ),
+        (
+            "/302",
+            Behaviour::Redirect {
+                status: 302,
+                location: "/echo".into(),
+            },
+        ),
+        (
+            "/303",
+            Behaviour::Redirect {
+                status: 303,
+                location: "/echo".into(),
+            },
+        ),
+        (
+            "/307",
+            Behaviour::Redirect {
+                status: 307,
+                location: "/echo".into(),
+            },
+        ),
+        (
+            "/308",
+            Behaviour::Redirect {
+                status: 308,
+                location: "/echo".into(),
+            },
+        ),
+        ("/echo", Behaviour::Echo),
+    ]);
+    for (p, method, body) in [
+        ("/301", "GET", ""),
+        ("/302", "GET", ""),
+        ("/303", "GET", ""),
+        ("/307", "POST", "data"),
+        ("/308", "POST", "data"),
+    ] {
+        let req = TestRequest::post(&srv.url(p), b"data").header("Content-Type", "text/plain");
+        let r = ok(c.send(&req, &cfg()), p);
+        assert_eq!(r.status, 200, "{p}");
+        assert_eq!(r.final_url, srv.url("/echo"), "{p}");
+        assert_eq!(
+            r.history.first().copied(),
+            p[1..].parse::<u16>().ok(),
+            "{p}"
+        );
+        let rec = srv
+            .requests_to("/echo")
+            .pop()
+            .unwrap_or_else(|| panic!("{p}: not followed"));
+        assert_eq!(rec.method, method, "{p}");
+        assert_eq!(String::from_utf8_lossy(&rec.body), body, "{p}");
+        if method == "GET" {
+            assert_eq!(rec.header("content-type"), None, "{p}: Content-Type kept");
+            assert_eq!(rec.header("content-length").unwrap_or("0"), "0", "{p}");
+        }
+    }
+}
+
+/// 302 from HEAD stays HEAD.
+pub fn redirect_head_stays_head(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/r",
+            Behaviour::Redirect {
+                status: 302,
+                location: "/echo".into(),
+            },
+        ),
+        ("/echo", Behaviour::Echo),
+    ]);
+    let r = ok(
+        c.send(&TestRequest::new("HEAD", &srv.url("/r")), &cfg()),
+        "HEAD",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(srv.requests_to("/echo")[0].method, "HEAD");
+}
+
+/// A relative Location resolves against the current URL.
+pub fn redirect_relative_location(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/dir/r",
+            Behaviour::Redirect {
+                status: 302,
+                location: "next?x=1".into(),
+            },
+        ),
+        ("/dir/next", Behaviour::Echo),
+    ]);
+    let r = ok(
+        c.send(&TestRequest::get(&srv.url("/dir/r")), &cfg()),
+        "relative",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(srv.requests_to("/dir/next")[0].target, "/dir/next?x=1");
+}
+
+/// A chain of 3 redirects is followed (redirects spend no retries), and the
+/// history lists each.
+pub fn redirect_chain(c: &dyn ConformanceClient) {
+    let srv = start(
+        TestServer::builder().route_prefix("/chain/", Behaviour::RedirectChain { status: 302 }),
+    );
+    let mut config = cfg();
+    config.max_redirects = Some(3);
+    config.retry = RetryConfig::total(0);
+    let r = ok(
+        c.send(&TestRequest::get(&srv.url("/chain/3")), &config),
+        "chain",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"done");
+    assert_eq!(r.history, vec![302, 302, 302]);
+    assert_eq!(r.final_url, srv.url("/chain/0"));
+}
+
+/// A redirect loop ends with TooManyRedirects after max_redirects hops.
+pub fn redirect_loop_too_many(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/loop",
+        Behaviour::Redirect {
+            status: 302,
+            location: "/loop".into(),
+        },
+    )]);
+    let mut config = cfg();
+    config.max_redirects = Some(4);
+    config.retry = RetryConfig::total(3);
+    let e = err(
+        c.send(&TestRequest::get(&srv.url("/loop")), &config),
+        "loop",
+    );
+    expect_kind(&e, TestErrorKind::TooManyRedirects, "loop");
+    assert_eq!(srv.hits("/loop"), 5, "initial request + 4 followed hops");
+}
+
+/// `max_redirects = 0` returns the redirect itself.
+pub fn redirects_disabled(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/r",
+            Behaviour::Redirect {
+                status: 302,
+                location: "/echo".into(),
+            },
+        ),
+        ("/echo", Behaviour::Echo),
+    ]);
+    let mut config = cfg();
+    config.max_redirects = Some(0);
+    let r = ok(
+        c.send(&TestRequest::get(&srv.url("/r")), &config),
+        "not followed",
+    );
+    assert_eq!(r.status, 302);
+    assert_eq!(r.header("location"), Some("/echo"));
+    assert_eq!(srv.hits("/echo"), 0);
+}
+
+/// Authorization and a hand-set Cookie survive a same-origin redirect and
+/// are stripped on a redirect to another origin (127.0.0.1 → localhost).
+pub fn redirect_strips_credentials_across_origins(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/same",
+            Behaviour::Redirect {
+                status: 302,
+                location: "/echo".into(),
+            },
+        ),
+        (
+            "/cross",
+            Behaviour::Redirect {
+                status: 302,
+                location: "{localhost}/echo".into(),
+            },
+        ),
+        ("/echo", Behaviour::Echo),
+    ]);
+    for (p, kept) in [("/same", true), ("/cross", false)] {
+        let req = TestRequest::get(&srv.url(p))
+            .header("Authorization", "Bearer secret")
+            .header("Cookie", "manual=1");
+        let r = ok(c.send(&req, &cfg()), p);
+        assert_eq!(r.status, 200, "{p}");
+        let rec = srv
+            .requests_to("/echo")
+            .pop()
+            .unwrap_or_else(|| panic!("{p}: not followed"));
+        assert_eq!(
+            rec.header("authorization").is_some(),
+            kept,
+            "{p}: Authorization"
+        );
+        assert_eq!(
+            rec.header("cookie").is_some_and(|c| c.contains("manual=1")),
+            kept,
+            "{p}: Cookie"
+        );
+        if !kept {
+            assert!(rec
+                .header("host")
+                .is_some_and(|h| h.starts_with("localhost")));
+        }
+    }
+}
+
+/// Session Basic credentials are not sent to another origin after a redirect.
+pub fn redirect_does_not_leak_session_auth(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/cross",
+            Behaviour::Redirect {
+                status: 307,
+                location: "{localhost}/echo".into(),
+            },
+        ),
+        ("/echo", Behaviour::Echo),
+    ]);
+    let mut config = cfg();
+    config.auth = Some(AuthConfig::Basic {
+        user: "u".into(),
+        pass: "p".into(),
+    });
+    ok(
+        c.send(&TestRequest::get(&srv.url("/cross")), &config),
+        "cross",
+    );
+    let first = &srv.requests_to("/cross")[0];
+    assert!(
+        first.header("authorization").is_some(),
+        "Basic not sent to the first origin"
+    );
+    assert_eq!(srv.requests_to("/echo")[0].header("authorization"), None);
+}
+
+// ---------------------------------------------------------------------------
+// Authentication
+// ---------------------------------------------------------------------------
+
+/// Basic auth is sent pre-emptively (one request) and accepted.
+pub fn basic_auth(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/b",
+        Behaviour::BasicAuth {
+            user: "user".into(),
+            pass: "pa:ss".into(),
+        },
+    )]);
+    let mut config = cfg();
+    config.auth = Some(AuthConfig::Basic {
+        user: "user".into(),
+        pass: "pa:ss".into(),
+    });
+    let r = ok(c.send(&TestRequest::get(&srv.url("/b")), &config), "basic");
+    assert_eq!(r.status, 200);
+    assert_eq!(srv.hits("/b"), 1);
+    config.auth = Some(AuthConfig::Basic {
+        user: "user".into(),
+        pass: "wrong".into(),
+    });
+    let r = ok(
+        c.send(&TestRequest::get(&srv.url("/b")), &config),
+        "wrong basic",
+    );
+    assert_eq!(r.status, 401);
+}
+
+/// Per-request auth overrides the session's.
+pub fn per_request_auth_override(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/b",
+        Behaviour::BasicAuth {
+            user: "u".into(),
+            pass: "p".into(),
+        },
+    )]);
+    let mut config = cfg();
+    config.auth = Some(AuthConfig::Basic {
+        user: "u".into(),
+        pass: "bad".into(),
+    });
+    let mut req = TestRequest::get(&srv.url("/b"));
+    req.overrides.auth = Some(AuthConfig::Basic {
+        user: "u".into(),
+        pass: "p".into(),
+    });
+    assert_eq!(ok(c.send(&req, &config), "override").status, 200);
+    let recs = srv.requests_to("/b");
+    assert_eq!(recs.len(), 1, "Basic should be pre-emptive");
+    assert_eq!(recs[0].header("authorization"), Some("Basic dTpw"));
+}
+
+/// Bearer tokens are sent as `Authorization: Bearer`.
+pub fn bearer_auth(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/t",
+        Behaviour::Custom(Arc::new(|r| {
+            if r.header("authorization") == Some("Bearer tok-123") {
+                Reply::text("ok")
+            } else {
+                Reply::new(401)
+            }
+        })),
+    )]);
+    let mut config = cfg();
+    config.auth = Some(AuthConfig::Bearer("tok-123".into()));
+    assert_eq!(
+        ok(c.send(&TestRequest::get(&srv.url("/t")), &config), "bearer").status,
+        200
+    );
+    assert_eq!(srv.hits("/t"), 1);
+}
+
+fn digest_scenario(c: &dyn ConformanceClient, algorithm: DigestAlgorithm) {
+    let srv = serve(vec![(
+        "/d",
+        Behaviour::DigestAuth {
+            user: "Mufasa".into(),
+            pass: "Circle of Life".into(),
+            algorithm,
+            stale_once: false,
+        },
+    )]);
+    let mut config = cfg();
+    config.auth = Some(AuthConfig::Digest {
+        user: "Mufasa".into(),
+        pass: "Circle of Life".into(),
+    });
+    let s = c.session(&config);
+    let r = ok(s.send(&TestRequest::get(&srv.url("/d?q=1"))), "digest");
+    assert_eq!(r.status, 200, "{algorithm:?}");
+    assert_eq!(srv.hits("/d"), 2, "challenge + answer");
+    // A second request (nonce reuse with nc=2 or a fresh challenge) works too.
+    let r = ok(
+        s.send(&TestRequest::post(&srv.url("/d"), b"body")),
+        "digest again",
+    );
+    assert_eq!(r.status, 200, "{algorithm:?} second request");
+}
+
+/// Digest with MD5 (qop=auth): challenge, answer, verified hash.
+pub fn digest_auth_md5(c: &dyn ConformanceClient) {
+    digest_scenario(c, DigestAlgorithm::Md5);
+}
+
+/// Digest with SHA-256.
+pub fn digest_auth_sha256(c: &dyn ConformanceClient) {
+    digest_scenario(c, DigestAlgorithm::Sha256);
+}
+
+/// Digest `stale=true` is answered once more with the new nonce.
+pub fn digest_auth_stale(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/d",
+        Behaviour::DigestAuth {
+            user: "u".into(),
+            pass: "p".into(),
+            algorithm: DigestAlgorithm::Md5,
+            stale_once: true,
+        },
+    )]);
+    let mut config = cfg();
+    config.auth = Some(AuthConfig::Digest {
+        user: "u".into(),
+        pass: "p".into(),
+    });
+    let r = ok(c.send(&TestRequest::get(&srv.url("/d")), &config), "stale");
+    assert_eq!(r.status, 200);
+    assert_eq!(srv.hits("/d"), 3);
+}
+
+/// Wrong Digest credentials end with the 401, without looping.
+pub fn digest_auth_wrong_password(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/d",
+        Behaviour::DigestAuth {
+            user: "u".into(),
+            pass: "p".into(),
+            algorithm: DigestAlgorithm::Md5,
+            stale_once: false,
+        },
+    )]);
+    let mut config = cfg();
+    config.auth = Some(AuthConfig::Digest {
+        user: "u".into(),
+        pass: "nope".into(),
+    });
+    let r = ok(
+        c.send(&TestRequest::get(&srv.url("/d")), &config),
+        "wrong digest",
+    );
+    assert_eq!(r.status, 401);
+    assert_eq!(srv.hits("/d"), 2);
+}
+
+// ---------------------------------------------------------------------------
+// Cookies
+// ---------------------------------------------------------------------------
+
+/// The jar stores Set-Cookie and sends it back to the same host only; with
+/// cookies off nothing is sent.
+pub fn cookies_round_trip(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/set",
+            Behaviour::Cookies(vec![
+                "sid=abc; Path=/".into(),
+                "scoped=1; Path=/other".into(),
+            ]),
+        ),
+        ("/see", Behaviour::Cookies(Vec::new())),
+    ]);
+    let s = c.session(&cfg());
+    ok(s.send(&TestRequest::get(&srv.url("/set"))), "set");
+    let r = ok(s.send(&TestRequest::get(&srv.url("/see"))), "see");
+    assert_eq!(String::from_utf8_lossy(&r.body), "sid=abc", "path rules");
+    let r = ok(
+        s.send(&TestRequest::get(&srv.url_localhost("/see"))),
+        "other host",
+    );
+    assert!(
+        r.body.is_empty(),
+        "host-only cookie sent to localhost: {:?}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let mut off = cfg();
+    off.cookies = false;
+    let s = c.session(&off);
+    ok(s.send(&TestRequest::get(&srv.url("/set"))), "set (jar off)");
+    let r = ok(s.send(&TestRequest::get(&srv.url("/see"))), "see (jar off)");
+    assert!(r.body.is_empty());
+}
+
+/// `Max-Age=0` deletes, `Secure` cookies stay off plain HTTP.
+pub fn cookies_expiry_and_secure(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/set",
+            Behaviour::Cookies(vec![
+                "keep=1; Path=/".into(),
+                "gone=1; Path=/".into(),
+                "sec=1; Path=/; Secure".into(),
+            ]),
+        ),
+        (
+            "/del",
+            Behaviour::Cookies(vec!["gone=; Path=/; Max-Age=0".into()]),
+        ),
+        ("/see", Behaviour::Cookies(Vec::new())),
+    ]);
+    let s = c.session(&cfg());
+    ok(s.send(&TestRequest::get(&srv.url("/set"))), "set");
+    let r = ok(s.send(&TestRequest::get(&srv.url("/see"))), "see");
+    let mut seen: Vec<String> = String::from_utf8_lossy(&r.body)
+        .split("; ")
+        .map(str::to_string)
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec!["gone=1", "keep=1"],
+        "Secure cookie sent over http?"
+    );
+    ok(s.send(&TestRequest::get(&srv.url("/del"))), "delete");
+    let r = ok(s.send(&TestRequest::get(&srv.url("/see"))), "see again");
+    assert_eq!(r.body, b"keep=1");
+}
+
+/// Cookies set by a redirect response are sent on the followed request.
+pub fn cookies_through_redirects(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/login",
+            Behaviour::Reply(
+                Reply::new(302)
+                    .header("Location", "/see")
+                    .header("Set-Cookie", "auth=yes; Path=/"),
+            ),
+        ),
+        ("/see", Behaviour::Cookies(Vec::new())),
+    ]);
+    let r = ok(
+        c.send(&TestRequest::get(&srv.url("/login")), &cfg()),
+        "redirect cookie",
+    );
+    assert_eq!(r.body, b"auth=yes");
+}
+
+// ---------------------------------------------------------------------------
+// Expect: 100-continue
+// ---------------------------------------------------------------------------
+
+/// The body is sent after `100 Continue`.
+pub fn expect_continue_honoured(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/up", Behaviour::Expect100 { reject: None })]);
+    let mut req = TestRequest::post(&srv.url("/up"), b"the body");
+    req.overrides.expect_continue = true;
+    let r = ok(c.send(&req, &cfg()), "100-continue");
+    assert_eq!(r.status, 200);
+    let rec = &srv.requests_to("/up")[0];
+    assert_eq!(rec.header("expect"), Some("100-continue"));
+    assert_eq!(rec.body, b"the body");
+}
+
+/// A final 417 before the body: the client returns it and does not send
+/// the body (the server never read one).
+pub fn expect_continue_rejected(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/up", Behaviour::Expect100 { reject: Some(417) })]);
+    let mut req = TestRequest::post(&srv.url("/up"), &pattern(256 * 1024));
+    req.overrides.expect_continue = true;
+    let r = ok(c.send(&req, &cfg()), "417");
+    assert_eq!(r.status, 417);
+    assert_eq!(srv.hits("/up"), 1);
+    assert!(srv.requests_to("/up")[0].body.is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// Proxies
+// ---------------------------------------------------------------------------
+
+/// Plain HTTP through a forward proxy (absolute-form), credentials in the
+/// proxy URL are sent to the proxy and not forwarded.
+pub fn proxy_http_forward(c: &dyn ConformanceClient) {
+    let origin = serve(vec![("/e", Behaviour::Echo)]);
+    let proxy = ProxyServer::start(Some(("pu", "pp")))
+        .unwrap_or_else(|e| panic!("conformance: proxy failed: {e}"));
+    let mut config = cfg();
+    config.proxy = Some(proxy.url_with_credentials());
+    let s = c.session(&config);
+    for _ in 0..2 {
+        let r = ok(s.send(&TestRequest::get(&origin.url("/e"))), "via proxy");
+        assert_eq!(r.status, 200);
+    }
+    let recs = proxy.records();
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0].target, origin.url("/e"), "absolute-form target");
+    assert!(
+        recs.iter().all(|r| r.authorized),
+        "Proxy-Authorization missing or wrong"
+    );
+    assert_eq!(
+        origin.requests_to("/e")[0].header("proxy-authorization"),
+        None
+    );
+    assert_eq!(
+        proxy.connections_accepted(),
+        1,
+        "proxy connection not reused"
+    );
+}
+
+/// Without credentials the proxy's 407 comes back (or a Proxy error).
+pub fn proxy_auth_required(c: &dyn ConformanceClient) {
+    let origin = serve(vec![("/e", Behaviour::Echo)]);
+    let proxy = ProxyServer::start(Some(("pu", "pp")))
+        .unwrap_or_else(|e| panic!("conformance: proxy failed: {e}"));
+    let mut config = cfg();
+    config.proxy = Some(proxy.url());
+    match c.send(&TestRequest::get(&origin.url("/e")), &config) {
+        Ok(r) => assert_eq!(r.status, 407),
+        Err(e) => expect_kind(&e, TestErrorKind::Proxy, "407"),
+    }
+    assert_eq!(origin.hits("/e"), 0);
+}
+
+/// HTTPS through a CONNECT tunnel with proxy auth; the origin never sees
+/// the proxy credentials.
+pub fn proxy_connect_tunnel(c: &dyn ConformanceClient) {
+    let ca = Arc::new(TestCa::new().unwrap_or_else(|e| panic!("conformance: {e}")));
+    let origin = start(
+        TestServer::builder()
+            .route("/e", Behaviour::Echo)
+            .tls(ca.clone(), TlsVariant::Good),
+    );
+    let proxy = ProxyServer::start(Some(("pu", "pp")))
+        .unwrap_or_else(|e| panic!("conformance: proxy failed: {e}"));
+    let mut config = cfg();
+    config.proxy = Some(proxy.url_with_credentials());
+    config.ca_pem = Some(ca.ca_pem());
+    let r = ok(
+        c.send(&TestRequest::get(&origin.url_localhost("/e")), &config),
+        "CONNECT",
+    );
+    assert_eq!(r.status, 200);
+    let recs = proxy.records();
+    assert_eq!(recs[0].method, "CONNECT");
+    assert_eq!(
+        recs[0].target,
+        format!("localhost:{}", origin.addr().port())
+    );
+    assert!(recs[0].authorized);
+    assert_eq!(
+        origin.requests_to("/e")[0].header("proxy-authorization"),
+        None
+    );
+}
+
+/// A CONNECT refused with 407 is a Proxy error, not a response.
+pub fn proxy_connect_refused(c: &dyn ConformanceClient) {
+    let ca = Arc::new(TestCa::new().unwrap_or_else(|e| panic!("conformance: {e}")));
+    let origin = start(
+        TestServer::builder()
+            .route("/e", Behaviour::Echo)
+            .tls(ca.clone(), TlsVariant::Good),
+    );
+    let proxy = ProxyServer::start(Some(("pu", "pp")))
+        .unwrap_or_else(|e| panic!("conformance: proxy failed: {e}"));
+    let mut config = cfg();
+    config.proxy = Some(proxy.url());
+    config.ca_pem = Some(ca.ca_pem());
+    let e = err(
+        c.send(&TestRequest::get(&origin.url("/e")), &config),
+        "CONNECT 407",
+    );
+    expect_kind(&e, TestErrorKind::Proxy, "CONNECT 407");
+    assert_eq!(origin.hits("/e"), 0);
+}
+
+// ---------------------------------------------------------------------------
+// TLS
+// ---------------------------------------------------------------------------
+
+fn tls_server(v: TlsVariant) -> (Arc<TestCa>, TestServer) {
+    let ca = Arc::new(TestCa::new().unwrap_or_else(|e| panic!("conformance: {e}")));
+    let srv = start(
+        TestServer::builder()
+            .route("/e", Behaviour::Echo)
+            .tls(ca.clone(), v),
+    );
+    (ca, srv)
+}
+
+/// HTTPS with the test CA works, by name and by IP, and connections are
+/// reused.
+pub fn tls_good_certificate(c: &dyn ConformanceClient) {
+    let (ca, srv) = tls_server(TlsVariant::Good);
+    let mut config = cfg();
+    config.ca_pem = Some(ca.ca_pem());
+    let s = c.session(&config);
+    for u in [srv.url("/e"), srv.url("/e"), srv.url_localhost("/e")] {
+        assert_eq!(ok(s.send(&TestRequest::get(&u)), &u).status, 200);
+    }
+    assert_eq!(srv.hits("/e"), 3);
+    assert_eq!(srv.connections_accepted(), 2, "one connection per origin");
+}
+
+fn tls_rejected(c: &dyn ConformanceClient, v: TlsVariant, trust: bool) {
+    let (ca, srv) = tls_server(v);
+    let mut config = cfg();
+    if trust {
+        config.ca_pem = Some(ca.ca_pem());
+    }
+    // Certificate errors are deterministic: never retried.
+    config.retry = RetryConfig::total(3);
+    let e = err(
+        c.send(&TestRequest::get(&srv.url_localhost("/e")), &config),
+        "bad cert",
+    );
+    expect_kind(&e, TestErrorKind::Certificate, &format!("{v:?}"));
+    assert_eq!(srv.hits("/e"), 0);
+    assert_eq!(
+        srv.connections_accepted(),
+        1,
+        "{v:?}: certificate error was retried"
+    );
+}
+
+/// A certificate for another host name is rejected.
+pub fn tls_wrong_host(c: &dyn ConformanceClient) {
+    tls_rejected(c, TlsVariant::WrongHost, true);
+}
+
+/// An expired certificate is rejected.
+pub fn tls_expired(c: &dyn ConformanceClient) {
+    tls_rejected(c, TlsVariant::Expired, true);
+}
+
+/// A certificate from an unknown issuer is rejected.
+pub fn tls_unknown_issuer(c: &dyn ConformanceClient) {
+    tls_rejected(c, TlsVariant::UnknownIssuer, true);
+}
+
+/// Without the test CA, the default roots reject the test certificate.
+pub fn tls_untrusted_without_ca(c: &dyn ConformanceClient) {
+    tls_rejected(c, TlsVariant::Good, false);
+}
+
+// ---------------------------------------------------------------------------
+// Pool limits and concurrency
+// ---------------------------------------------------------------------------
+
+/// 32 threads share one session capped at 4 connections per host: the cap
+/// holds (server-side count) and no request is lost.
+pub fn pool_limit_under_concurrency(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/slow",
+        Behaviour::StallBeforeHead(Duration::from_millis(20)),
+    )]);
+    let mut config = cfg();
+    config.max_connections_per_host = Some(4);
+    config.pool_wait = true;
+    let s: Arc<dyn ConformanceSession> = Arc::from(c.session(&config));
+    let url = srv.url("/slow");
+    let handles: Vec<_> = (0..32)
+        .map(|_| {
+            let s = s.clone();
+            let url = url.clone();
+            std::thread::spawn(move || s.send(&TestRequest::get(&url)).map(|r| r.status))
+        })
+        .collect();
+    for h in handles {
+        match h.join() {
+            Ok(Ok(200)) => {}
+            other => panic!("a concurrent request failed: {other:?}"),
+        }
+    }
+    assert_eq!(srv.hits("/slow"), 32);
+    assert!(
+        srv.connections_accepted() <= 4,
+        "{} connections",
+        srv.connections_accepted()
+    );
+}
+
+/// Every scenario, by name, for a backend to run in one loop or one test each.
+pub fn all() -> Vec<(&'static str, Scenario)> {
+    vec![
+        ("basic_get", basic_get),
+        ("request_echo", request_echo),
+        ("head_has_no_body", head_has_no_body),
+        ("keep_alive_reuse", keep_alive_reuse),
+        (
+            "dropping_session_closes_connections",
+            dropping_session_closes_connections,
+        ),
+        ("sessions_do_not_share_pools", sessions_do_not_share_pools),
+        ("large_request_bodies", large_request_bodies),
+        ("streaming_large_download", streaming_large_download),
+        ("gzip_response", gzip_response),
+        ("ipv6_and_localhost", ipv6_and_localhost),
+        (
+            "stale_pooled_connection_resent",
+            stale_pooled_connection_resent,
+        ),
+        (
+            "keep_alive_timeout_hint_honoured",
+            keep_alive_timeout_hint_honoured,
+        ),
+        (
+            "post_not_resent_after_reset_on_reused_connection",
+            post_not_resent_after_reset_on_reused_connection,
+        ),
+        ("retry_after_503_then_ok", retry_after_503_then_ok),
+        ("retry_status_forcelist", retry_status_forcelist),
+        ("retries_exhausted_on_status", retries_exhausted_on_status),
+        (
+            "implicit_retry_after_returns_last_response",
+            implicit_retry_after_returns_last_response,
+        ),
+        ("post_not_retried_on_status", post_not_retried_on_status),
+        (
+            "post_not_retried_after_read_error",
+            post_not_retried_after_read_error,
+        ),
+        ("post_retried_when_allowed", post_retried_when_allowed),
+        ("get_retried_after_resets", get_retried_after_resets),
+        (
+            "reset_without_retries_fails_once",
+            reset_without_retries_fails_once,
+        ),
+        ("stream_body_not_replayed", stream_body_not_replayed),
+        (
+            "redirect_307_stream_body_not_replayed",
+            redirect_307_stream_body_not_replayed,
+        ),
+        ("connect_refused", connect_refused),
+        ("read_counter_limits_retries", read_counter_limits_retries),
+        (
+            "status_counter_limits_retries",
+            status_counter_limits_retries,
+        ),
+        ("backoff_grows_exponentially", backoff_grows_exponentially),
+        (
+            "malformed_retry_after_ignored",
+            malformed_retry_after_ignored,
+        ),
+        (
+            "retry_after_past_date_falls_back",
+            retry_after_past_date_falls_back,
+        ),
+        (
+            "per_request_deadline_override",
+            per_request_deadline_override,
+        ),
+        ("deadline_bounds_connect", deadline_bounds_connect),
+        (
+            "server_connection_close_honoured",
+            server_connection_close_honoured,
+        ),
+        ("http10_close_delimited_body", http10_close_delimited_body),
+        ("connect_timeout", connect_timeout),
+        ("read_timeout_before_head", read_timeout_before_head),
+        ("read_timeout_in_body", read_timeout_in_body),
+        ("per_request_timeout_override", per_request_timeout_override),
+        (
+            "slow_drip_within_read_timeout",
+            slow_drip_within_read_timeout,
+        ),
+        ("deadline_cuts_slow_drip", deadline_cuts_slow_drip),
+        (
+            "deadline_skips_long_retry_after",
+            deadline_skips_long_retry_after,
+        ),
+        ("deadline_spans_retries", deadline_spans_retries),
+        ("truncated_bodies", truncated_bodies),
+        ("malformed_responses", malformed_responses),
+        (
+            "retries_bounded_on_protocol_errors",
+            retries_bounded_on_protocol_errors,
+        ),
+        ("redirect_method_rules", redirect_method_rules),
+        ("redirect_head_stays_head", redirect_head_stays_head),
+        ("redirect_relative_location", redirect_relative_location),
+        ("redirect_chain", redirect_chain),
+        ("redirect_loop_too_many", redirect_loop_too_many),
+        ("redirects_disabled", redirects_disabled),
+        (
+            "redirect_strips_credentials_across_origins",
+            redirect_strips_credentials_across_origins,
+        ),
+        (
+            "redirect_does_not_leak_session_auth",
+            redirect_does_not_leak_session_auth,
+        ),
+        ("basic_auth", basic_auth),
+        ("per_request_auth_override", per_request_auth_override),
+        ("bearer_auth", bearer_auth),
+        ("digest_auth_md5", digest_auth_md5),
+        ("digest_auth_sha256", digest_auth_sha256),
+        ("digest_auth_stale", digest_auth_stale),
+        ("digest_auth_wrong_password", digest_auth_wrong_password),
+        ("cookies_round_trip", cookies_round_trip),
+        ("cookies_expiry_and_secure", cookies_expiry_and_secure),
+        ("cookies_through_redirects", cookies_through_redirects),
+        ("expect_continue_honoured", expect_continue_honoured),
+        ("expect_continue_rejected", expect_continue_rejected),
+        ("proxy_http_forward", proxy_http_forward),
+        ("proxy_auth_required", proxy_auth_required),
+        ("proxy_connect_tunnel", proxy_connect_tunnel),
+        ("proxy_connect_refused", proxy_connect_refused),
+        ("tls_good_certificate", tls_good_certificate),
+        ("tls_wrong_host", tls_wrong_host),
+        ("tls_expired", tls_expired),
+        ("tls_unknown_issuer", tls_unknown_issuer),
+        ("tls_untrusted_without_ca", tls_untrusted_without_ca),
+        ("pool_limit_under_concurrency", pool_limit_under_concurrency),
+    ]
+}
+
+/// Expands to one `#[test]` per scenario (named like the scenario) for
+/// `$client`, plus a test that the expansion covers every scenario of
+/// [`all`]. Use it in a backend's `tests/conformance.rs`:
+///
+/// ```no_run
+/// use hawser_testkit::conformance::*;
+///
+/// struct MyClient;
+/// struct MySession;
+///
+/// impl ConformanceSession for MySession {
+///     fn send(&self, req: &TestRequest) -> Result<TestResponse, TestError> {
+///         // Map `req` onto the backend's request builder and send it.
+///         Err(TestError { kind: TestErrorKind::Other, message: req.url.clone(), cause: None })
+///     }
+/// }
+///
+/// impl ConformanceClient for MyClient {
+///     fn session(&self, _cfg: &ClientConfig) -> Box<dyn ConformanceSession> {
+///         Box::new(MySession)
+///     }
+/// }
+///
+/// hawser_testkit::conformance_tests!(MyClient);
+/// ```
+#[macro_export]
+macro_rules! conformance_tests {
+    ($client:expr) => {
+        $crate::__conformance_tests!(
+            $client;
+            basic_get,
+            request_echo,
+            head_has_no_body,
+            keep_alive_reuse,
+            dropping_session_closes_connections,
+            sessions_do_not_share_pools,
+            large_request_bodies,
+            streaming_large_download,
+            gzip_response,
+            ipv6_and_localhost,
+            stale_pooled_connection_resent,
+            keep_alive_timeout_hint_honoured,
+            post_not_resent_after_reset_on_reused_connection,
+            retry_after_503_then_ok,
+            retry_status_forcelist,
+            retries_exhausted_on_status,
+            implicit_retry_after_returns_last_response,
+            post_not_retried_on_status,
+            post_not_retried_after_read_error,
+            post_retried_when_allowed,
+            get_retried_after_resets,
+            reset_without_retries_fails_once,
+            stream_body_not_replayed,
+            redirect_307_stream_body_not_replayed,
+            connect_refused,
+            read_counter_limits_retries,
+            status_counter_limits_retries,
+            backoff_grows_exponentially,
+            malformed_retry_after_ignored,
+            retry_after_past_date_falls_back,
+            per_request_deadline_override,
+            deadline_bounds_connect,
+            server_connection_close_honoured,
+            http10_close_delimited_body,
+            connect_timeout,
+            read_timeout_before_head,
+            read_timeout_in_body,
+            per_request_timeout_override,
+            slow_drip_within_read_timeout,
+            deadline_cuts_slow_drip,
+            deadline_skips_long_retry_after,
+            deadline_spans_retries,
+            truncated_bodies,
+            malformed_responses,
+            retries_bounded_on_protocol_errors,
+            redirect_method_rules,
+            redirect_head_stays_head,
+            redirect_relative_location,
+            redirect_chain,
+            redirect_loop_too_many,
+            redirects_disabled,
+            redirect_strips_credentials_across_origins,
+            redirect_does_not_leak_session_auth,
+            basic_auth,
+            per_request_auth_override,
+            bearer_auth,
+            digest_auth_md5,
+            digest_auth_sha256,
+            digest_auth_stale,
+            digest_auth_wrong_password,
+            cookies_round_trip,
+            cookies_expiry_and_secure,
+            cookies_through_redirects,
+            expect_continue_honoured,
+            expect_continue_rejected,
+            proxy_http_forward,
+            proxy_auth_required,
+            proxy_connect_tunnel,
+            proxy_connect_refused,
+            tls_good_certificate,
+            tls_wrong_host,
+            tls_expired,
+            tls_unknown_issuer,
+            tls_untrusted_without_ca,
+            pool_limit_under_concurrency
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_tests {
+    ($client:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                $crate::conformance::$name(&$client);
+            }
+        )*
+
+        #[test]
+        fn conformance_tests_cover_every_scenario() {
+            let expanded: &[&str] = &[$(stringify!($name)),*];
+            let listed: Vec<&str> = $crate::conformance::all().into_iter().map(|(n, _)| n).collect();
+            assert_eq!(expanded, listed.as_slice());
+        }
+    };
+}
