@@ -217,7 +217,12 @@ impl Driver {
         match op(sock) {
             Ok(n) if write => Input::Written(n),
             Ok(n) => Input::Read(n),
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 Input::Timeout
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {

@@ -39,7 +39,7 @@ use std::time::{Duration, Instant, SystemTime};
 use http::Method;
 
 pub use hawser_core::auth::Auth;
-pub use hawser_core::call::{CallReport, Config};
+pub use hawser_core::call::{AttemptOutcome, AttemptReport, CallReport, Config};
 pub use hawser_core::deadline::Timeouts;
 pub use hawser_core::pool::{PoolConfig, PoolStats, WhenFull};
 pub use hawser_core::proxy::{Proxy, ProxyConfig};
@@ -161,7 +161,10 @@ pub struct SessionBuilder {
 }
 
 impl SessionBuilder {
-    fn timeouts(mut self, f: impl FnOnce(Timeouts) -> std::result::Result<Timeouts, hawser_core::deadline::InvalidTimeout>) -> Self {
+    fn timeouts(
+        mut self,
+        f: impl FnOnce(Timeouts) -> std::result::Result<Timeouts, hawser_core::deadline::InvalidTimeout>,
+    ) -> Self {
         match f(self.config.timeouts) {
             Ok(t) => self.config.timeouts = t,
             Err(e) => self.error = self.error.or(Some(e.into())),
@@ -347,7 +350,10 @@ impl RequestBuilder {
     pub fn bearer_auth(self, token: &str) -> Self {
         self.auth(Auth::bearer(token))
     }
-    fn timeouts(mut self, f: impl FnOnce(Timeouts) -> std::result::Result<Timeouts, hawser_core::deadline::InvalidTimeout>) -> Self {
+    fn timeouts(
+        mut self,
+        f: impl FnOnce(Timeouts) -> std::result::Result<Timeouts, hawser_core::deadline::InvalidTimeout>,
+    ) -> Self {
         let base = self.opts.timeouts.unwrap_or(self.session.config().timeouts);
         match f(base) {
             Ok(t) => self.opts.timeouts = Some(t),
@@ -398,7 +404,10 @@ impl RequestBuilder {
         let mut driver = Driver::new(inner, self.reader);
         match driver.pump(&mut call, None)? {
             Pumped::Head(head) => Ok(Response::new(*head, call, driver)),
-            _ => Err(Error::new(ErrorKind::Usage, "the call ended without a response")),
+            _ => Err(Error::new(
+                ErrorKind::Usage,
+                "the call ended without a response",
+            )),
         }
     }
 }

@@ -76,7 +76,8 @@ impl Response {
     }
     /// `Content-Length`, if the server sent one (and the body is not decoded).
     pub fn content_length(&self) -> Option<u64> {
-        self.header("content-length").and_then(|v| v.trim().parse().ok())
+        self.header("content-length")
+            .and_then(|v| v.trim().parse().ok())
     }
     /// What happened: attempts, sleeps, redirects, connection reuse, phase times.
     pub fn report(&self) -> CallReport {
@@ -144,8 +145,11 @@ impl Response {
     pub fn json<T: serde::de::DeserializeOwned>(self) -> Result<T> {
         let bytes = self.bytes()?;
         serde_json::from_slice(&bytes).map_err(|e| {
-            Error::new(ErrorKind::Body, format!("the response body is not valid JSON: {e}"))
-                .with_source(e)
+            Error::new(
+                ErrorKind::Body,
+                format!("the response body is not valid JSON: {e}"),
+            )
+            .with_source(e)
         })
     }
 

@@ -494,6 +494,8 @@ impl Call {
         let mut head = std::mem::take(&mut self.out);
         head.clear();
         let info = h1::encode_request_head(&self.method, &uri, &headers, form, framing, &mut head)?;
+        // A caller-set `Expect: 100-continue` is honoured like our own.
+        let expect = expect || (info.expect_continue && !self.body.is_empty());
         self.reader.reset(info);
         self.attempt_close = info.connection_close;
         self.out_pos = 0;
