@@ -612,6 +612,22 @@ pub fn gzip_response(c: &dyn ConformanceClient) {
     assert_eq!(r.body, body, "body not decoded");
 }
 
+/// A body labelled gzip that is not gzip is a Body error.
+pub fn corrupt_gzip_is_body_error(c: &dyn ConformanceClient) {
+    let srv = serve(vec![(
+        "/bad",
+        Behaviour::Reply(
+            Reply::new(200)
+                .header("Content-Encoding", "gzip")
+                .body("this is not gzip at all"),
+        ),
+    )]);
+    let req = TestRequest::get(&srv.url("/bad")).header("Accept-Encoding", "gzip");
+    let e = err(c.send(&req, &cfg()), "corrupt gzip");
+    expect_kind(&e, TestErrorKind::Body, "corrupt gzip");
+    assert_eq!(srv.hits("/bad"), 1);
+}
+
 /// IPv6 loopback and `localhost` work (skipped if no IPv6 on the machine).
 pub fn ipv6_and_localhost(c: &dyn ConformanceClient) {
     let srv = serve(vec![("/e", Behaviour::Echo)]);
@@ -2103,6 +2119,7 @@ pub fn all() -> Vec<(&'static str, Scenario)> {
         ("large_request_bodies", large_request_bodies),
         ("streaming_large_download", streaming_large_download),
         ("gzip_response", gzip_response),
+        ("corrupt_gzip_is_body_error", corrupt_gzip_is_body_error),
         ("ipv6_and_localhost", ipv6_and_localhost),
         (
             "stale_pooled_connection_resent",
@@ -2262,6 +2279,7 @@ macro_rules! conformance_tests {
             large_request_bodies,
             streaming_large_download,
             gzip_response,
+            corrupt_gzip_is_body_error,
             ipv6_and_localhost,
             stale_pooled_connection_resent,
             keep_alive_timeout_hint_honoured,

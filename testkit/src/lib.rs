@@ -13,6 +13,24 @@
 //! [`TestServer`], [`ProxyServer`] or [`BlackHole`] stops it, and socket
 //! timeouts bound every read and write.
 //!
+//! ## What is here
+//!
+//! | item | for |
+//! |---|---|
+//! | [`TestServer`] (+ [`TestServerBuilder`]) | routes (exact or prefix) to a [`Behaviour`]; records every request ([`RecordedRequest`]: method, target, headers, body, connection id); `hits`, `requests`, `connections_accepted`, `open_connections`; `url`, `url_localhost` (another origin, same port), `url_v6` |
+//! | [`Behaviour`] | echo, fixed replies, closures, truncations, drips, stalls, resets (SO_LINGER 0), stale keep-alive, huge heads, malformed lines, CL + TE, redirects, chains, loops, scripted sequences, Basic and Digest auth, cookies, 100-continue, gzip, large streams |
+//! | [`TestCa`], [`TlsVariant`] | a CA made at run time; good, wrong-host, expired and unknown-issuer server certificates; `TestServerBuilder::tls` serves the same routes over https |
+//! | [`ProxyServer`] | forward proxy: absolute-form and CONNECT, optional Basic proxy auth, records what it saw ([`ProxyRecord`]) |
+//! | [`BlackHole`] | a loopback address whose connects time out |
+//! | [`conformance`] | the scenarios every backend runs, against the [`conformance::ConformanceClient`] trait |
+//!
+//! ## Driving it
+//!
+//! Start a server with the routes a test needs, point the client at
+//! `srv.url(..)`, then assert on the server's evidence. Nothing needs
+//! stopping: dropping the server ends its threads (within about 25 ms for
+//! idle connections; stalls and drips wake early).
+//!
 //! ```
 //! use hawser_testkit::{Behaviour, Reply, TestServer};
 //! use std::io::{Read, Write};

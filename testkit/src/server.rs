@@ -204,10 +204,43 @@ pub enum Behaviour {
     },
 }
 
+impl Behaviour {
+    /// The variant's name, for logs and failure messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Behaviour::Echo => "Echo",
+            Behaviour::EchoText => "EchoText",
+            Behaviour::Reply(_) => "Reply",
+            Behaviour::Custom(_) => "Custom",
+            Behaviour::CloseAfterHead { .. } => "CloseAfterHead",
+            Behaviour::TruncatedChunked { .. } => "TruncatedChunked",
+            Behaviour::ShortBody { .. } => "ShortBody",
+            Behaviour::Drip { .. } => "Drip",
+            Behaviour::StallBeforeHead(_) => "StallBeforeHead",
+            Behaviour::StallAfterHead(_) => "StallAfterHead",
+            Behaviour::ResetBeforeRequest => "ResetBeforeRequest",
+            Behaviour::ResetAfterRequest => "ResetAfterRequest",
+            Behaviour::CloseIdle { .. } => "CloseIdle",
+            Behaviour::HugeHead { .. } => "HugeHead",
+            Behaviour::MalformedStatusLine => "MalformedStatusLine",
+            Behaviour::Raw(_) => "Raw",
+            Behaviour::ContentLengthAndChunked => "ContentLengthAndChunked",
+            Behaviour::Redirect { .. } => "Redirect",
+            Behaviour::RedirectChain { .. } => "RedirectChain",
+            Behaviour::Sequence(_) => "Sequence",
+            Behaviour::BasicAuth { .. } => "BasicAuth",
+            Behaviour::DigestAuth { .. } => "DigestAuth",
+            Behaviour::Cookies(_) => "Cookies",
+            Behaviour::Expect100 { .. } => "Expect100",
+            Behaviour::Gzip(_) => "Gzip",
+            Behaviour::Stream { .. } => "Stream",
+        }
+    }
+}
+
 impl std::fmt::Debug for Behaviour {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Behaviour::Custom(_) => f.write_str("Custom(..)"),
             Behaviour::Sequence(v) => f.debug_tuple("Sequence").field(v).finish(),
             Behaviour::Reply(r) => f.debug_tuple("Reply").field(&r.status).finish(),
             Behaviour::Redirect { status, location } => f
@@ -215,10 +248,7 @@ impl std::fmt::Debug for Behaviour {
                 .field("status", status)
                 .field("location", location)
                 .finish(),
-            other => {
-                let s = format!("{:?}", std::mem::discriminant(other));
-                f.write_str(&s)
-            }
+            other => f.write_str(other.name()),
         }
     }
 }

@@ -646,3 +646,22 @@ fn read_response_rejects_hostile_chunk_sizes() {
     let err = read_response(&mut raw.as_slice()).expect_err("hostile");
     assert_eq!(err.kind(), ErrorKind::InvalidData);
 }
+
+#[test]
+fn behaviours_debug_by_name() {
+    let seq = Behaviour::Sequence(vec![Behaviour::ResetBeforeRequest, Behaviour::Echo]);
+    assert_eq!(format!("{seq:?}"), "Sequence([ResetBeforeRequest, Echo])");
+    assert_eq!(
+        format!("{:?}", Behaviour::Reply(Reply::new(503))),
+        "Reply(503)"
+    );
+    assert_eq!(
+        Behaviour::Drip {
+            total: 1,
+            chunk: 1,
+            every: Duration::ZERO
+        }
+        .name(),
+        "Drip"
+    );
+}
