@@ -477,7 +477,7 @@ impl Session {
             if self
                 .cfg
                 .max_connections_per_host
-                .map_or(true, |m| active < m)
+                .is_none_or(|m| active < m)
             {
                 *pool.active.entry(t.key.clone()).or_default() += 1;
                 break;
