@@ -474,11 +474,7 @@ impl Session {
                 }
             }
             let active = pool.active.get(&t.key).copied().unwrap_or(0);
-            if self
-                .cfg
-                .max_connections_per_host
-                .is_none_or(|m| active < m)
-            {
+            if self.cfg.max_connections_per_host.is_none_or(|m| active < m) {
                 *pool.active.entry(t.key.clone()).or_default() += 1;
                 break;
             }
