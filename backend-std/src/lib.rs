@@ -34,7 +34,7 @@ mod response;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Read;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use http::Method;
 
@@ -53,6 +53,7 @@ pub use response::Response;
 
 use driver::{Driver, Inner, Pumped};
 use hawser_core::call::{Agent, CallOptions};
+use hawser_core::client::Backend;
 
 /// A blocking HTTP client session: a connection pool, default headers, a
 /// cookie jar, auth, retry policy and timeouts shared by its requests.
@@ -104,21 +105,12 @@ impl Session {
 
     /// Configure a session.
     pub fn builder() -> SessionBuilder {
-        SessionBuilder {
-            config: Config::default(),
-            error: None,
-        }
+        SessionBuilder::new()
     }
 
     /// Start a request with any method.
     pub fn request(&self, method: Method, url: impl AsRef<str>) -> RequestBuilder {
-        RequestBuilder {
-            session: self.clone(),
-            inner: hawser_core::request::Request::builder(method, url),
-            opts: CallOptions::default(),
-            reader: None,
-            error: None,
-        }
+        RequestBuilder::new(self.clone(), method, url)
     }
 
     verbs! {
@@ -147,261 +139,46 @@ impl Session {
     }
 }
 
-/// Builds a [`Session`]. Invalid settings are reported by [`build`](Self::build).
+/// Configures a [`Session`]; see [`hawser_core::client::SessionBuilder`].
 ///
 /// ```
 /// use std::time::Duration;
 /// let s = hawser_std::Session::builder().timeout(Duration::ZERO).build();
 /// assert_eq!(s.unwrap_err().kind(), hawser_std::ErrorKind::InvalidRequest);
 /// ```
-#[must_use]
-pub struct SessionBuilder {
-    config: Config,
-    error: Option<Error>,
-}
+pub type SessionBuilder = hawser_core::client::SessionBuilder<Session>;
 
-impl SessionBuilder {
-    fn timeouts(
-        mut self,
-        f: impl FnOnce(Timeouts) -> std::result::Result<Timeouts, hawser_core::deadline::InvalidTimeout>,
-    ) -> Self {
-        match f(self.config.timeouts) {
-            Ok(t) => self.config.timeouts = t,
-            Err(e) => self.error = self.error.or(Some(e.into())),
-        }
-        self
-    }
+/// A request being built; see [`hawser_core::client::RequestBuilder`].
+/// `send()` returns once the response head arrived; the body streams from
+/// the [`Response`].
+pub type RequestBuilder = hawser_core::client::RequestBuilder<Session>;
 
-    /// A default header for every request (a request may override it).
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        match hawser_core::request::validate_header(name, value.as_bytes()) {
-            Ok((n, v)) => {
-                self.config.headers.insert(n, v);
-            }
-            Err(e) => self.error = self.error.or(Some(e)),
-        }
-        self
-    }
-    /// Credentials for every request.
-    pub fn auth(mut self, auth: Auth) -> Self {
-        self.config.auth = Some(auth);
-        self
-    }
-    /// Basic credentials for every request.
-    pub fn basic_auth(self, user: &str, password: &str) -> Self {
-        self.auth(Auth::basic(user, password))
-    }
-    /// Digest credentials, answering the server's challenges.
-    pub fn digest_auth(self, user: &str, password: &str) -> Self {
-        self.auth(Auth::digest(user, password))
-    }
-    /// A Bearer token for every request.
-    pub fn bearer_auth(self, token: &str) -> Self {
-        self.auth(Auth::bearer(token))
-    }
-    /// Keep cookies across requests (default on).
-    pub fn cookie_store(mut self, on: bool) -> Self {
-        self.config.cookie_store = on;
-        self
-    }
-    /// The retry policy.
-    pub fn retry(mut self, retry: Retry) -> Self {
-        self.config.retry = retry;
-        self
-    }
-    /// A retry budget shared by the session's requests.
-    pub fn retry_budget(mut self, budget: RetryBudget) -> Self {
-        self.config.retry_budget = Some(budget);
-        self
-    }
-    /// Connect and read timeouts (requests' `timeout=5`).
-    pub fn timeout(self, d: Duration) -> Self {
-        self.timeouts(|t| t.with_connect(d)?.with_read(d))
-    }
-    /// The connect timeout.
-    pub fn connect_timeout(self, d: Duration) -> Self {
-        self.timeouts(|t| t.with_connect(d))
-    }
-    /// The read timeout (longest silence).
-    pub fn read_timeout(self, d: Duration) -> Self {
-        self.timeouts(|t| t.with_read(d))
-    }
-    /// The write timeout (longest stall while sending).
-    pub fn write_timeout(self, d: Duration) -> Self {
-        self.timeouts(|t| t.with_write(d))
-    }
-    /// The overall deadline of each logical request, across retries.
-    pub fn deadline(self, d: Duration) -> Self {
-        self.timeouts(|t| t.with_deadline(d))
-    }
-    /// Follow at most `n` redirects (`0`: return 3xx responses as they are).
-    pub fn max_redirects(mut self, n: u32) -> Self {
-        self.config.redirect = if n == 0 {
-            RedirectPolicy::none()
-        } else {
-            RedirectPolicy::limited(n)
-        };
-        self
-    }
-    /// Pool limits and eviction.
-    pub fn pool(mut self, pool: PoolConfig) -> Self {
-        self.config.pool = pool;
-        self
-    }
-    /// Proxies.
-    pub fn proxies(mut self, proxies: ProxyConfig) -> Self {
-        self.config.proxies = proxies;
-        self
-    }
-    /// Proxies from this process's `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY`/`NO_PROXY`.
-    pub fn proxies_from_env(mut self) -> Self {
-        match ProxyConfig::from_env(std::env::vars()) {
-            Ok(p) => self.config.proxies = p,
-            Err(e) => self.error = self.error.or(Some(e.into())),
-        }
-        self
-    }
-    /// TLS settings (custom CA, client certificate, ...).
-    #[cfg(feature = "rustls")]
-    pub fn tls(mut self, tls: TlsConfig) -> Self {
-        match tls.build() {
-            Ok(c) => self.config.tls = c,
-            Err(e) => self.error = self.error.or(Some(e)),
-        }
-        self
-    }
-    /// Decode gzip/deflate bodies (default on).
-    pub fn decompress(mut self, on: bool) -> Self {
-        self.config.decompress = on;
-        self
-    }
-    /// Edit the full core [`Config`] directly.
-    pub fn config(mut self, f: impl FnOnce(&mut Config)) -> Self {
-        f(&mut self.config);
-        self
-    }
-    /// Build the session.
-    pub fn build(self) -> Result<Session> {
-        if let Some(e) = self.error {
-            return Err(e);
-        }
-        let inner = Inner::new(Agent::new(self.config))?;
+impl Backend for Session {
+    type BodySource = Box<dyn Read + Send>;
+    type Send = Result<Response>;
+
+    fn from_agent(agent: Agent) -> Result<Session> {
         Ok(Session {
-            inner: Arc::new(inner),
+            inner: Arc::new(Inner::new(agent)?),
         })
     }
-}
 
-/// A request being built; [`send`](Self::send) runs it.
-#[must_use = "a request does nothing until send() is called"]
-pub struct RequestBuilder {
-    session: Session,
-    inner: hawser_core::request::RequestBuilder,
-    opts: CallOptions,
-    reader: Option<Box<dyn Read + Send>>,
-    error: Option<Error>,
-}
-
-impl RequestBuilder {
-    /// Add a header.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.inner = self.inner.header(name, value);
-        self
-    }
-    /// Append query parameters.
-    pub fn query<K: AsRef<str>, V: AsRef<str>>(mut self, pairs: &[(K, V)]) -> Self {
-        self.inner = self.inner.query(pairs);
-        self
-    }
-    /// An in-memory (replayable) body.
-    pub fn body(mut self, body: impl Into<Body>) -> Self {
-        self.inner = self.inner.body(body);
-        self
-    }
-    /// A streamed body read from `reader` while sending (not replayable:
-    /// never re-sent by a retry or redirect once started). With a known
-    /// length it goes with `Content-Length`, otherwise chunked.
-    pub fn body_reader(mut self, reader: impl Read + Send + 'static, len: Option<u64>) -> Self {
-        self.inner = self.inner.body(Body::stream(len));
-        self.reader = Some(Box::new(reader));
-        self
-    }
-    /// A URL-encoded form body.
-    pub fn form<K: AsRef<str>, V: AsRef<str>>(mut self, pairs: &[(K, V)]) -> Self {
-        self.inner = self.inner.form(pairs);
-        self
-    }
-    /// A JSON body.
-    #[cfg(feature = "json")]
-    pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
-        self.inner = self.inner.json(value);
-        self
-    }
-    /// Credentials for this request only.
-    pub fn auth(mut self, auth: Auth) -> Self {
-        self.opts.auth = Some(auth);
-        self
-    }
-    /// Basic credentials for this request.
-    pub fn basic_auth(self, user: &str, password: &str) -> Self {
-        self.auth(Auth::basic(user, password))
-    }
-    /// A Bearer token for this request.
-    pub fn bearer_auth(self, token: &str) -> Self {
-        self.auth(Auth::bearer(token))
-    }
-    fn timeouts(
-        mut self,
-        f: impl FnOnce(Timeouts) -> std::result::Result<Timeouts, hawser_core::deadline::InvalidTimeout>,
-    ) -> Self {
-        let base = self.opts.timeouts.unwrap_or(self.session.config().timeouts);
-        match f(base) {
-            Ok(t) => self.opts.timeouts = Some(t),
-            Err(e) => self.error = self.error.or(Some(e.into())),
-        }
-        self
-    }
-    /// Connect and read timeouts for this request.
-    pub fn timeout(self, d: Duration) -> Self {
-        self.timeouts(|t| t.with_connect(d)?.with_read(d))
-    }
-    /// The overall deadline for this request.
-    pub fn deadline(self, d: Duration) -> Self {
-        self.timeouts(|t| t.with_deadline(d))
-    }
-    /// All timeouts for this request.
-    pub fn with_timeouts(mut self, t: Timeouts) -> Self {
-        self.opts.timeouts = Some(t);
-        self
-    }
-    /// The retry policy for this request.
-    pub fn retry(mut self, retry: Retry) -> Self {
-        self.opts.retry = Some(retry);
-        self
-    }
-    /// Follow at most `n` redirects for this request (0: none).
-    pub fn max_redirects(mut self, n: u32) -> Self {
-        self.opts.redirect = Some(if n == 0 {
-            RedirectPolicy::none()
-        } else {
-            RedirectPolicy::limited(n)
-        });
-        self
+    fn agent(&self) -> &Agent {
+        &self.inner.agent
     }
 
-    /// Send the request; returns once the response head arrived. The body
-    /// streams from the [`Response`].
-    pub fn send(mut self) -> Result<Response> {
-        if let Some(e) = self.error {
-            return Err(e);
-        }
-        let request = self.inner.build()?;
-        self.opts.seed = random_seed();
-        let inner = self.session.inner.clone();
+    fn execute(
+        &self,
+        request: Result<(hawser_core::request::Request, CallOptions)>,
+        body: Option<Self::BodySource>,
+    ) -> Result<Response> {
+        let (request, mut opts) = request?;
+        opts.seed = random_seed();
+        let inner = self.inner.clone();
         let mut call = inner
             .agent
-            .start(request, self.opts, Instant::now(), SystemTime::now())?;
-        let mut driver = Driver::new(inner, self.reader);
+            .start(request, opts, Instant::now(), SystemTime::now())?;
+        let mut driver = Driver::new(inner, body);
         match driver.pump(&mut call, None)? {
             Pumped::Head(head) => Ok(Response::new(*head, call, driver)),
             _ => Err(Error::new(

@@ -141,7 +141,7 @@ impl ConformanceSession for StdSession {
         match &req.body {
             Some(TestBody::Bytes(bytes)) => b = b.body(bytes.clone()),
             Some(TestBody::Stream(bytes)) => {
-                b = b.body_reader(Cursor::new(bytes.clone()), None);
+                b = b.body_stream(Box::new(Cursor::new(bytes.clone())), None);
             }
             None => {}
         }

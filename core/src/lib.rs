@@ -77,6 +77,7 @@
 
 pub mod auth;
 pub mod call;
+pub mod client;
 pub mod cookies;
 pub mod deadline;
 pub mod error;

@@ -1,0 +1,364 @@
+//! The builders every backend shares: [`SessionBuilder`] and
+//! [`RequestBuilder`], generic over a [`Backend`].
+//!
+//! They live in the core so that `hawser-std`, `hawser-smol` and
+//! `hawser-async-std` accept exactly the same settings with exactly the same
+//! validation. A backend implements [`Backend`] (how to make a session from
+//! an [`Agent`], and how to run a prepared request) and re-exports the
+//! builders under its own names.
+//!
+//! ```
+//! use hawser_core::call::{Agent, CallOptions};
+//! use hawser_core::client::{Backend, SessionBuilder};
+//! use hawser_core::request::Request;
+//! use hawser_core::Result;
+//!
+//! /// A toy backend that only records what it was asked to send.
+//! #[derive(Clone)]
+//! struct Recorder(Agent);
+//!
+//! impl Backend for Recorder {
+//!     type BodySource = Vec<u8>;
+//!     type Send = Result<String>;
+//!     fn from_agent(agent: Agent) -> Result<Self> { Ok(Recorder(agent)) }
+//!     fn agent(&self) -> &Agent { &self.0 }
+//!     fn execute(&self, req: Result<(Request, CallOptions)>, _body: Option<Vec<u8>>) -> Result<String> {
+//!         let (req, _opts) = req?;
+//!         Ok(format!("{} {}", req.method(), req.url()))
+//!     }
+//! }
+//!
+//! let session: Recorder = SessionBuilder::new().header("x-a", "1").build()?;
+//! let sent = hawser_core::client::RequestBuilder::new(session, http::Method::GET, "http://h.test/p")
+//!     .query(&[("q", "1")])
+//!     .send()?;
+//! assert_eq!(sent, "GET http://h.test/p?q=1");
+//! # Ok::<(), hawser_core::Error>(())
+//! ```
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use http::Method;
+
+use crate::auth::Auth;
+use crate::call::{Agent, CallOptions, Config};
+use crate::deadline::{InvalidTimeout, Timeouts};
+use crate::pool::PoolConfig;
+use crate::proxy::ProxyConfig;
+use crate::redirect::RedirectPolicy;
+use crate::request::{self, Body, Request};
+use crate::retry::{Retry, RetryBudget};
+use crate::{Error, Result};
+
+/// What a backend crate supplies to the shared builders.
+pub trait Backend: Clone + Sized {
+    /// Where a streamed request body comes from (`std::io::Read` for a
+    /// blocking backend, `AsyncRead` for an async one).
+    type BodySource;
+    /// What [`RequestBuilder::send`] returns: a `Result<Response>` or a
+    /// future of one.
+    type Send;
+    /// A session from a configured agent.
+    fn from_agent(agent: Agent) -> Result<Self>;
+    /// The session's agent.
+    fn agent(&self) -> &Agent;
+    /// Run a request (or report the error met while building it). The
+    /// backend picks the call's RNG seed.
+    fn execute(
+        &self,
+        request: Result<(Request, CallOptions)>,
+        body: Option<Self::BodySource>,
+    ) -> Self::Send;
+}
+
+fn redirect_policy(n: u32) -> RedirectPolicy {
+    if n == 0 {
+        RedirectPolicy::none()
+    } else {
+        RedirectPolicy::limited(n)
+    }
+}
+
+/// Configures a session. Invalid settings are reported by [`build`](Self::build).
+#[must_use]
+pub struct SessionBuilder<B> {
+    config: Config,
+    error: Option<Error>,
+    _backend: PhantomData<fn() -> B>,
+}
+
+impl<B> fmt::Debug for SessionBuilder<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: Backend> Default for SessionBuilder<B> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<B: Backend> SessionBuilder<B> {
+    /// Start from the default [`Config`].
+    pub fn new() -> Self {
+        SessionBuilder {
+            config: Config::default(),
+            error: None,
+            _backend: PhantomData,
+        }
+    }
+
+    fn keep(mut self, r: Result<()>) -> Self {
+        if let Err(e) = r {
+            self.error = self.error.or(Some(e));
+        }
+        self
+    }
+
+    fn timeouts(mut self, f: impl FnOnce(Timeouts) -> Result<Timeouts, InvalidTimeout>) -> Self {
+        let r = f(self.config.timeouts).map(|t| self.config.timeouts = t);
+        self.keep(r.map_err(Error::from))
+    }
+
+    /// A default header for every request (a request may override it).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        let r = request::validate_header(name, value.as_bytes()).map(|(n, v)| {
+            self.config.headers.insert(n, v);
+        });
+        self.keep(r)
+    }
+    /// Credentials for every request.
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.config.auth = Some(auth);
+        self
+    }
+    /// Basic credentials for every request.
+    pub fn basic_auth(self, user: &str, password: &str) -> Self {
+        self.auth(Auth::basic(user, password))
+    }
+    /// Digest credentials, answering the server's challenges.
+    pub fn digest_auth(self, user: &str, password: &str) -> Self {
+        self.auth(Auth::digest(user, password))
+    }
+    /// A Bearer token for every request.
+    pub fn bearer_auth(self, token: &str) -> Self {
+        self.auth(Auth::bearer(token))
+    }
+    /// Keep cookies across requests (default on).
+    pub fn cookie_store(mut self, on: bool) -> Self {
+        self.config.cookie_store = on;
+        self
+    }
+    /// The retry policy.
+    pub fn retry(mut self, retry: Retry) -> Self {
+        self.config.retry = retry;
+        self
+    }
+    /// A retry budget shared by the session's requests.
+    pub fn retry_budget(mut self, budget: RetryBudget) -> Self {
+        self.config.retry_budget = Some(budget);
+        self
+    }
+    /// Connect and read timeouts (requests' `timeout=5`).
+    pub fn timeout(self, d: Duration) -> Self {
+        self.timeouts(|t| t.with_connect(d)?.with_read(d))
+    }
+    /// The connect timeout.
+    pub fn connect_timeout(self, d: Duration) -> Self {
+        self.timeouts(|t| t.with_connect(d))
+    }
+    /// The read timeout (longest silence).
+    pub fn read_timeout(self, d: Duration) -> Self {
+        self.timeouts(|t| t.with_read(d))
+    }
+    /// The write timeout (longest stall while sending).
+    pub fn write_timeout(self, d: Duration) -> Self {
+        self.timeouts(|t| t.with_write(d))
+    }
+    /// The overall deadline of each logical request, across retries.
+    pub fn deadline(self, d: Duration) -> Self {
+        self.timeouts(|t| t.with_deadline(d))
+    }
+    /// Follow at most `n` redirects (`0`: return 3xx responses as they are).
+    pub fn max_redirects(mut self, n: u32) -> Self {
+        self.config.redirect = redirect_policy(n);
+        self
+    }
+    /// Pool limits and eviction.
+    pub fn pool(mut self, pool: PoolConfig) -> Self {
+        self.config.pool = pool;
+        self
+    }
+    /// Proxies.
+    pub fn proxies(mut self, proxies: ProxyConfig) -> Self {
+        self.config.proxies = proxies;
+        self
+    }
+    /// Proxies from an environment map (`HTTP_PROXY`, `HTTPS_PROXY`,
+    /// `ALL_PROXY`, `NO_PROXY`); backends pass `std::env::vars()`.
+    pub fn proxies_from_env<K: AsRef<str>, V: AsRef<str>>(
+        mut self,
+        env: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        let r = ProxyConfig::from_env(env).map(|p| self.config.proxies = p);
+        self.keep(r.map_err(Error::from))
+    }
+    /// TLS settings (custom CA, client certificate, ...).
+    #[cfg(feature = "rustls")]
+    pub fn tls(mut self, tls: crate::tls::TlsConfig) -> Self {
+        let r = tls.build().map(|c| self.config.tls = c);
+        self.keep(r)
+    }
+    /// Decode gzip/deflate bodies (default on).
+    pub fn decompress(mut self, on: bool) -> Self {
+        self.config.decompress = on;
+        self
+    }
+    /// Edit the full [`Config`] directly.
+    pub fn config(mut self, f: impl FnOnce(&mut Config)) -> Self {
+        f(&mut self.config);
+        self
+    }
+    /// Build the session.
+    pub fn build(self) -> Result<B> {
+        match self.error {
+            Some(e) => Err(e),
+            None => B::from_agent(Agent::new(self.config)),
+        }
+    }
+}
+
+/// A request being built; [`send`](Self::send) runs it on the backend.
+#[must_use = "a request does nothing until send() is called"]
+pub struct RequestBuilder<B: Backend> {
+    session: B,
+    inner: request::RequestBuilder,
+    opts: CallOptions,
+    body: Option<B::BodySource>,
+    error: Option<Error>,
+}
+
+impl<B: Backend> fmt::Debug for RequestBuilder<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestBuilder")
+            .field("options", &self.opts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: Backend> RequestBuilder<B> {
+    /// A request with `method` to `url` on `session`.
+    pub fn new(session: B, method: Method, url: impl AsRef<str>) -> Self {
+        RequestBuilder {
+            session,
+            inner: Request::builder(method, url),
+            opts: CallOptions::default(),
+            body: None,
+            error: None,
+        }
+    }
+
+    /// Add a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.inner = self.inner.header(name, value);
+        self
+    }
+    /// Append query parameters.
+    pub fn query<K: AsRef<str>, V: AsRef<str>>(mut self, pairs: &[(K, V)]) -> Self {
+        self.inner = self.inner.query(pairs);
+        self
+    }
+    /// An in-memory (replayable) body.
+    pub fn body(mut self, body: impl Into<Body>) -> Self {
+        self.inner = self.inner.body(body);
+        self
+    }
+    /// A streamed body read while sending (not replayable: never re-sent
+    /// once started). With a known length it goes with `Content-Length`,
+    /// otherwise chunked.
+    pub fn body_stream(mut self, source: B::BodySource, len: Option<u64>) -> Self {
+        self.inner = self.inner.body(Body::stream(len));
+        self.body = Some(source);
+        self
+    }
+    /// A URL-encoded form body.
+    pub fn form<K: AsRef<str>, V: AsRef<str>>(mut self, pairs: &[(K, V)]) -> Self {
+        self.inner = self.inner.form(pairs);
+        self
+    }
+    /// A JSON body (feature `json`).
+    #[cfg(feature = "json")]
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
+        self.inner = self.inner.json(value);
+        self
+    }
+    /// Credentials for this request only.
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.opts.auth = Some(auth);
+        self
+    }
+    /// Basic credentials for this request.
+    pub fn basic_auth(self, user: &str, password: &str) -> Self {
+        self.auth(Auth::basic(user, password))
+    }
+    /// A Bearer token for this request.
+    pub fn bearer_auth(self, token: &str) -> Self {
+        self.auth(Auth::bearer(token))
+    }
+    fn timeouts(mut self, f: impl FnOnce(Timeouts) -> Result<Timeouts, InvalidTimeout>) -> Self {
+        let base = self
+            .opts
+            .timeouts
+            .unwrap_or(self.session.agent().config().timeouts);
+        match f(base) {
+            Ok(t) => self.opts.timeouts = Some(t),
+            Err(e) => self.error = self.error.or(Some(e.into())),
+        }
+        self
+    }
+    /// Connect and read timeouts for this request.
+    pub fn timeout(self, d: Duration) -> Self {
+        self.timeouts(|t| t.with_connect(d)?.with_read(d))
+    }
+    /// The connect timeout for this request.
+    pub fn connect_timeout(self, d: Duration) -> Self {
+        self.timeouts(|t| t.with_connect(d))
+    }
+    /// The read timeout for this request.
+    pub fn read_timeout(self, d: Duration) -> Self {
+        self.timeouts(|t| t.with_read(d))
+    }
+    /// The overall deadline for this request.
+    pub fn deadline(self, d: Duration) -> Self {
+        self.timeouts(|t| t.with_deadline(d))
+    }
+    /// All timeouts for this request.
+    pub fn with_timeouts(mut self, t: Timeouts) -> Self {
+        self.opts.timeouts = Some(t);
+        self
+    }
+    /// The retry policy for this request.
+    pub fn retry(mut self, retry: Retry) -> Self {
+        self.opts.retry = Some(retry);
+        self
+    }
+    /// Follow at most `n` redirects for this request (0: none).
+    pub fn max_redirects(mut self, n: u32) -> Self {
+        self.opts.redirect = Some(redirect_policy(n));
+        self
+    }
+
+    /// Send the request on the backend.
+    pub fn send(self) -> B::Send {
+        let prepared = match self.error {
+            Some(e) => Err(e),
+            None => self.inner.build().map(|r| (r, self.opts)),
+        };
+        self.session.execute(prepared, self.body)
+    }
+}
