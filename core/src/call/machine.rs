@@ -159,43 +159,38 @@ impl Call {
             },
             State::ReadBody => self.step_body(now),
             State::Release(reuse, next) => {
-                self.state = match next {
-                    Next::Attempt(Some(at)) if at > now => State::Backoff(at),
-                    Next::Attempt(_) => {
-                        self.begin_attempt();
-                        State::Acquire
+                // First hand the connection to the driver (closed when the
+                // call failed), then move on; the state stays `Release`
+                // until the connection is gone.
+                if let Some(mut conn) = self.conn.take() {
+                    let reuse = reuse && next != Next::Fail;
+                    if reuse {
+                        conn.keep_alive = self.keep_alive;
                     }
-                    Next::Fail => State::Failed,
-                    Next::Done => State::Done,
-                };
-                let failed = self.state == State::Failed;
-                let conn = self.conn.take();
-                if failed {
-                    let e = self
-                        .error
-                        .take()
-                        .unwrap_or_else(|| usage("failed without an error"));
-                    // Hand the connection back (closed) before failing.
-                    if let Some(conn) = conn {
-                        self.staged_release = Some((conn, false));
-                        self.error = Some(e);
-                        self.state = State::Release(false, Next::Fail);
-                        return Ok(Some(Step::Release));
+                    self.in_start = 0;
+                    self.in_end = 0;
+                    #[cfg(feature = "rustls")]
+                    {
+                        self.raw_start = 0;
+                        self.raw_end = 0;
                     }
-                    return Err(e);
+                    self.staged_release = Some((conn, reuse));
+                    return Ok(Some(Step::Release));
                 }
-                match conn {
-                    Some(mut conn) => {
-                        self.in_start = 0;
-                        self.in_end = 0;
-                        if reuse {
-                            conn.keep_alive = self.keep_alive;
-                        }
-                        self.staged_release = Some((conn, reuse));
-                        Ok(Some(Step::Release))
+                match next {
+                    Next::Attempt(Some(at)) if at > now => self.state = State::Backoff(at),
+                    Next::Attempt(_) => self.begin_attempt(),
+                    Next::Done => self.state = State::Done,
+                    Next::Fail => {
+                        // Already decided: no second retry decision.
+                        self.final_pending = true;
+                        return Err(self
+                            .error
+                            .take()
+                            .unwrap_or_else(|| usage("failed without an error")));
                     }
-                    None => Ok(None),
                 }
+                Ok(None)
             }
             State::Backoff(at) => {
                 if now >= at {
@@ -594,6 +589,7 @@ impl Call {
             if !self.conn.as_ref().is_some_and(Connection::is_tls) {
                 return Ok(false);
             }
+            self.push_tls()?;
             self.make_room();
             let Some(tls) = self.conn.as_mut().and_then(|c| c.tls.as_deref_mut()) else {
                 return Ok(false);
@@ -602,6 +598,10 @@ impl Call {
             match tls.read_plaintext(room)? {
                 TlsRead::Data(n) if n > 0 => {
                     self.in_end += n;
+                    // Response bytes, not TLS records, decide "response started".
+                    if matches!(self.state, State::ReadHead | State::AwaitContinue(_)) {
+                        self.got_any = true;
+                    }
                     Ok(true)
                 }
                 TlsRead::Closed => {
@@ -949,9 +949,6 @@ impl Call {
                 Input::Read(n),
             ) => {
                 self.tracker.progress(now);
-                if n > 0 && matches!(self.state, State::ReadHead | State::AwaitContinue(_)) {
-                    self.got_any = true;
-                }
                 self.received(n)
             }
             (
@@ -1058,19 +1055,30 @@ impl Call {
     /// `n` bytes were read into the lent buffer.
     fn received(&mut self, n: usize) -> Result<()> {
         #[cfg(feature = "rustls")]
+        if self.conn.as_ref().is_some_and(Connection::is_tls) {
+            self.raw_end = (self.raw_end + n).min(self.raw.len());
+            return self.push_tls();
+        }
+        if n > 0 && matches!(self.state, State::ReadHead | State::AwaitContinue(_)) {
+            self.got_any = true;
+        }
+        self.in_end = (self.in_end + n).min(self.inbuf.len());
+        Ok(())
+    }
+
+    /// Feed buffered ciphertext to TLS. What it does not take yet (its
+    /// plaintext buffer is full) stays in `raw` for the next round: never dropped.
+    #[cfg(feature = "rustls")]
+    fn push_tls(&mut self) -> Result<()> {
         if let Some(tls) = self.conn.as_mut().and_then(|c| c.tls.as_deref_mut()) {
-            let mut off = 0;
-            let data = self.raw.get(..n).unwrap_or(&[]);
-            while off < data.len() {
-                let used = tls.received(&data[off..])?;
+            while self.raw_start < self.raw_end {
+                let used = tls.received(&self.raw[self.raw_start..self.raw_end])?;
                 if used == 0 {
                     break;
                 }
-                off += used;
+                self.raw_start += used;
             }
-            return Ok(());
         }
-        self.in_end = (self.in_end + n).min(self.inbuf.len());
         Ok(())
     }
 }

@@ -355,6 +355,7 @@ enum AfterSend {
     /// The CONNECT head is out.
     TunnelRead,
     /// Handshake flight out.
+    #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
     Handshake,
 }
 
@@ -424,6 +425,10 @@ pub struct Call {
     in_end: usize,
     #[cfg(feature = "rustls")]
     raw: Vec<u8>,
+    #[cfg(feature = "rustls")]
+    raw_start: usize,
+    #[cfg(feature = "rustls")]
+    raw_end: usize,
     reader: ResponseReader,
 
     staged_head: Option<Response>,
@@ -537,6 +542,10 @@ impl Call {
             in_end: 0,
             #[cfg(feature = "rustls")]
             raw: Vec::new(),
+            #[cfg(feature = "rustls")]
+            raw_start: 0,
+            #[cfg(feature = "rustls")]
+            raw_end: 0,
             reader,
             staged_head: None,
             staged_release: None,
@@ -578,10 +587,14 @@ impl Call {
     pub fn read_buffer(&mut self) -> &mut [u8] {
         #[cfg(feature = "rustls")]
         if self.conn.as_ref().is_some_and(Connection::is_tls) {
-            if self.raw.len() < READ_BUF {
-                self.raw.resize(READ_BUF, 0);
+            // Keep ciphertext TLS has not taken yet; lend the space after it.
+            self.raw.copy_within(self.raw_start..self.raw_end, 0);
+            self.raw_end -= self.raw_start;
+            self.raw_start = 0;
+            if self.raw.len() < self.raw_end + READ_BUF {
+                self.raw.resize(self.raw_end + READ_BUF, 0);
             }
-            return &mut self.raw[..];
+            return &mut self.raw[self.raw_end..];
         }
         self.make_room();
         &mut self.inbuf[self.in_end..]

@@ -97,7 +97,7 @@
 //! ```
 //!
 //! A property of your own policy, with `proptest` (a short example; with
-//! the `proptest` feature, [`strategies`] generates whole policies and
+//! the `proptest` feature, `strategies` generates whole policies and
 //! outcome scripts for you):
 //!
 //! ```
