@@ -263,7 +263,7 @@ impl ChunkedDecoder {
         let from = self.scanned.min(rest.len());
         let Some(nl) = rest
             .get(from..)
-            .and_then(|r| r.iter().position(|&b| b == b'\n'))
+            .and_then(|r| memchr::memchr(b'\n', r))
             .map(|i| from + i)
         else {
             if rest.len() >= self.max_line {
@@ -335,11 +335,12 @@ impl ChunkedDecoder {
         let section = rest.get(..end).unwrap_or_default();
         // Trailers are rare, so they get a fresh header array sized by the
         // line count (bounded by max_trailer_bytes) instead of reused scratch.
-        let lines = section.iter().filter(|&&b| b == b'\n').count();
+        let lines = memchr::memchr_iter(b'\n', section).count();
         let mut slots = vec![httparse::EMPTY_HEADER; lines];
         let map = match httparse::parse_headers(section, &mut slots) {
             Ok(httparse::Status::Complete((_, fields))) => {
-                super::response::header_map(fields).map_err(ResponseError::InvalidTrailers)?
+                super::response::header_map(section, fields)
+                    .map_err(ResponseError::InvalidTrailers)?
             }
             Ok(httparse::Status::Partial) => {
                 return Err(ResponseError::InvalidTrailers(httparse::Error::NewLine))
