@@ -216,11 +216,7 @@ impl Error {
             cur.kind,
             ErrorKind::RetriesExhausted | ErrorKind::RetryBudgetExhausted
         ) {
-            match cur
-                .source
-                .as_deref()
-                .and_then(|s| s.downcast_ref::<Error>())
-            {
+            match cur.source.as_deref().and_then(|s| s.downcast_ref::<Error>()) {
                 Some(inner) => cur = inner,
                 None => break,
             }
@@ -266,8 +262,7 @@ mod tests {
     #[test]
     fn root_cause_unwraps_retry_wrappers() {
         let inner = Error::new(ErrorKind::Connect, "connection refused");
-        let outer =
-            Error::new(ErrorKind::RetriesExhausted, "max retries exceeded").with_source(inner);
+        let outer = Error::new(ErrorKind::RetriesExhausted, "max retries exceeded").with_source(inner);
         assert_eq!(outer.root_cause().kind(), ErrorKind::Connect);
         assert_eq!(outer.source().unwrap().to_string(), "connection refused");
     }
