@@ -124,6 +124,17 @@ fn write_hex(n: u64, out: &mut Vec<u8>) {
 }
 
 /// One step of chunked decoding.
+///
+/// ```
+/// use hawser_core::h1::{ChunkedDecoder, ChunkedEvent, Limits};
+/// let mut dec = ChunkedDecoder::new(&Limits::default());
+/// assert_eq!(dec.decode(b"3\r\nab").unwrap(), (5, ChunkedEvent::Data(b"ab")));
+/// assert_eq!(dec.decode(b"").unwrap(), (0, ChunkedEvent::NeedInput));
+/// let (n, ev) = dec.decode(b"c\r\n0\r\nx-t: 1\r\n\r\n").unwrap();
+/// assert_eq!((n, ev), (1, ChunkedEvent::Data(b"c")));
+/// let (_, ev) = dec.decode(b"\r\n0\r\nx-t: 1\r\n\r\n").unwrap();
+/// assert!(matches!(ev, ChunkedEvent::Trailers(t) if t["x-t"] == "1"));
+/// ```
 #[derive(Debug, PartialEq, Eq)]
 pub enum ChunkedEvent<'a> {
     /// Nothing more can be decoded from the input: read more.

@@ -67,6 +67,17 @@ pub struct ResponseHead {
 }
 
 /// What the reader found in the input.
+///
+/// ```
+/// use hawser_core::h1::{Event, Limits, RequestInfo, ResponseReader};
+/// let mut r = ResponseReader::new(RequestInfo::new(&http::Method::POST), Limits::default());
+/// let wire = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n";
+/// let (n, ev) = r.read(wire).unwrap();
+/// assert_eq!(ev, Event::Continue); // release a body that waits for it
+/// let (m, ev) = r.read(&wire[n..]).unwrap();
+/// assert!(matches!(ev, Event::Head(ref h) if h.status == 204));
+/// assert_eq!(r.read(&wire[n + m..]).unwrap(), (0, Event::Done));
+/// ```
 #[derive(Debug, PartialEq)]
 pub enum Event<'a> {
     /// Nothing more can be made of the input: read more from the peer (or
