@@ -237,7 +237,7 @@ impl ChunkedDecoder {
                     } else {
                         State::Data(left)
                     };
-                    self.received += take as u64;
+                    self.received = self.received.saturating_add(take as u64);
                     return Ok((
                         pos + take,
                         ChunkedEvent::Data(rest.get(..take).unwrap_or_default()),
