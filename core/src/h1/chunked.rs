@@ -124,6 +124,17 @@ fn write_hex(n: u64, out: &mut Vec<u8>) {
 }
 
 /// One step of chunked decoding.
+///
+/// ```
+/// use hawser_core::h1::{ChunkedDecoder, ChunkedEvent, Limits};
+/// let mut dec = ChunkedDecoder::new(&Limits::default());
+/// assert_eq!(dec.decode(b"3\r\nab").unwrap(), (5, ChunkedEvent::Data(b"ab")));
+/// assert_eq!(dec.decode(b"").unwrap(), (0, ChunkedEvent::NeedInput));
+/// let (n, ev) = dec.decode(b"c\r\n0\r\nx-t: 1\r\n\r\n").unwrap();
+/// assert_eq!((n, ev), (1, ChunkedEvent::Data(b"c")));
+/// let (_, ev) = dec.decode(b"\r\n0\r\nx-t: 1\r\n\r\n").unwrap();
+/// assert!(matches!(ev, ChunkedEvent::Trailers(t) if t["x-t"] == "1"));
+/// ```
 #[derive(Debug, PartialEq, Eq)]
 pub enum ChunkedEvent<'a> {
     /// Nothing more can be decoded from the input: read more.
@@ -226,7 +237,7 @@ impl ChunkedDecoder {
                     } else {
                         State::Data(left)
                     };
-                    self.received += take as u64;
+                    self.received = self.received.saturating_add(take as u64);
                     return Ok((
                         pos + take,
                         ChunkedEvent::Data(rest.get(..take).unwrap_or_default()),
@@ -263,7 +274,7 @@ impl ChunkedDecoder {
         let from = self.scanned.min(rest.len());
         let Some(nl) = rest
             .get(from..)
-            .and_then(|r| r.iter().position(|&b| b == b'\n'))
+            .and_then(|r| memchr::memchr(b'\n', r))
             .map(|i| from + i)
         else {
             if rest.len() >= self.max_line {
@@ -335,11 +346,12 @@ impl ChunkedDecoder {
         let section = rest.get(..end).unwrap_or_default();
         // Trailers are rare, so they get a fresh header array sized by the
         // line count (bounded by max_trailer_bytes) instead of reused scratch.
-        let lines = section.iter().filter(|&&b| b == b'\n').count();
+        let lines = memchr::memchr_iter(b'\n', section).count();
         let mut slots = vec![httparse::EMPTY_HEADER; lines];
         let map = match httparse::parse_headers(section, &mut slots) {
             Ok(httparse::Status::Complete((_, fields))) => {
-                super::response::header_map(fields).map_err(ResponseError::InvalidTrailers)?
+                super::response::header_map(section, fields)
+                    .map_err(ResponseError::InvalidTrailers)?
             }
             Ok(httparse::Status::Partial) => {
                 return Err(ResponseError::InvalidTrailers(httparse::Error::NewLine))

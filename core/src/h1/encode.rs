@@ -150,14 +150,21 @@ fn write_head(
     }
     out.extend_from_slice(m);
     out.push(b' ');
+    let target_start = out.len();
     write_target(uri, form, out)?;
+    let target = target_start..out.len();
     out.extend_from_slice(b" HTTP/1.1\r\n");
 
     if !headers.contains_key(HOST) {
         let host = uri.host().ok_or(EncodeError::MissingHost)?;
         let start = out.len();
         out.extend_from_slice(b"host: ");
-        write_authority(uri, host, out)?;
+        if form == TargetForm::Authority {
+            // For CONNECT, Host repeats the target, port included (RFC 9110 §9.3.6).
+            out.extend_from_within(target.clone());
+        } else {
+            write_authority(uri, host, out)?;
+        }
         if !out
             .get(start + 6..)
             .is_some_and(|v| v.iter().all(|&b| is_target_byte(b)))
@@ -453,7 +460,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             s,
-            "CONNECT example.com:443 HTTP/1.1\r\nhost: example.com\r\n\r\n"
+            "CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n"
         );
         let e = encode(
             Method::CONNECT,

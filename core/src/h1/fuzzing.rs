@@ -40,7 +40,7 @@ pub struct Outcome {
     pub result: Result<(), ResponseError>,
     /// [`ResponseReader::reusable`] at the end.
     pub reusable: bool,
-    /// Bytes left unconsumed at the end.
+    /// Bytes left unconsumed at the end (0 after an error).
     pub leftover: usize,
 }
 
@@ -113,12 +113,10 @@ pub fn drive(info: RequestInfo, limits: Limits, pieces: &[&[u8]], eof: bool) -> 
             }
         }
     };
-    let leftover = buf.len()
-        + pieces
-            .iter()
-            .skip(next_piece)
-            .map(|p| p.len())
-            .sum::<usize>();
+    // After an error, how much input was never looked at depends on where
+    // the split put the error; only a clean end has a meaningful leftover.
+    let unfed: usize = pieces.iter().skip(next_piece).map(|p| p.len()).sum();
+    let leftover = if result.is_ok() { buf.len() + unfed } else { 0 };
     Outcome {
         events,
         result,

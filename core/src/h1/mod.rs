@@ -99,18 +99,17 @@ impl Default for Limits {
 /// scanning `buf` from `from`. Accepts CRLF and bare LF line ends, as
 /// `httparse` does.
 fn find_blank_line(buf: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
-    while i < buf.len() {
-        // A blank line is "\n\n" or "\n\r\n"; look at each '\n'.
-        let rel = buf.get(i..)?.iter().position(|&b| b == b'\n')?;
-        let nl = i + rel;
+    // A blank line is "\n\n" or "\n\r\n"; memchr finds each '\n' with SIMD,
+    // which is most of the cost of reading a head.
+    let tail = buf.get(from..)?;
+    memchr::memchr_iter(b'\n', tail).find_map(|rel| {
+        let nl = from + rel;
         match (buf.get(nl + 1), buf.get(nl + 2)) {
-            (Some(b'\n'), _) => return Some(nl + 2),
-            (Some(b'\r'), Some(b'\n')) => return Some(nl + 3),
-            _ => i = nl + 1,
+            (Some(b'\n'), _) => Some(nl + 2),
+            (Some(b'\r'), Some(b'\n')) => Some(nl + 3),
+            _ => None,
         }
-    }
-    None
+    })
 }
 
 /// Where to resume a blank-line search over `len` bytes next time: the last

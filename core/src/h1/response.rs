@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Version};
 
 use super::chunked::{ChunkedDecoder, ChunkedEvent};
@@ -66,6 +67,17 @@ pub struct ResponseHead {
 }
 
 /// What the reader found in the input.
+///
+/// ```
+/// use hawser_core::h1::{Event, Limits, RequestInfo, ResponseReader};
+/// let mut r = ResponseReader::new(RequestInfo::new(&http::Method::POST), Limits::default());
+/// let wire = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n";
+/// let (n, ev) = r.read(wire).unwrap();
+/// assert_eq!(ev, Event::Continue); // release a body that waits for it
+/// let (m, ev) = r.read(&wire[n..]).unwrap();
+/// assert!(matches!(ev, Event::Head(ref h) if h.status == 204));
+/// assert_eq!(r.read(&wire[n + m..]).unwrap(), (0, Event::Done));
+/// ```
 #[derive(Debug, PartialEq)]
 pub enum Event<'a> {
     /// Nothing more can be made of the input: read more from the peer (or
@@ -342,7 +354,7 @@ impl ResponseReader {
 
     fn parse_head(&mut self, head: &[u8]) -> Result<Option<Parsed>, ResponseError> {
         // Every header takes a line, so the line count bounds the slots needed.
-        let lines = head.iter().filter(|&&b| b == b'\n').count();
+        let lines = memchr::memchr_iter(b'\n', head).count();
         let want = lines.min(self.limits.max_headers);
         // Reuse the slot allocation across lifetimes: an in-place
         // `into_iter().map().collect()` keeps the buffer (same layout), which
@@ -406,7 +418,7 @@ impl ResponseReader {
         };
         self.keep_alive_timeout = framing_fields.timeout;
         self.framing = Some(framing);
-        let headers = header_map(fields).map_err(|e| match e {
+        let headers = header_map(head, fields).map_err(|e| match e {
             httparse::Error::TooManyHeaders => ResponseError::TooManyHeaders {
                 limit: self.limits.max_headers,
             },
@@ -514,15 +526,36 @@ impl FramingFields {
     }
 }
 
-/// Builds a `HeaderMap` from parsed fields (one allocation for the map, one
-/// per value, and one per non-standard name: the `http` crate's own costs).
-pub(super) fn header_map(fields: &[httparse::Header<'_>]) -> Result<HeaderMap, httparse::Error> {
+/// Builds a `HeaderMap` from fields parsed out of `src`.
+///
+/// The bytes of `src` are copied once into a shared [`Bytes`] block and each
+/// value is a slice of it, so the map costs its own two allocations, one for
+/// the block, and one per non-standard header name, instead of one per
+/// value. (A value kept alive keeps the block, at most one head, alive.)
+pub(super) fn header_map(
+    src: &[u8],
+    fields: &[httparse::Header<'_>],
+) -> Result<HeaderMap, httparse::Error> {
     let mut map =
         HeaderMap::try_with_capacity(fields.len()).map_err(|_| httparse::Error::TooManyHeaders)?;
+    if fields.is_empty() {
+        return Ok(map);
+    }
+    let block = Bytes::copy_from_slice(src);
+    let base = src.as_ptr() as usize;
     for f in fields {
         let name =
             HeaderName::from_bytes(f.name.as_bytes()).map_err(|_| httparse::Error::HeaderName)?;
-        let value = HeaderValue::from_bytes(f.value).map_err(|_| httparse::Error::HeaderValue)?;
+        // httparse's value is a sub-slice of `src`; find it in the block.
+        let start = (f.value.as_ptr() as usize).wrapping_sub(base);
+        let range = start..start.saturating_add(f.value.len());
+        let shared = if range.end <= block.len() {
+            block.slice(range)
+        } else {
+            Bytes::copy_from_slice(f.value)
+        };
+        let value =
+            HeaderValue::from_maybe_shared(shared).map_err(|_| httparse::Error::HeaderValue)?;
         map.try_append(name, value)
             .map_err(|_| httparse::Error::TooManyHeaders)?;
     }
