@@ -71,6 +71,25 @@
 //! assert!(reader.reusable() && buf.is_empty());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! ## A whole logical request: the call run loop
+//!
+//! [`call::Call`] takes one request from the first attempt to the final
+//! response (pool, connect, proxy tunnel, TLS, the exchange, auth
+//! challenges, cookies, redirects, retries, backoff, deadlines) and tells
+//! a driver what to do next as a [`call::Output`]; the driver answers with a
+//! [`call::Input`]. Every wait carries its `until`; a timer that fires is
+//! `Input::Timeout`. The [`call`] module docs drive a request through a 503
+//! with `Retry-After`, a redirect and a 200 with a fake clock, and
+//! `examples/embed.rs` drives one over a real `TcpStream`.
+//!
+//! ## What this crate does not do
+//!
+//! No sockets, DNS, clocks, threads or sleeping (backends do those); no
+//! HTTP/2; no public-suffix list for cookies; no HTTPS proxies (TLS to the
+//! proxy itself) or SOCKS. Certificate validity is checked by rustls against
+//! its time provider, the one place a dependency reads the wall clock
+//! (configurable, see [`tls`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
