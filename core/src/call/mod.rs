@@ -505,6 +505,14 @@ impl Call {
         }
 
         let retry_state = RetryState::new(&retry, method.clone(), url.as_str());
+        if let Some(budget) = &agent.shared.budget {
+            // Each logical request earns the session some retry allowance.
+            let mut b = budget
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            b.advance_to(now);
+            b.deposit();
+        }
         let auth_state = AuthState::for_origin(&url);
         let (route, key) = route_for(&agent, &url)?;
         let reader = ResponseReader::new(RequestInfo::new(&method), cfg.limits);
