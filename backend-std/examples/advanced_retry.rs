@@ -40,8 +40,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let session = Session::new();
 
     println!(
-        "{:<40} {:<34} {:>8} {:>6}  {}",
-        "scenario", "policy", "attempts", "hits", "result"
+        "{:<40} {:<34} {:>8} {:>6}  result",
+        "scenario", "policy", "attempts", "hits"
     );
 
     let attempts = |r: &hawser_std::Result<hawser_std::Response>| match r {

@@ -32,8 +32,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     const SHOWN: [&str; 4] = ["user-agent", "accept", "x-api-version", "x-request-id"];
     println!("What the server received:\n");
     println!(
-        "{:<12} {:<17} {:<18} {:<15} {}",
-        "path", "User-Agent", "Accept", "X-Api-Version", "X-Request-Id"
+        "{:<12} {:<17} {:<18} {:<15} X-Request-Id",
+        "path", "User-Agent", "Accept", "X-Api-Version"
     );
     for r in srv.requests() {
         let v: Vec<&str> = SHOWN.iter().map(|h| r.header(h).unwrap_or("-")).collect();

@@ -79,10 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn print_attempts(report: &hawser_std::CallReport) {
-    println!(
-        "{:<8} {:<26} {:>9}  {}",
-        "attempt", "outcome", "sleep", "then"
-    );
+    println!("{:<8} {:<26} {:>9}  then", "attempt", "outcome", "sleep");
     for (i, a) in report.attempts.iter().enumerate() {
         let outcome = match &a.outcome {
             AttemptOutcome::Status(s) => s.to_string(),

@@ -10,14 +10,16 @@
 use std::time::{Duration, Instant};
 
 use hawser_std::Session;
-use hawser_testkit::{Behaviour, Reply, TestServer};
+
+#[path = "support/fast_server.rs"]
+mod fast_server;
+use fast_server::FastServer;
 
 const N: usize = 200;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let srv = TestServer::builder()
-        .route("/item", Behaviour::Reply(Reply::text("{\"id\":1}")))
-        .start()?;
+    // A loopback server that counts the connections it accepts.
+    let srv = FastServer::start()?;
     let url = srv.url("/item");
 
     // Without a session: one-off calls.
