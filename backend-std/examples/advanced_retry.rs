@@ -16,17 +16,18 @@ use hawser_testkit::{Behaviour, Reply, TestServer};
 use http::Method;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let busy_then_created = || {
+        Behaviour::Sequence(vec![
+            Behaviour::Reply(Reply::new(503)),
+            Behaviour::Reply(Reply::new(201).body("created")),
+        ])
+    };
     let srv = TestServer::builder()
         .route("/reset", Behaviour::ResetAfterRequest)
         .route("/busy", Behaviour::Reply(Reply::new(503)))
-        .route(
-            "/orders",
-            Behaviour::Sequence(vec![
-                Behaviour::Reply(Reply::new(503)),
-                Behaviour::Reply(Reply::new(201).body("created")),
-            ]),
-        )
+        .route("/orders", busy_then_created())
         .route("/orders-reset", Behaviour::ResetAfterRequest)
+        .route("/orders-idempotent", busy_then_created())
         .start()?;
     // A port with nothing listening: connects are refused at once.
     let closed = {
@@ -38,23 +39,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .backoff_factor(Duration::from_millis(10))
         .status_forcelist([503]);
     let session = Session::new();
+    let order = "{\"sku\":\"A-1\"}";
 
     println!(
-        "{:<40} {:<34} {:>8} {:>6}  result",
-        "scenario", "policy", "attempts", "hits"
+        "{:<32} {:<32} {:>11}  result",
+        "scenario", "policy", "server saw"
     );
 
-    let attempts = |r: &hawser_std::Result<hawser_std::Response>| match r {
-        Ok(resp) => resp.report().attempts.len().to_string(),
-        Err(_) => "-".into(),
-    };
-
-    // connect: refused 1 + 2 times, then "retries exhausted".
+    // connect: refused, retried twice, then "retries exhausted".
     let r = session
         .get(format!("http://{closed}/"))
         .retry(base.clone().connect(2))
         .send();
-    row("GET, connection refused", "connect=2", "-", "-", &r);
+    row("GET, connection refused", "connect=2", "-", &r);
 
     // read: the server resets after reading each request.
     let r = session
@@ -64,8 +61,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     row(
         "GET, reset after the request",
         "read=1",
-        &attempts(&r),
-        &srv.hits("/reset").to_string(),
+        &hits(&srv, "/reset"),
         &r,
     );
 
@@ -74,75 +70,69 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .get(srv.url("/busy"))
         .retry(base.clone().status(2))
         .send();
-    row(
-        "GET, 503 every time",
-        "status=2, forcelist=[503]",
-        &attempts(&r),
-        &srv.hits("/busy").to_string(),
-        &r,
-    );
+    row("GET, 503 every time", "status=2", &hits(&srv, "/busy"), &r);
 
     // POST with the default allowed_methods: the 503 comes back, not retried.
     let r = session
         .post(srv.url("/orders"))
-        .body("{\"sku\":\"A-1\"}")
+        .body(order)
         .retry(base.clone().raise_on_status(false))
         .send();
     row(
         "POST, 503 then 201",
         "default allowed_methods",
-        &attempts(&r),
-        &srv.hits("/orders").to_string(),
+        &hits(&srv, "/orders"),
         &r,
     );
 
-    // POST reset after it was sent: may have been processed, so never re-sent.
+    // POST reset after it was sent: it may have been processed, so it is
+    // not re-sent.
     let r = session
         .post(srv.url("/orders-reset"))
-        .body("{\"sku\":\"A-1\"}")
+        .body(order)
         .retry(base.clone())
         .send();
     row(
         "POST, reset after the request",
         "default allowed_methods",
-        "-",
-        &srv.hits("/orders-reset").to_string(),
+        &hits(&srv, "/orders-reset"),
         &r,
     );
 
-    // Opt in: the endpoint is idempotent (say, an idempotency key), so
-    // POST may be retried. The sequence's next answer is the 201.
+    // Opt in when the endpoint is idempotent (here: an idempotency key).
     let r = session
-        .post(srv.url("/orders"))
+        .post(srv.url("/orders-idempotent"))
         .header("Idempotency-Key", "7f3a")
-        .body("{\"sku\":\"A-1\"}")
+        .body(order)
         .retry(
             base.clone()
                 .allowed_methods([Method::GET, Method::PUT, Method::POST]),
         )
         .send();
     row(
-        "POST, 201 (opted in)",
+        "POST, 503 then 201",
         "allowed_methods=[GET,PUT,POST]",
-        &attempts(&r),
-        &srv.hits("/orders").to_string(),
+        &hits(&srv, "/orders-idempotent"),
         &r,
     );
 
-    println!("\n'hits' are the server's own request counts for the path so far.");
+    println!("\n'server saw': requests the server received for that scenario's path.");
+    println!("Every policy is Retry::new(10).backoff_factor(10ms).status_forcelist([503]) plus the setting shown.");
     Ok(())
 }
 
-fn row(
-    scenario: &str,
-    policy: &str,
-    attempts: &str,
-    hits: &str,
-    r: &hawser_std::Result<hawser_std::Response>,
-) {
+fn hits(srv: &TestServer, path: &str) -> String {
+    srv.hits(path).to_string()
+}
+
+fn row(scenario: &str, policy: &str, hits: &str, r: &hawser_std::Result<hawser_std::Response>) {
     let result = match r {
-        Ok(resp) => resp.status().to_string(),
-        Err(e) => format!("{:?}: {}", e.kind(), e.root_cause()),
+        Ok(resp) => format!(
+            "{} after {} attempt(s)",
+            resp.status(),
+            resp.report().attempts.len()
+        ),
+        Err(e) => format!("{}: {}", e.kind(), e.root_cause()),
     };
-    println!("{scenario:<40} {policy:<34} {attempts:>8} {hits:>6}  {result}");
+    println!("{scenario:<32} {policy:<32} {hits:>11}  {result}");
 }

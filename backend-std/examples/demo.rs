@@ -178,12 +178,16 @@ fn sessions() -> Result<(), Box<dyn std::error::Error>> {
 fn print_report(report: &CallReport) {
     println!(
         "  {:<8} {:<40} {:>9}  decision",
-        "attempt", "outcome", "slept"
+        "attempt", "outcome", "sleep"
     );
     for (i, a) in report.attempts.iter().enumerate() {
         let outcome = match &a.outcome {
             AttemptOutcome::Status(s) => s.to_string(),
-            AttemptOutcome::Error(e) => shorten(e, 40),
+            // The tail of an error message is its cause ("Connection reset by peer ...").
+            AttemptOutcome::Error(e) if e.chars().count() > 40 => {
+                shorten(e.rsplit(": ").next().unwrap_or(e), 40)
+            }
+            AttemptOutcome::Error(e) => e.clone(),
         };
         println!(
             "  {:<8} {:<40} {:>7.0}ms  {}",
@@ -249,7 +253,7 @@ fn resets(srv: &TestServer) -> Result<(), Box<dyn std::error::Error>> {
     {
         Ok(r) => println!("  -> POST: {}", r.status()),
         Err(e) => println!(
-            "  -> POST: {} after 1 attempt; the server saw it {} time(s)\n     ({e})",
+            "  -> POST: {}; the server saw it {} time(s)\n     ({e})",
             e.kind(),
             srv.hits("/resetting-post")
         ),
