@@ -568,17 +568,9 @@ fn execute(
         return Err(usage("no URL given"));
     };
     let session = build_session(o, env)?;
-    let mut file = match &o.output {
-        Some(path) => Some(File::create(path).map_err(|e| Failure {
-            code: EXIT_OTHER,
-            message: format!("cannot create {path}: {e}"),
-        })?),
-        None => None,
-    };
-    let out: &mut dyn Write = match &mut file {
-        Some(f) => f,
-        None => stdout,
-    };
+    // The output file is created with the first response worth writing, so
+    // a failed call (or --fail on an error status) leaves no empty file.
+    let mut file: Option<File> = None;
     let repeat = o.repeat.unwrap_or(1);
     for _ in 0..repeat {
         let mut resp = send(&session, o, url)?;
@@ -597,6 +589,16 @@ fn execute(
                 },
             });
         }
+        if let (Some(path), None) = (&o.output, &file) {
+            file = Some(File::create(path).map_err(|e| Failure {
+                code: EXIT_OTHER,
+                message: format!("cannot create {path}: {e}"),
+            })?);
+        }
+        let out: &mut dyn Write = match &mut file {
+            Some(f) => f,
+            None => &mut *stdout,
+        };
         transfer(&mut resp, o.include, out)?;
         if o.verbose {
             let _ = write!(stderr, "{}", resp.report());
