@@ -13,7 +13,7 @@ mod cli;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hawser_testkit::{Behaviour, ProxyServer, Reply, TestServer};
+use hawser_testkit::{Behaviour, ProxyServer, Reply, TestCa, TestServer, TlsVariant};
 
 /// Runs fetch with `args` and `env`; returns (exit code, stdout, stderr).
 fn fetch_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
@@ -382,4 +382,38 @@ fn server_sees_the_method_given_with_attached_short_value() {
     let (code, _, _) = fetch(&["-XDELETE", &srv.url("/m")]);
     assert_eq!(code, 0);
     assert_eq!(seen.lock().unwrap().as_str(), "DELETE");
+}
+
+#[test]
+fn tls_needs_the_ca_exits_5_without_it_and_insecure_skips_verification() {
+    let ca = Arc::new(TestCa::new().unwrap());
+    let srv = TestServer::builder()
+        .route("/s", Behaviour::Reply(Reply::text("secret")))
+        .tls(ca.clone(), TlsVariant::Good)
+        .start()
+        .unwrap();
+    let url = srv.url("/s");
+    assert!(url.starts_with("https://"));
+
+    let (code, out, err) = fetch(&[&url]);
+    assert_eq!(code, 5, "unknown issuer; stderr: {err}");
+    assert_eq!(out, "");
+    assert_one_line(&err);
+
+    let pem = temp_path("ca.pem");
+    std::fs::write(&pem, ca.ca_pem()).unwrap();
+    let result = fetch(&["--cacert", pem.to_str().unwrap(), &url]);
+    let _ = std::fs::remove_file(&pem);
+    assert_eq!(
+        (result.0, result.1.as_str()),
+        (0, "secret"),
+        "stderr: {}",
+        result.2
+    );
+
+    let (code, out, _) = fetch(&["--insecure", &url]);
+    assert_eq!((code, out.as_str()), (0, "secret"));
+
+    let (code, _, err) = fetch(&["--cacert", "/nonexistent/ca.pem", &url]);
+    assert_eq!(code, 2, "unreadable --cacert is a usage error: {err}");
 }
