@@ -196,7 +196,7 @@ impl Driver {
     fn io(
         &mut self,
         until: Instant,
-        op: impl FnOnce(&mut TcpStream) -> io::Result<usize>,
+        mut op: impl FnMut(&mut TcpStream) -> io::Result<usize>,
         write: bool,
     ) -> Input<'static> {
         let Some(sock) = self.sock.as_mut() else {
@@ -214,25 +214,22 @@ impl Driver {
         if let Err(e) = set {
             return Input::Failed(e);
         }
-        match op(sock) {
-            Ok(n) if write => Input::Written(n),
-            Ok(n) => Input::Read(n),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                Input::Timeout
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                if write {
-                    Input::Written(0)
-                } else {
-                    Input::Read(0)
+        loop {
+            return match op(sock) {
+                Ok(n) if write => Input::Written(n),
+                Ok(n) => Input::Read(n),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    Input::Timeout
                 }
-            }
-            Err(e) => Input::Failed(e),
+                // A signal interrupted the call: simply try again.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => Input::Failed(e),
+            };
         }
     }
 

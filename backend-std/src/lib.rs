@@ -36,9 +36,11 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use http::Method;
 
-pub use hawser_core::auth::Auth;
+pub use hawser_core::auth::{
+    Auth, AuthError, AuthHook, AuthTarget, ChallengeContext, HookDecision, OutgoingRequest,
+};
+pub use http::{self, HeaderMap, Method, StatusCode};
 pub use hawser_core::call::{AttemptOutcome, AttemptReport, CallReport, Config};
 pub use hawser_core::deadline::Timeouts;
 pub use hawser_core::pool::{PoolConfig, PoolStats, WhenFull};

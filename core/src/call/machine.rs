@@ -74,8 +74,10 @@ impl Call {
             State::Failed => Err(usage("poll_output called after the call failed")),
             State::Done => Ok(Some(Step::Done)),
             State::Acquire => {
-                self.tracker.check(now)?;
+                // Leave the failed attempt's phase first: its expired timer
+                // must not count as a second failure (only the deadline may).
                 self.tracker.begin(Phase::PoolWait, now);
+                self.tracker.check(now)?;
                 Ok(Some(Step::Acquire))
             }
             State::Connect => Ok(Some(Step::Connect)),
