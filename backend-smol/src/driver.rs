@@ -73,29 +73,27 @@ async fn bounded<R: Runtime, T>(until: Instant, op: impl Future<Output = T>) -> 
     .await
 }
 
-/// The core's answer for a finished (or timed out) socket operation.
-fn io_input(r: Option<io::Result<usize>>, write: bool) -> Input<'static> {
-    match r {
+/// Run a socket operation (`None`: there is no socket) bounded by `until`,
+/// and give the core's answer.
+async fn io_input<R: Runtime>(
+    until: Instant,
+    op: Option<impl Future<Output = io::Result<usize>>>,
+    write: bool,
+) -> Input<'static> {
+    let Some(op) = op else {
+        return Input::Failed(io::Error::new(io::ErrorKind::NotConnected, "no connection"));
+    };
+    match bounded::<R, _>(until, op).await {
         None => Input::Timeout,
         Some(Err(e)) if e.kind() == io::ErrorKind::TimedOut => Input::Timeout,
+        // No progress; the core asks again (async-io sockets hardly ever say this).
+        Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted && write => Input::Written(0),
+        Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted => Input::Read(0),
         Some(Err(e)) => Input::Failed(e),
         Some(Ok(n)) if write => Input::Written(n),
         Some(Ok(0)) => Input::Eof,
         Some(Ok(n)) => Input::Read(n),
     }
-}
-
-/// Retry an operation the OS interrupted (the blocking driver gets the same
-/// from std's `read_exact`-style helpers; async-io rarely surfaces it).
-macro_rules! uninterrupted {
-    ($op:expr) => {
-        loop {
-            match $op {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                r => break r,
-            }
-        }
-    };
 }
 
 /// The socket and pool lease of the connection a call is using.
@@ -137,30 +135,27 @@ impl<R: Runtime> Driver<R> {
                 Output::Connect { host, port, until } => {
                     self.connect(host.to_owned(), port, until).await
                 }
-                Output::Transmit { data, until } => match self.sock.as_mut() {
-                    Some(s) => io_input(
-                        bounded::<R, _>(until, async { uninterrupted!(s.write(data).await) }).await,
-                        true,
-                    ),
-                    None => not_connected(),
-                },
+                Output::Transmit { data, until } => {
+                    let op = self.sock.as_mut().map(|s| s.write(data));
+                    io_input::<R>(until, op, true).await
+                }
                 Output::Receive { until } => {
                     let buf = call.read_buffer();
-                    match self.sock.as_mut() {
-                        Some(s) => io_input(
-                            bounded::<R, _>(until, async { uninterrupted!(s.read(buf).await) })
-                                .await,
-                            false,
-                        ),
-                        None => not_connected(),
-                    }
+                    let op = self.sock.as_mut().map(|s| s.read(buf));
+                    io_input::<R>(until, op, false).await
                 }
                 Output::SendBody { max, until } => {
                     self.scratch.resize(max, 0);
                     let (scratch, body) = (&mut self.scratch, &mut self.body);
                     let read = bounded::<R, _>(until, async {
                         match body {
-                            Some(r) => uninterrupted!(r.read(scratch).await),
+                            // Retry EINTR: an empty piece would end a chunked body.
+                            Some(r) => loop {
+                                match r.read(scratch).await {
+                                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                                    x => break x,
+                                }
+                            },
                             None => Ok(0),
                         }
                     })
@@ -307,10 +302,6 @@ impl<R: Runtime> Driver<R> {
             }
         }
     }
-}
-
-fn not_connected() -> Input<'static> {
-    Input::Failed(io::Error::new(io::ErrorKind::NotConnected, "no connection"))
 }
 
 impl<R: Runtime> Drop for Driver<R> {

@@ -155,15 +155,11 @@ impl<R: Runtime> Backend for Session<R> {
     }
 }
 
-/// A random seed for the call's jitter and Digest cnonce, from std's
-/// per-process random hasher keys (no extra dependency).
+/// A random seed for the call's jitter and Digest cnonce: every
+/// `RandomState` gets fresh keys (seeded from the OS once per thread, then
+/// stepped), so no RNG dependency is needed for this one number.
 fn random_seed() -> u64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.finish()
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
 }

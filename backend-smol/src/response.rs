@@ -186,10 +186,8 @@ impl<R: Runtime> Response<R> {
         let Body::Idle(ex) = &mut self.body else {
             return Ok(None);
         };
-        let out = match self.pos {
-            0 => mem::take(&mut ex.chunk),
-            pos => ex.chunk.get(pos..).unwrap_or(&[]).to_vec(),
-        };
+        // The unread tail (all of it, without a copy, when pos is 0).
+        let out = ex.chunk.split_off(self.pos.min(ex.chunk.len()));
         self.pos = ex.chunk.len();
         Ok(Some(out))
     }
