@@ -99,6 +99,21 @@ impl hawser_smol::runtime::Runtime for AsyncStd {
 pub type Session = hawser_smol::generic::Session<AsyncStd>;
 
 /// A response on async-std; see [`hawser_smol::generic::Response`].
+///
+/// ```
+/// # use hawser_testkit::{Behaviour, Reply, TestServer};
+/// # let srv = TestServer::start(vec![("/", Behaviour::Reply(Reply::text("hello")))])?;
+/// use async_std::io::ReadExt;
+///
+/// async_std::task::block_on(async {
+///     let mut resp = hawser_async_std::get(srv.url("/")).await?;
+///     let mut text = String::new();
+///     resp.read_to_string(&mut text).await?;
+///     assert_eq!((resp.status().as_u16(), text.as_str()), (200, "hello"));
+///     Ok::<(), Box<dyn std::error::Error>>(())
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type Response = hawser_smol::generic::Response<AsyncStd>;
 
 /// Configures a [`Session`]; see [`hawser_core::client::SessionBuilder`].

@@ -85,6 +85,33 @@ pub type BodySource = Box<dyn futures_io::AsyncRead + Send + Unpin>;
 pub type Session = generic::Session<Smol>;
 
 /// A response on smol; see [`generic::Response`].
+///
+/// ```
+/// # use hawser_testkit::{Behaviour, Reply, TestServer};
+/// # let srv = TestServer::start(vec![("/a", Behaviour::Reply(Reply::text("hello"))), ("/b", Behaviour::Reply(Reply::text("world")))])?;
+/// use futures_lite::AsyncReadExt;
+///
+/// smol::block_on(async {
+///     let session = hawser_smol::Session::new();
+///     // Stream with AsyncRead...
+///     let mut resp = session.get(srv.url("/a")).send().await?;
+///     assert_eq!(resp.status(), 200);
+///     let mut text = String::new();
+///     resp.read_to_string(&mut text).await?;
+///     assert_eq!(text, "hello");
+///     // ...or piece by piece.
+///     let mut resp = session.get(srv.url("/b")).send().await?;
+///     let mut body = Vec::new();
+///     while let Some(piece) = resp.chunk().await? {
+///         body.extend_from_slice(&piece);
+///     }
+///     assert_eq!(body, b"world");
+///     // Both bodies were read to the end: one connection, reused.
+///     assert_eq!(session.pool_stats().opened, 1);
+///     Ok::<(), Box<dyn std::error::Error>>(())
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type Response = generic::Response<Smol>;
 
 /// Configures a [`Session`]; see [`hawser_core::client::SessionBuilder`].
