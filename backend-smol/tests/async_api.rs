@@ -37,7 +37,7 @@ fn server() -> TestServer {
             Behaviour::Drip {
                 total: 40,
                 chunk: 10,
-                every: Duration::from_millis(400),
+                every: Duration::from_millis(1500),
             },
         ),
     ])
@@ -237,7 +237,7 @@ async fn read_drip(s: &Session, url: String) -> (std::io::Error, hawser_smol::Ca
 fn a_read_timeout_in_the_body_surfaces_through_async_read() {
     let srv = server();
     let s = Session::builder()
-        .read_timeout(Duration::from_millis(100))
+        .read_timeout(Duration::from_millis(300))
         .retry(Retry::disabled())
         .build()
         .expect("session");
@@ -255,14 +255,15 @@ fn a_read_timeout_in_the_body_surfaces_through_async_read() {
 /// when it surfaces from `State::Failed` and starts a new attempt after the
 /// head was delivered (hawser-std does the same): the reader then sees "a
 /// second response head" instead of the timeout. Reported to the lead; the
-/// fix belongs in hawser-core (`call/machine.rs`, the `Next::Fail` branch of
-/// `step` should mark the error final).
+/// fix belongs in hawser-core (`call/machine.rs`, `step`, `State::Release`
+/// with `Next::Fail`: set `self.final_pending = true` before `return Err(e)`;
+/// with that line this test passes and so does the conformance suite).
 #[test]
 #[ignore = "hawser-core bug: a body error after the head is retried"]
 fn a_body_timeout_after_the_head_is_final_with_default_retries() {
     let srv = server();
     let s = Session::builder()
-        .read_timeout(Duration::from_millis(100))
+        .read_timeout(Duration::from_millis(300))
         .build()
         .expect("session");
     let (err, report) = smol::block_on(read_drip(&s, srv.url("/drip")));
