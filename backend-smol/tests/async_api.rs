@@ -14,6 +14,7 @@ const LEN: usize = 300_000;
 
 fn server() -> TestServer {
     TestServer::start(vec![
+        ("/echo", Behaviour::Echo),
         (
             "/big",
             Behaviour::Stream {
@@ -285,4 +286,32 @@ fn futures_and_responses_can_move_between_threads() {
     })))
     .expect("body");
     assert_eq!(body.len(), LEN);
+}
+
+#[test]
+fn json_goes_out_and_comes_back() {
+    let srv = server();
+    let s = Session::new();
+    let echo: serde_json::Value = smol::block_on(async {
+        s.post(srv.url("/echo"))
+            .json(&serde_json::json!({"name": "hawser", "n": 3}))
+            .send()
+            .await?
+            .json()
+            .await
+    })
+    .expect("json round trip");
+    assert_eq!(echo["method"], "POST");
+    let sent: serde_json::Value =
+        serde_json::from_str(echo["body"].as_str().expect("body text")).expect("sent JSON");
+    assert_eq!(sent, serde_json::json!({"name": "hawser", "n": 3}));
+    let err = smol::block_on(async {
+        s.get(srv.url("/slow"))
+            .send()
+            .await?
+            .json::<serde_json::Value>()
+            .await
+    })
+    .expect_err("\"late\" is not JSON");
+    assert_eq!(err.kind(), ErrorKind::Body);
 }
