@@ -1,9 +1,133 @@
-//! # hawser-async-std: the async-std hawser backend (placeholder)
+//! # hawser-async-std: the async hawser client on async-std
 //!
-//! This crate will provide an async `Session` that drives [`hawser_core`]
-//! over async-std sockets, the same run loop as `hawser-smol` with `.await`.
-//! Until it lands, it only re-exports the core.
+//! The same [`Session`] and [`Response`] as `hawser-smol`, over
+//! `async_std::net::TcpStream` and `async_std::task::sleep`. Connection
+//! pooling, retries with backoff and `Retry-After`, timeouts and the overall
+//! deadline, redirects, auth, cookies, proxies and TLS all come from
+//! [`hawser_core`], so this backend behaves exactly like the others. The run
+//! loop, the pool handling and the streaming body are `hawser-smol`'s,
+//! shared through [`hawser_smol::runtime::Runtime`]: this crate only says how
+//! async-std resolves, connects and sleeps.
+//!
+//! **A note on async-std:** async-std is discontinued upstream in favour of
+//! smol (both sit on `async-io`). This crate is kept for programs already on
+//! async-std; new code should prefer `hawser-smol`, which has the same API.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use hawser_async_std::{Retry, Session};
+//!
+//! async_std::task::block_on(async {
+//!     let session = Session::builder()
+//!         .retry(Retry::new(3).status_forcelist([502, 503, 504]))
+//!         .timeout(Duration::from_secs(5))
+//!         .build()?;
+//!     let resp = session.get("http://127.0.0.1:8080/items").send().await?;
+//!     println!("{} {}", resp.status(), resp.error_for_status()?.text().await?);
+//!     Ok::<(), hawser_async_std::Error>(())
+//! })?;
+//! # Ok::<(), hawser_async_std::Error>(())
+//! ```
+//!
+//! The body streams: [`Response`] implements `futures_io::AsyncRead` (so
+//! `async_std::io::ReadExt` works on it), and `Response::chunk` hands out
+//! pieces as they arrive. Reading to the end returns the connection to the
+//! pool; dropping the response early closes it.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub use hawser_core as core;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use async_std::net::{TcpStream, ToSocketAddrs};
+
+#[cfg(feature = "rustls")]
+pub use hawser_smol::TlsConfig;
+pub use hawser_smol::{
+    AttemptOutcome, AttemptReport, Auth, Body, BodySource, CallReport, Config, Error, ErrorKind,
+    PoolConfig, PoolStats, Proxy, ProxyConfig, RedirectPolicy, Result, Retry, RetryBudget,
+    TimeoutPhase, Timeouts, WhenFull,
+};
+
+/// async-std's sockets and timer, for the shared hawser driver.
+///
+/// ```
+/// use hawser_smol::runtime::Runtime;
+/// use hawser_async_std::AsyncStd;
+///
+/// async_std::task::block_on(async {
+///     let addrs = AsyncStd::resolve("localhost".into(), 80).await?;
+///     assert!(addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 80));
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsyncStd;
+
+impl hawser_smol::runtime::Runtime for AsyncStd {
+    type Stream = TcpStream;
+
+    async fn resolve(host: String, port: u16) -> io::Result<Vec<SocketAddr>> {
+        // An IP literal needs no trip to the resolver's thread pool.
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            return Ok(vec![SocketAddr::new(ip, port)]);
+        }
+        Ok((host.as_str(), port).to_socket_addrs().await?.collect())
+    }
+
+    async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+        let s = TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        Ok(s)
+    }
+
+    async fn sleep_until(deadline: Instant) {
+        async_std::task::sleep(deadline.saturating_duration_since(Instant::now())).await;
+    }
+}
+
+/// An async HTTP client session on async-std; see
+/// [`hawser_smol::generic::Session`].
+///
+/// ```
+/// let s = hawser_async_std::Session::new();
+/// fn shareable<T: Send + Sync + Clone>(_: &T) {}
+/// shareable(&s);
+/// ```
+pub type Session = hawser_smol::generic::Session<AsyncStd>;
+
+/// A response on async-std; see [`hawser_smol::generic::Response`].
+///
+/// ```
+/// # use hawser_testkit::{Behaviour, Reply, TestServer};
+/// # let srv = TestServer::start(vec![("/", Behaviour::Reply(Reply::text("hello")))])?;
+/// use async_std::io::ReadExt;
+///
+/// async_std::task::block_on(async {
+///     let mut resp = hawser_async_std::get(srv.url("/")).await?;
+///     let mut text = String::new();
+///     resp.read_to_string(&mut text).await?;
+///     assert_eq!((resp.status().as_u16(), text.as_str()), (200, "hello"));
+///     Ok::<(), Box<dyn std::error::Error>>(())
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub type Response = hawser_smol::generic::Response<AsyncStd>;
+
+/// Configures a [`Session`]; see [`hawser_core::client::SessionBuilder`].
+pub type SessionBuilder = hawser_core::client::SessionBuilder<Session>;
+
+/// A request being built; see [`hawser_core::client::RequestBuilder`].
+pub type RequestBuilder = hawser_core::client::RequestBuilder<Session>;
+
+/// One-off `GET` on a fresh session, like `requests.get`.
+pub async fn get(url: impl AsRef<str>) -> Result<Response> {
+    Session::new().get(url).send().await
+}
+
+/// One-off `POST` of `body` on a fresh session, like `requests.post`.
+pub async fn post(url: impl AsRef<str>, body: impl Into<Body>) -> Result<Response> {
+    Session::new().post(url).body(body).send().await
+}

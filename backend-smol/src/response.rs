@@ -1,0 +1,309 @@
+//! The async [`Response`]: head, history, report, and a streaming body.
+
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::io;
+use std::mem;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_io::AsyncRead;
+use http::{HeaderMap, StatusCode, Version};
+use url::Url;
+
+use hawser_core::call::{Call, CallReport, HistoryItem, Response as Head};
+use hawser_core::{Error, ErrorKind, Result};
+
+use crate::driver::{Driver, Pumped};
+use crate::runtime::Runtime;
+
+type Progress = Box<dyn FnMut(u64, Option<u64>) + Send>;
+
+/// The call and its connection, owned by whichever future reads the body.
+struct Exchange<R: Runtime> {
+    call: Call,
+    driver: Driver<R>,
+    /// The last piece of body the core handed out.
+    chunk: Vec<u8>,
+    done: bool,
+}
+
+impl<R: Runtime> Exchange<R> {
+    /// Replace `chunk` with the next piece of body: `Ok(false)` at the end.
+    /// Takes and returns the box so the future is `'static` and can live in
+    /// the response between polls.
+    async fn fill(mut self: Box<Self>) -> (Box<Self>, Result<bool>) {
+        let ex = &mut *self;
+        ex.chunk.clear();
+        let r = loop {
+            if ex.done {
+                break Ok(false);
+            }
+            match ex.driver.pump(&mut ex.call, Some(&mut ex.chunk)).await {
+                Ok(Pumped::Body(0)) => continue,
+                Ok(Pumped::Body(_)) => break Ok(true),
+                Ok(Pumped::Done) => ex.done = true,
+                Ok(Pumped::Head(_)) => {
+                    break Err(Error::new(ErrorKind::Usage, "a second response head"))
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        (self, r)
+    }
+}
+
+type Filling<R> = Pin<Box<dyn Future<Output = (Box<Exchange<R>>, Result<bool>)> + Send>>;
+
+enum Body<R: Runtime> {
+    /// Between reads: the exchange, and `chunk[pos..]` not yet handed out.
+    Idle(Box<Exchange<R>>),
+    /// A read is in flight (it owns the exchange until it completes).
+    Filling(Filling<R>),
+    /// Only while switching states (or after a panic inside a read).
+    Gone,
+}
+
+/// A response whose head has arrived. The body streams through
+/// [`AsyncRead`] or [`chunk`](Self::chunk); reading it to the end returns the
+/// connection to the pool, dropping the response early closes it.
+///
+/// Errors met while reading through `AsyncRead` keep their kind: the
+/// `io::Error` wraps a hawser [`Error`] that [`io::Error::get_ref`] +
+/// `downcast_ref` recover.
+pub struct Response<R: Runtime> {
+    head: Head,
+    body: Body<R>,
+    pos: usize,
+    read: u64,
+    content_length: Option<u64>,
+    progress: Option<Progress>,
+    /// The report as of the head, for `report()` while a read is in flight.
+    report: CallReport,
+}
+
+impl<R: Runtime> fmt::Debug for Response<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.head.status)
+            .field("url", &self.head.url.as_str())
+            .field("headers", &hawser_core::redact::Headers(&self.head.headers))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Runtime> Response<R> {
+    pub(crate) fn new(head: Head, call: Call, driver: Driver<R>) -> Self {
+        let content_length = head
+            .headers
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        Response {
+            report: call.report(),
+            head,
+            body: Body::Idle(Box::new(Exchange {
+                call,
+                driver,
+                chunk: Vec::new(),
+                done: false,
+            })),
+            pos: 0,
+            read: 0,
+            content_length,
+            progress: None,
+        }
+    }
+
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.head.status
+    }
+    /// The HTTP version of the response.
+    pub fn version(&self) -> Version {
+        self.head.version
+    }
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.head.headers
+    }
+    /// The first value of header `name` as text, if valid.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// The final URL, after redirects.
+    pub fn url(&self) -> &Url {
+        &self.head.url
+    }
+    /// The redirect responses followed on the way here, oldest first.
+    pub fn history(&self) -> &[HistoryItem] {
+        &self.head.history
+    }
+    /// `Content-Length`, if the server sent one (and the body is not decoded).
+    pub fn content_length(&self) -> Option<u64> {
+        self.content_length
+    }
+    /// What happened: attempts, sleeps, redirects, connection reuse, phase
+    /// times. While a body read is pending (an `AsyncRead` poll returned
+    /// `Pending`), this is the report as of the head.
+    pub fn report(&self) -> CallReport {
+        match &self.body {
+            Body::Idle(ex) => ex.call.report(),
+            _ => self.report.clone(),
+        }
+    }
+
+    /// Call `f(bytes_read, content_length)` as the body is read.
+    pub fn on_progress(mut self, f: impl FnMut(u64, Option<u64>) + Send + 'static) -> Self {
+        self.progress = Some(Box::new(f));
+        self
+    }
+
+    /// An error for 4xx and 5xx statuses, worded like requests'
+    /// `raise_for_status` ("404 Client Error: Not Found for url: ...").
+    pub fn error_for_status(self) -> Result<Self> {
+        let code = self.status().as_u16();
+        let class = match code {
+            400..=499 => "Client",
+            500..=599 => "Server",
+            _ => return Ok(self),
+        };
+        Err(Error::new(
+            ErrorKind::Status,
+            format!(
+                "{code} {class} Error: {} for url: {}",
+                self.status().canonical_reason().unwrap_or(""),
+                self.url()
+            ),
+        ))
+    }
+
+    /// The next piece of the body as it arrives, `None` at the end.
+    pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>> {
+        if !poll_fn(|cx| self.poll_fill(cx)).await? {
+            return Ok(None);
+        }
+        let Body::Idle(ex) = &mut self.body else {
+            return Ok(None);
+        };
+        // The unread tail (all of it, without a copy, when pos is 0).
+        let out = ex.chunk.split_off(self.pos.min(ex.chunk.len()));
+        self.pos = ex.chunk.len();
+        Ok(Some(out))
+    }
+
+    /// The whole body.
+    pub async fn bytes(mut self) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        while let Some(piece) = self.chunk().await? {
+            if out.is_empty() {
+                out = piece;
+            } else {
+                out.extend_from_slice(&piece);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The body as text, decoded with the `Content-Type` charset (UTF-8
+    /// and ISO-8859-1 / Latin-1 are decoded exactly; other charsets and
+    /// invalid bytes are decoded as UTF-8 with replacement characters).
+    pub async fn text(self) -> Result<String> {
+        let latin1 = self
+            .header("content-type")
+            .map(|ct| {
+                let ct = ct.to_ascii_lowercase();
+                ct.contains("charset=iso-8859-1") || ct.contains("charset=latin1")
+            })
+            .unwrap_or(false);
+        let bytes = self.bytes().await?;
+        Ok(if latin1 {
+            bytes.iter().map(|&b| b as char).collect()
+        } else {
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    }
+
+    /// The body parsed as JSON.
+    #[cfg(feature = "json")]
+    pub async fn json<T: serde::de::DeserializeOwned>(self) -> Result<T> {
+        let bytes = self.bytes().await?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            Error::new(
+                ErrorKind::Body,
+                format!("the response body is not valid JSON: {e}"),
+            )
+            .with_source(e)
+        })
+    }
+
+    /// Make body bytes available at `chunk[pos..]`: `Ok(false)` at the end.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool>> {
+        loop {
+            match mem::replace(&mut self.body, Body::Gone) {
+                Body::Idle(ex) if self.pos < ex.chunk.len() => {
+                    self.body = Body::Idle(ex);
+                    return Poll::Ready(Ok(true));
+                }
+                Body::Idle(ex) => self.body = Body::Filling(Box::pin(ex.fill())),
+                Body::Filling(mut fut) => {
+                    let Poll::Ready((ex, r)) = fut.as_mut().poll(cx) else {
+                        self.body = Body::Filling(fut);
+                        return Poll::Pending;
+                    };
+                    self.pos = 0;
+                    let n = ex.chunk.len() as u64;
+                    self.body = Body::Idle(ex);
+                    if let Ok(true) = r {
+                        self.read += n;
+                        if let Some(p) = &mut self.progress {
+                            p(self.read, self.content_length);
+                        }
+                    }
+                    return Poll::Ready(r);
+                }
+                Body::Gone => {
+                    return Poll::Ready(Err(Error::new(
+                        ErrorKind::Usage,
+                        "the response body was abandoned mid-read",
+                    )))
+                }
+            }
+        }
+    }
+}
+
+impl<R: Runtime> AsyncRead for Response<R> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        match this.poll_fill(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => {
+                let kind = match e.kind() {
+                    ErrorKind::Timeout => io::ErrorKind::TimedOut,
+                    ErrorKind::Body | ErrorKind::Protocol => io::ErrorKind::InvalidData,
+                    _ => io::ErrorKind::Other,
+                };
+                Poll::Ready(Err(io::Error::new(kind, e)))
+            }
+            Poll::Ready(Ok(false)) => Poll::Ready(Ok(0)),
+            Poll::Ready(Ok(true)) => {
+                let Body::Idle(ex) = &this.body else {
+                    return Poll::Ready(Ok(0));
+                };
+                let src = ex.chunk.get(this.pos..).unwrap_or(&[]);
+                let n = src.len().min(buf.len());
+                buf[..n].copy_from_slice(&src[..n]);
+                this.pos += n;
+                Poll::Ready(Ok(n))
+            }
+        }
+    }
+}
