@@ -129,7 +129,7 @@ impl<R: Runtime> Response<R> {
     }
     /// The first value of header `name` as text, if valid.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.head.headers.get(name).and_then(|v| v.to_str().ok())
+        self.head.header(name)
     }
     /// The final URL, after redirects.
     pub fn url(&self) -> &Url {
@@ -162,20 +162,10 @@ impl<R: Runtime> Response<R> {
     /// An error for 4xx and 5xx statuses, worded like requests'
     /// `raise_for_status` ("404 Client Error: Not Found for url: ...").
     pub fn error_for_status(self) -> Result<Self> {
-        let code = self.status().as_u16();
-        let class = match code {
-            400..=499 => "Client",
-            500..=599 => "Server",
-            _ => return Ok(self),
-        };
-        Err(Error::new(
-            ErrorKind::Status,
-            format!(
-                "{code} {class} Error: {} for url: {}",
-                self.status().canonical_reason().unwrap_or(""),
-                self.url()
-            ),
-        ))
+        match self.head.status_error() {
+            Some(e) => Err(e),
+            None => Ok(self),
+        }
     }
 
     /// The next piece of the body as it arrives, `None` at the end.
@@ -209,19 +199,8 @@ impl<R: Runtime> Response<R> {
     /// and ISO-8859-1 / Latin-1 are decoded exactly; other charsets and
     /// invalid bytes are decoded as UTF-8 with replacement characters).
     pub async fn text(self) -> Result<String> {
-        let latin1 = self
-            .header("content-type")
-            .map(|ct| {
-                let ct = ct.to_ascii_lowercase();
-                ct.contains("charset=iso-8859-1") || ct.contains("charset=latin1")
-            })
-            .unwrap_or(false);
-        let bytes = self.bytes().await?;
-        Ok(if latin1 {
-            bytes.iter().map(|&b| b as char).collect()
-        } else {
-            String::from_utf8_lossy(&bytes).into_owned()
-        })
+        let head = self.head.clone();
+        Ok(head.decode_text(self.bytes().await?))
     }
 
     /// The body parsed as JSON.

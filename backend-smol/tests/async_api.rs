@@ -260,7 +260,6 @@ fn a_read_timeout_in_the_body_surfaces_through_async_read() {
 /// with `Next::Fail`: set `self.final_pending = true` before `return Err(e)`;
 /// with that line this test passes and so does the conformance suite).
 #[test]
-#[ignore = "hawser-core bug: a body error after the head is retried"]
 fn a_body_timeout_after_the_head_is_final_with_default_retries() {
     let srv = server();
     let s = Session::builder()

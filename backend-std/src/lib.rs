@@ -36,11 +36,9 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-
 pub use hawser_core::auth::{
     Auth, AuthError, AuthHook, AuthTarget, ChallengeContext, HookDecision, OutgoingRequest,
 };
-pub use http::{self, HeaderMap, Method, StatusCode};
 pub use hawser_core::call::{AttemptOutcome, AttemptReport, CallReport, Config};
 pub use hawser_core::deadline::Timeouts;
 pub use hawser_core::pool::{PoolConfig, PoolStats, WhenFull};
@@ -51,6 +49,7 @@ pub use hawser_core::retry::{Retry, RetryBudget};
 #[cfg(feature = "rustls")]
 pub use hawser_core::tls::TlsConfig;
 pub use hawser_core::{Error, ErrorKind, Result, TimeoutPhase};
+pub use http::{self, HeaderMap, Method, StatusCode};
 pub use response::Response;
 
 use driver::{Driver, Inner, Pumped};

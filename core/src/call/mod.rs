@@ -299,6 +299,72 @@ impl Response {
     pub fn reason(&self) -> &'static str {
         self.status.canonical_reason().unwrap_or("")
     }
+
+    /// The first value of header `name` as text, if it is valid text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// `Content-Length`, if present (absent when hawser decodes the body).
+    pub fn content_length(&self) -> Option<u64> {
+        self.header("content-length")
+            .and_then(|v| v.trim().parse().ok())
+    }
+
+    /// For a 4xx or 5xx status, the error backends return from
+    /// `error_for_status()`, worded like requests' `raise_for_status`.
+    ///
+    /// ```
+    /// # let mut r = hawser_core::call::Response {
+    /// #     status: http::StatusCode::NOT_FOUND, version: http::Version::HTTP_11,
+    /// #     headers: http::HeaderMap::new(), url: url::Url::parse("http://h.test/x").unwrap(),
+    /// #     history: Vec::new() };
+    /// let e = r.status_error().unwrap();
+    /// assert_eq!(e.to_string(), "404 Client Error: Not Found for url: http://h.test/x");
+    /// r.status = http::StatusCode::OK;
+    /// assert!(r.status_error().is_none());
+    /// ```
+    pub fn status_error(&self) -> Option<Error> {
+        let class = match self.status.as_u16() {
+            400..=499 => "Client",
+            500..=599 => "Server",
+            _ => return None,
+        };
+        Some(Error::new(
+            ErrorKind::Status,
+            format!(
+                "{} {class} Error: {} for url: {}",
+                self.status.as_u16(),
+                self.reason(),
+                self.url
+            ),
+        ))
+    }
+
+    /// Decode a body as text with the `Content-Type` charset: UTF-8 and
+    /// ISO-8859-1 (Latin-1) exactly; anything else as UTF-8 with
+    /// replacement characters.
+    ///
+    /// ```
+    /// # let mut r = hawser_core::call::Response {
+    /// #     status: http::StatusCode::OK, version: http::Version::HTTP_11,
+    /// #     headers: http::HeaderMap::new(), url: url::Url::parse("http://h.test/").unwrap(),
+    /// #     history: Vec::new() };
+    /// r.headers.insert("content-type", "text/plain; charset=ISO-8859-1".parse().unwrap());
+    /// assert_eq!(r.decode_text(vec![0x63, 0x61, 0x66, 0xe9]), "café");
+    /// ```
+    pub fn decode_text(&self, body: Vec<u8>) -> String {
+        let latin1 = self.header("content-type").is_some_and(|ct| {
+            let ct = ct.to_ascii_lowercase();
+            ct.contains("charset=iso-8859-1") || ct.contains("charset=latin1")
+        });
+        if latin1 {
+            body.iter().map(|&b| char::from(b)).collect()
+        } else {
+            String::from_utf8(body)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        }
+    }
 }
 
 /// A response that was followed (a redirect) on the way to the final one.
