@@ -62,7 +62,17 @@ impl Call {
             match self.step(now) {
                 Ok(Some(step)) => return Ok(step),
                 Ok(None) => continue,
-                Err(e) => self.attempt_error(e, now)?,
+                Err(e) => {
+                    if let Err(e) = self.attempt_error(e, now) {
+                        if self.conn.is_none() || e.kind() == ErrorKind::Usage {
+                            return Err(e);
+                        }
+                        // Hand the connection back (closed) before the
+                        // error, as `handle_input` does: one exit for drivers.
+                        self.error = Some(e);
+                        self.release(false, Next::Fail);
+                    }
+                }
             }
         }
     }
@@ -71,7 +81,7 @@ impl Call {
     fn step(&mut self, now: Instant) -> Result<Option<Step>> {
         let until = self.tracker.poll_timeout().at;
         match self.state {
-            State::Failed => Err(usage("poll_output called after the call failed")),
+            State::Failed => Err(self.final_error(usage("poll_output called after the call failed"))),
             State::Done => Ok(Some(Step::Done)),
             State::Acquire => {
                 self.tracker.check(now)?;
@@ -182,7 +192,8 @@ impl Call {
                         self.state = State::Release(false, Next::Fail);
                         return Ok(Some(Step::Release));
                     }
-                    return Err(e);
+                    // Already decided (and recorded): not a new attempt error.
+                    return Err(self.final_error(e));
                 }
                 match conn {
                     Some(mut conn) => {
@@ -726,8 +737,14 @@ impl Call {
             Decision::Fail(fail) => {
                 self.record(AttemptOutcome::Status(status), "fail", Duration::ZERO);
                 let e = fail.into_error(None);
-                let e = Error::new(e.kind(), format!("{} for url: {}", e.message(), self.url))
-                    .with_source(e);
+                let msg = format!("{} for url: {}", e.message(), self.url);
+                // Keep the timeout phase: callers match on it (RETRY.md: the
+                // deadline error names the deadline).
+                let e = match e.timeout_phase() {
+                    Some(phase) => Error::timeout(phase, msg),
+                    None => Error::new(e.kind(), msg),
+                }
+                .with_source(e);
                 self.error = Some(e);
                 self.final_pending = true;
                 self.attempt_close = true;
