@@ -161,6 +161,8 @@ pub struct Server {
     /// Every `Output::Connect` target, in order.
     pub connect_targets: Vec<(String, u16)>,
     tls: Option<Arc<rustls::ServerConfig>>,
+    /// Speak TLS from the first byte of every connection (an https origin).
+    tls_on_open: bool,
 }
 
 impl Server {
@@ -172,6 +174,7 @@ impl Server {
             received: Vec::new(),
             connect_targets: Vec::new(),
             tls: None,
+            tls_on_open: false,
         }
     }
 
@@ -201,7 +204,13 @@ impl Server {
             tls: None,
             raw_after_tunnel: None,
         });
-        self.conns.len() - 1
+        let i = self.conns.len() - 1;
+        if self.tls_on_open {
+            if let Some(cfg) = &self.tls {
+                self.conns[i].tls = Some(rustls::ServerConnection::new(cfg.clone()).expect("server conn"));
+            }
+        }
+        i
     }
 
     fn queue(&mut self, i: usize, a: &Answer, bytes: &[u8]) {
@@ -425,8 +434,11 @@ impl Scenario {
     }
 
     /// A server that speaks TLS inside CONNECT tunnels with this config.
-    pub fn with_tls_server(mut self, cfg: Arc<rustls::ServerConfig>) -> Scenario {
+    /// With `on_open`, every connection is TLS from its first byte (an
+    /// https origin); otherwise only after a CONNECT answered `start_tls`.
+    pub fn with_tls_server(mut self, cfg: Arc<rustls::ServerConfig>, on_open: bool) -> Scenario {
         self.server.tls = Some(cfg);
+        self.server.tls_on_open = on_open;
         self
     }
 
