@@ -21,7 +21,11 @@ fn retry(n: u32) -> Config {
 }
 
 fn opts_timeouts(t: Timeouts) -> CallOptions {
-    CallOptions { timeouts: Some(t), seed: 1, ..Default::default() }
+    CallOptions {
+        timeouts: Some(t),
+        seed: 1,
+        ..Default::default()
+    }
 }
 
 // ----- keep-alive and stale connections ------------------------------------
@@ -36,7 +40,11 @@ fn keep_alive_connection_is_reused_by_the_next_call_on_the_agent() {
     assert_eq!(s.pooled(), 1);
     let b = s.run(get("http://h.test/b"));
     assert_eq!(b.status(), 200);
-    assert_eq!(s.server.connections(), 1, "the second call must reuse the connection");
+    assert_eq!(
+        s.server.connections(),
+        1,
+        "the second call must reuse the connection"
+    );
     assert_eq!(s.server.received[1].conn, 0);
     assert_eq!(s.server.received[1].target, "/b");
     assert_eq!(b.report.connections_opened, 0);
@@ -61,7 +69,9 @@ fn stale_pooled_connection_is_resent_on_a_fresh_one_without_spending_retries() {
     let mut s = Scenario::new(retry(0));
     s.answer(Answer::reply(OK))
         .answer(Answer::fault(End::Eof))
-        .answer(Answer::reply("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh"));
+        .answer(Answer::reply(
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh",
+        ));
     s.run(get("http://h.test/warm"));
     let out = s.run(get("http://h.test/again"));
     assert_eq!(out.status(), 200);
@@ -79,7 +89,9 @@ fn stale_pooled_connection_is_resent_on_a_fresh_one_without_spending_retries() {
 #[test]
 fn stale_pooled_connection_reset_is_also_resent_silently() {
     let mut s = Scenario::new(retry(0));
-    s.answer(Answer::reply(OK)).answer(Answer::fault(End::Reset)).answer(Answer::reply(OK));
+    s.answer(Answer::reply(OK))
+        .answer(Answer::fault(End::Reset))
+        .answer(Answer::reply(OK));
     s.run(get("http://h.test/warm"));
     let out = s.run(get("http://h.test/again"));
     assert_eq!(out.status(), 200);
@@ -108,7 +120,10 @@ fn retry_after_503_sleeps_exactly_the_header() {
     assert_eq!(out.waits, vec![Duration::from_secs(7)]);
     assert_eq!(out.report.slept, Duration::from_secs(7));
     assert_eq!(out.report.attempts[0].sleep, Duration::from_secs(7));
-    assert_eq!(out.report.attempts[0].outcome, AttemptOutcome::Status(http::StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(
+        out.report.attempts[0].outcome,
+        AttemptOutcome::Status(http::StatusCode::SERVICE_UNAVAILABLE)
+    );
     assert_eq!(out.elapsed, Duration::from_secs(7));
     // The 503 body was drained and the connection kept.
     assert_eq!(s.server.connections(), 1);
@@ -116,17 +131,34 @@ fn retry_after_503_sleeps_exactly_the_header() {
 
 #[test]
 fn connect_refused_is_retried_with_exponential_backoff() {
-    let mut s = Scenario::new(config_with_retry(Retry::new(5).backoff_factor(Duration::from_millis(500))));
+    let mut s = Scenario::new(config_with_retry(
+        Retry::new(5).backoff_factor(Duration::from_millis(500)),
+    ));
     s.connect(ConnectResult::Refused)
         .connect(ConnectResult::Refused)
         .connect(ConnectResult::Refused);
     s.answer(Answer::reply(OK));
     let out = s.run(Request::post("http://h.test/p").body("x").build().unwrap());
-    assert_eq!(out.status(), 200, "connect errors are retried for every method");
+    assert_eq!(
+        out.status(),
+        200,
+        "connect errors are retried for every method"
+    );
     // No sleep on the first retry, then factor * 2^(n-1).
-    assert_eq!(out.waits, vec![Duration::from_secs(1), Duration::from_secs(2)]);
+    assert_eq!(
+        out.waits,
+        vec![Duration::from_secs(1), Duration::from_secs(2)]
+    );
     let sleeps: Vec<_> = out.report.attempts.iter().map(|a| a.sleep).collect();
-    assert_eq!(sleeps, vec![Duration::ZERO, Duration::from_secs(1), Duration::from_secs(2), Duration::ZERO]);
+    assert_eq!(
+        sleeps,
+        vec![
+            Duration::ZERO,
+            Duration::from_secs(1),
+            Duration::from_secs(2),
+            Duration::ZERO
+        ]
+    );
     assert_eq!(s.server.connect_targets.len(), 4);
     assert_eq!(s.server.received.len(), 1);
 }
@@ -134,7 +166,8 @@ fn connect_refused_is_retried_with_exponential_backoff() {
 #[test]
 fn connect_refused_exhausting_retries_reports_the_last_cause() {
     let mut s = Scenario::new(retry(1));
-    s.connect(ConnectResult::Refused).connect(ConnectResult::Refused);
+    s.connect(ConnectResult::Refused)
+        .connect(ConnectResult::Refused);
     let out = s.run(get("http://h.test/"));
     let e = out.err();
     assert_eq!(e.kind(), ErrorKind::RetriesExhausted, "{e}");
@@ -144,7 +177,8 @@ fn connect_refused_exhausting_retries_reports_the_last_cause() {
 #[test]
 fn reset_after_sending_a_get_is_retried() {
     let mut s = Scenario::new(retry(2));
-    s.answer(Answer::fault(End::Reset)).answer(Answer::reply(OK));
+    s.answer(Answer::fault(End::Reset))
+        .answer(Answer::reply(OK));
     let out = s.run(get("http://h.test/"));
     assert_eq!(out.status(), 200);
     assert_eq!(s.server.received.len(), 2);
@@ -154,11 +188,25 @@ fn reset_after_sending_a_get_is_retried() {
 #[test]
 fn reset_after_sending_a_post_is_not_retried() {
     let mut s = Scenario::new(retry(2));
-    s.answer(Answer::fault(End::Reset)).answer(Answer::reply(OK));
-    let out = s.run(Request::post("http://h.test/p").body("data").build().unwrap());
+    s.answer(Answer::fault(End::Reset))
+        .answer(Answer::reply(OK));
+    let out = s.run(
+        Request::post("http://h.test/p")
+            .body("data")
+            .build()
+            .unwrap(),
+    );
     let e = out.err();
-    assert!(matches!(e.kind(), ErrorKind::Io | ErrorKind::RetriesExhausted), "{e:?}");
-    let posts = s.server.received.iter().filter(|r| r.method == "POST").count();
+    assert!(
+        matches!(e.kind(), ErrorKind::Io | ErrorKind::RetriesExhausted),
+        "{e:?}"
+    );
+    let posts = s
+        .server
+        .received
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
     assert_eq!(posts, 1, "the server saw exactly one POST");
     assert_eq!(out.report.attempts.len(), 1, "{:#?}", out.report);
     assert_eq!(out.report.attempts[0].next, "fail");
@@ -168,36 +216,54 @@ fn reset_after_sending_a_post_is_not_retried() {
 
 #[test]
 fn read_timeout_names_the_response_head() {
-    let t = Timeouts::default().with_read(Duration::from_secs(2)).unwrap();
+    let t = Timeouts::default()
+        .with_read(Duration::from_secs(2))
+        .unwrap();
     let mut s = Scenario::new(retry(0));
     s.answer(Answer::fault(End::Stall));
     let out = s.run_with(get("http://h.test/"), opts_timeouts(t), Stream::default());
     let e = out.err();
     let cause = e.root_cause();
-    assert_eq!(cause.timeout_phase(), Some(TimeoutPhase::ResponseHead), "{e:?}");
+    assert_eq!(
+        cause.timeout_phase(),
+        Some(TimeoutPhase::ResponseHead),
+        "{e:?}"
+    );
     assert_eq!(out.elapsed, Duration::from_secs(2));
 }
 
 #[test]
 fn connect_timeout_names_connect() {
-    let t = Timeouts::default().with_connect(Duration::from_secs(3)).unwrap();
+    let t = Timeouts::default()
+        .with_connect(Duration::from_secs(3))
+        .unwrap();
     let mut s = Scenario::new(retry(0));
     s.connect(ConnectResult::Hang);
     let out = s.run_with(get("http://h.test/"), opts_timeouts(t), Stream::default());
     let e = out.err();
-    assert_eq!(e.root_cause().timeout_phase(), Some(TimeoutPhase::Connect), "{e:?}");
+    assert_eq!(
+        e.root_cause().timeout_phase(),
+        Some(TimeoutPhase::Connect),
+        "{e:?}"
+    );
     assert_eq!(out.elapsed, Duration::from_secs(3));
 }
 
 #[test]
 fn slow_drip_within_the_read_timeout_is_not_a_timeout() {
-    let t = Timeouts::default().with_read(Duration::from_secs(2)).unwrap();
+    let t = Timeouts::default()
+        .with_read(Duration::from_secs(2))
+        .unwrap();
     let mut s = Scenario::new(retry(0));
     s.answer(Answer::reply(OK).drip(3, Duration::from_secs(1)));
     let out = s.run_with(get("http://h.test/"), opts_timeouts(t), Stream::default());
     assert_eq!(out.status(), 200);
     assert_eq!(out.body, b"ok");
-    assert!(out.elapsed > Duration::from_secs(10), "the drip took {:?}", out.elapsed);
+    assert!(
+        out.elapsed > Duration::from_secs(10),
+        "the drip took {:?}",
+        out.elapsed
+    );
 }
 
 #[test]
@@ -210,26 +276,44 @@ fn deadline_expiring_mid_body_is_a_timeout_naming_the_deadline_or_body() {
     let mut s = Scenario::new(retry(3));
     let body = "x".repeat(100);
     s.answer(
-        Answer::reply(format!("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{body}"))
-            .drip(20, Duration::from_secs(3)),
+        Answer::reply(format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{body}"
+        ))
+        .drip(20, Duration::from_secs(3)),
     );
     let out = s.run_with(get("http://h.test/"), opts_timeouts(t), Stream::default());
     assert_eq!(out.status(), 200, "the head arrived");
     let e = out.err();
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e:?}");
-    assert!(matches!(e.timeout_phase(), Some(TimeoutPhase::Deadline | TimeoutPhase::Body)), "{e:?}");
+    assert!(
+        matches!(
+            e.timeout_phase(),
+            Some(TimeoutPhase::Deadline | TimeoutPhase::Body)
+        ),
+        "{e:?}"
+    );
     assert!(out.elapsed <= Duration::from_secs(10));
     assert!(out.body.len() < 100);
-    assert_eq!(s.server.received.len(), 1, "a body error after the head is final");
+    assert_eq!(
+        s.server.received.len(),
+        1,
+        "a body error after the head is final"
+    );
 }
 
 #[test]
 fn retry_after_longer_than_the_deadline_fails_at_once_with_the_last_cause() {
-    let t = Timeouts::default().with_deadline(Duration::from_secs(30)).unwrap();
+    let t = Timeouts::default()
+        .with_deadline(Duration::from_secs(30))
+        .unwrap();
     let mut s = Scenario::new(retry(3));
     s.answer(Answer::status(503, "Retry-After: 60\r\n", ""));
     let out = s.run_with(get("http://h.test/"), opts_timeouts(t), Stream::default());
-    assert!(out.waits.is_empty(), "no sleep past the deadline: {:?}", out.waits);
+    assert!(
+        out.waits.is_empty(),
+        "no sleep past the deadline: {:?}",
+        out.waits
+    );
     assert!(out.elapsed < Duration::from_secs(1));
     let e = out.err();
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e:?}");
@@ -271,7 +355,10 @@ fn gzip_body_is_decoded_and_content_encoding_removed() {
     let h = out.head.as_ref().unwrap();
     assert!(h.headers.get("content-encoding").is_none());
     assert!(h.headers.get("content-length").is_none());
-    assert_eq!(s.server.received[0].header("accept-encoding"), Some("gzip, deflate"));
+    assert_eq!(
+        s.server.received[0].header("accept-encoding"),
+        Some("gzip, deflate")
+    );
     assert_eq!(out.releases, vec![true]);
 }
 
@@ -294,7 +381,11 @@ fn redirect_case(status: u16, method: &str) -> (String, Vec<u8>, Option<String>)
     assert_eq!(h.url.as_str(), "http://h.test/next");
     assert_eq!(h.history.len(), 1);
     assert_eq!(h.history[0].status.as_u16(), status);
-    (r.method.clone(), r.body.clone(), r.header("content-type").map(str::to_owned))
+    (
+        r.method.clone(),
+        r.body.clone(),
+        r.header("content-type").map(str::to_owned),
+    )
 }
 
 #[test]
@@ -332,7 +423,12 @@ fn redirect_loop_ends_in_too_many_redirects() {
         s.answer(Answer::status(302, "Location: /loop\r\n", ""));
     }
     let out = s.run(get("http://h.test/loop"));
-    assert_eq!(out.err().kind(), ErrorKind::TooManyRedirects, "{:?}", out.error);
+    assert_eq!(
+        out.err().kind(),
+        ErrorKind::TooManyRedirects,
+        "{:?}",
+        out.error
+    );
     assert_eq!(s.server.received.len(), 4);
     assert_eq!(out.report.redirects.len(), 3);
 }
@@ -358,7 +454,11 @@ fn cross_origin_redirect_strips_authorization_and_user_cookie() {
     assert_eq!(second.header("authorization"), None);
     assert_eq!(second.header("cookie"), None);
     assert_eq!(second.header("proxy-authorization"), None);
-    assert_eq!(s.server.connections(), 2, "another origin, another connection");
+    assert_eq!(
+        s.server.connections(),
+        2,
+        "another origin, another connection"
+    );
 }
 
 #[test]
@@ -366,7 +466,11 @@ fn cross_origin_redirect_does_not_send_configured_basic_auth() {
     let mut s = Scenario::new(retry(0));
     s.answer(Answer::status(302, "Location: http://other.test/x\r\n", ""))
         .answer(Answer::reply(OK));
-    let opts = CallOptions { auth: Some(hawser_core::auth::Auth::basic("u", "p")), seed: 1, ..Default::default() };
+    let opts = CallOptions {
+        auth: Some(hawser_core::auth::Auth::basic("u", "p")),
+        seed: 1,
+        ..Default::default()
+    };
     let out = s.run_with(get("http://h.test/"), opts, Stream::default());
     assert_eq!(out.status(), 200);
     assert!(s.server.received[0].header("authorization").is_some());
@@ -376,9 +480,13 @@ fn cross_origin_redirect_does_not_send_configured_basic_auth() {
 #[test]
 fn cookies_set_on_a_redirect_are_sent_on_the_next_hop() {
     let mut s = Scenario::new(retry(0));
-    s.answer(Answer::status(302, "Set-Cookie: sid=abc; Path=/\r\nLocation: /in\r\n", ""))
-        .answer(Answer::reply(OK))
-        .answer(Answer::reply(OK));
+    s.answer(Answer::status(
+        302,
+        "Set-Cookie: sid=abc; Path=/\r\nLocation: /in\r\n",
+        "",
+    ))
+    .answer(Answer::reply(OK))
+    .answer(Answer::reply(OK));
     let out = s.run(get("http://h.test/login"));
     assert_eq!(out.status(), 200);
     assert_eq!(s.server.received[0].header("cookie"), None);
@@ -391,10 +499,14 @@ fn cookies_set_on_a_redirect_are_sent_on_the_next_hop() {
 #[test]
 fn relative_location_and_fragment_resolve_against_the_current_url() {
     let mut s = Scenario::new(retry(0));
-    s.answer(Answer::status(301, "Location: ../b?q=1\r\n", "")).answer(Answer::reply(OK));
+    s.answer(Answer::status(301, "Location: ../b?q=1\r\n", ""))
+        .answer(Answer::reply(OK));
     let out = s.run(get("http://h.test/dir/sub/a#frag"));
     assert_eq!(s.server.received[1].target, "/dir/b?q=1");
-    assert_eq!(out.head.unwrap().url.as_str(), "http://h.test/dir/b?q=1#frag");
+    assert_eq!(
+        out.head.unwrap().url.as_str(),
+        "http://h.test/dir/b?q=1#frag"
+    );
 }
 
 // ----- auth ---------------------------------------------------------------------
@@ -403,10 +515,17 @@ fn relative_location_and_fragment_resolve_against_the_current_url() {
 fn basic_auth_is_sent_preemptively() {
     let mut s = Scenario::new(retry(0));
     s.answer(Answer::reply(OK));
-    let opts = CallOptions { auth: Some(hawser_core::auth::Auth::basic("Aladdin", "open sesame")), seed: 1, ..Default::default() };
+    let opts = CallOptions {
+        auth: Some(hawser_core::auth::Auth::basic("Aladdin", "open sesame")),
+        seed: 1,
+        ..Default::default()
+    };
     let out = s.run_with(get("http://h.test/"), opts, Stream::default());
     assert_eq!(out.status(), 200);
-    assert_eq!(s.server.received[0].header("authorization"), Some("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="));
+    assert_eq!(
+        s.server.received[0].header("authorization"),
+        Some("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")
+    );
 }
 
 #[test]
@@ -415,12 +534,18 @@ fn url_credentials_become_basic_auth() {
     s.answer(Answer::reply(OK));
     let out = s.run(get("http://user:pw@h.test/"));
     assert_eq!(out.status(), 200);
-    assert_eq!(s.server.received[0].header("authorization"), Some("Basic dXNlcjpwdw=="));
+    assert_eq!(
+        s.server.received[0].header("authorization"),
+        Some("Basic dXNlcjpwdw==")
+    );
 }
 
 fn md5_hex(s: &str) -> String {
     use md5::{Digest, Md5};
-    Md5::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Md5::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn digest_params(v: &str) -> std::collections::HashMap<String, String> {
@@ -443,11 +568,23 @@ fn digest_flow_answers_the_challenge_with_a_correct_response_hash() {
         "denied",
     ))
     .answer(Answer::reply(OK));
-    let opts = CallOptions { auth: Some(hawser_core::auth::Auth::digest("Mufasa", "Circle of Life")), seed: 9, ..Default::default() };
-    let out = s.run_with(get("http://h.test/dir/index.html?x=1"), opts, Stream::default());
+    let opts = CallOptions {
+        auth: Some(hawser_core::auth::Auth::digest("Mufasa", "Circle of Life")),
+        seed: 9,
+        ..Default::default()
+    };
+    let out = s.run_with(
+        get("http://h.test/dir/index.html?x=1"),
+        opts,
+        Stream::default(),
+    );
     assert_eq!(out.status(), 200);
     assert_eq!(s.server.received.len(), 2);
-    assert_eq!(s.server.received[0].header("authorization"), None, "no challenge known yet");
+    assert_eq!(
+        s.server.received[0].header("authorization"),
+        None,
+        "no challenge known yet"
+    );
     let r = &s.server.received[1];
     let p = digest_params(r.header("authorization").expect("authorized re-send"));
     assert_eq!(p["username"], "Mufasa");
@@ -455,18 +592,30 @@ fn digest_flow_answers_the_challenge_with_a_correct_response_hash() {
     assert_eq!(p["opaque"], "op");
     let ha1 = md5_hex(&format!("Mufasa:{}:Circle of Life", p["realm"]));
     let ha2 = md5_hex(&format!("GET:{}", p["uri"]));
-    let expected = md5_hex(&format!("{ha1}:{}:{}:{}:{}:{ha2}", p["nonce"], p["nc"], p["cnonce"], p["qop"]));
+    let expected = md5_hex(&format!(
+        "{ha1}:{}:{}:{}:{}:{ha2}",
+        p["nonce"], p["nc"], p["cnonce"], p["qop"]
+    ));
     assert_eq!(p["response"], expected, "the server verifies the hash");
     assert_eq!(out.report.attempts[0].next, "answer auth challenge");
-    assert_eq!(s.server.connections(), 1, "the 401 body was drained, the connection kept");
+    assert_eq!(
+        s.server.connections(),
+        1,
+        "the 401 body was drained, the connection kept"
+    );
 }
 
 #[test]
 fn digest_wrong_password_answers_once_then_returns_the_401() {
     let mut s = Scenario::new(retry(0));
     let chal = "WWW-Authenticate: Digest realm=\"r\", qop=\"auth\", nonce=\"a\"\r\n";
-    s.answer(Answer::status(401, chal, "")).answer(Answer::status(401, chal, ""));
-    let opts = CallOptions { auth: Some(hawser_core::auth::Auth::digest("u", "wrong")), seed: 9, ..Default::default() };
+    s.answer(Answer::status(401, chal, ""))
+        .answer(Answer::status(401, chal, ""));
+    let opts = CallOptions {
+        auth: Some(hawser_core::auth::Auth::digest("u", "wrong")),
+        seed: 9,
+        ..Default::default()
+    };
     let out = s.run_with(get("http://h.test/"), opts, Stream::default());
     assert_eq!(out.status(), 401, "a 401 re-send is at most once per hop");
     assert_eq!(s.server.received.len(), 2);
@@ -487,7 +636,10 @@ fn http_proxy_gets_absolute_form_and_proxy_authorization() {
     s.answer(Answer::reply(OK));
     let out = s.run(get("http://origin.test/path?q=1"));
     assert_eq!(out.status(), 200);
-    assert_eq!(s.server.connect_targets, vec![("proxy.test".to_string(), 3128)]);
+    assert_eq!(
+        s.server.connect_targets,
+        vec![("proxy.test".to_string(), 3128)]
+    );
     let r = &s.server.received[0];
     assert_eq!(r.target, "http://origin.test/path?q=1");
     assert_eq!(r.header("proxy-authorization"), Some("Basic cHU6cHA="));
@@ -498,8 +650,14 @@ fn http_proxy_gets_absolute_form_and_proxy_authorization() {
 fn https_via_connect_carries_proxy_authorization_and_then_starts_tls() {
     let mut s = Scenario::new(proxied("http://pu:pp@proxy.test:3128"));
     s.answer(Answer::reply("HTTP/1.1 200 Connection established\r\n\r\n").start_tls());
-    let t = Timeouts::default().with_read(Duration::from_secs(1)).unwrap();
-    let out = s.run_with(get("https://origin.test/secret"), opts_timeouts(t), Stream::default());
+    let t = Timeouts::default()
+        .with_read(Duration::from_secs(1))
+        .unwrap();
+    let out = s.run_with(
+        get("https://origin.test/secret"),
+        opts_timeouts(t),
+        Stream::default(),
+    );
     let c = &s.server.received[0];
     assert_eq!(c.method, "CONNECT");
     assert_eq!(c.target, "origin.test:443");
@@ -511,13 +669,22 @@ fn https_via_connect_carries_proxy_authorization_and_then_starts_tls() {
     assert!(!raw.windows(19).any(|w| w == b"Proxy-Authorization"));
     assert!(!raw.windows(4).any(|w| w == b"GET "));
     // Our test server said nothing more: the handshake times out.
-    assert_eq!(out.err().root_cause().timeout_phase(), Some(TimeoutPhase::TlsHandshake), "{:?}", out.error);
+    assert_eq!(
+        out.err().root_cause().timeout_phase(),
+        Some(TimeoutPhase::TlsHandshake),
+        "{:?}",
+        out.error
+    );
 }
 
 #[test]
 fn proxy_refusing_connect_is_a_proxy_error() {
     let mut s = Scenario::new(proxied("http://proxy.test:3128"));
-    s.answer(Answer::status(407, "Proxy-Authenticate: Basic realm=\"p\"\r\n", ""));
+    s.answer(Answer::status(
+        407,
+        "Proxy-Authenticate: Basic realm=\"p\"\r\n",
+        "",
+    ));
     let out = s.run(get("https://origin.test/"));
     let e = out.err();
     assert_eq!(e.root_cause().kind(), ErrorKind::Proxy, "{e:?}");
@@ -532,7 +699,10 @@ fn expect_config() -> Config {
 }
 
 fn big_put() -> Request {
-    Request::put("http://h.test/upload").body("0123456789").build().unwrap()
+    Request::put("http://h.test/upload")
+        .body("0123456789")
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -553,8 +723,15 @@ fn expect_final_417_means_the_body_is_not_sent() {
     s.answer(Answer::status(417, "", "").on_head());
     let out = s.run(big_put());
     assert_eq!(out.status(), 417);
-    assert!(s.server.received[0].body.is_empty(), "the body was not sent");
-    assert_eq!(out.releases, vec![false], "the connection cannot carry another request");
+    assert!(
+        s.server.received[0].body.is_empty(),
+        "the body was not sent"
+    );
+    assert_eq!(
+        out.releases,
+        vec![false],
+        "the connection cannot carry another request"
+    );
 }
 
 #[test]
@@ -572,15 +749,27 @@ fn expect_without_an_answer_sends_the_body_after_the_wait() {
 // ----- streamed (non-replayable) bodies ------------------------------------------
 
 fn stream(pieces: &[&str]) -> Stream {
-    Stream { pieces: pieces.iter().map(|p| p.as_bytes().to_vec()).collect() }
+    Stream {
+        pieces: pieces.iter().map(|p| p.as_bytes().to_vec()).collect(),
+    }
 }
 
 #[test]
 fn streamed_body_is_sent_chunked() {
     let mut s = Scenario::new(retry(0));
     s.answer(Answer::reply(OK));
-    let req = Request::post("http://h.test/s").body(Body::stream(None)).build().unwrap();
-    let out = s.run_with(req, CallOptions { seed: 1, ..Default::default() }, stream(&["ab", "cde"]));
+    let req = Request::post("http://h.test/s")
+        .body(Body::stream(None))
+        .build()
+        .unwrap();
+    let out = s.run_with(
+        req,
+        CallOptions {
+            seed: 1,
+            ..Default::default()
+        },
+        stream(&["ab", "cde"]),
+    );
     assert_eq!(out.status(), 200);
     let r = &s.server.received[0];
     assert_eq!(r.header("transfer-encoding"), Some("chunked"));
@@ -591,8 +780,18 @@ fn streamed_body_is_sent_chunked() {
 fn streamed_body_hitting_307_is_not_resent() {
     let mut s = Scenario::new(retry(3));
     s.answer(Answer::status(307, "Location: /again\r\n", ""));
-    let req = Request::put("http://h.test/s").body(Body::stream(Some(3))).build().unwrap();
-    let out = s.run_with(req, CallOptions { seed: 1, ..Default::default() }, stream(&["abc"]));
+    let req = Request::put("http://h.test/s")
+        .body(Body::stream(Some(3)))
+        .build()
+        .unwrap();
+    let out = s.run_with(
+        req,
+        CallOptions {
+            seed: 1,
+            ..Default::default()
+        },
+        stream(&["abc"]),
+    );
     assert_eq!(s.server.received.len(), 1, "never re-sent");
     match &out.error {
         Some(e) => assert_eq!(e.kind(), ErrorKind::BodyNotReplayable, "{e:?}"),
@@ -605,8 +804,18 @@ fn streamed_body_hitting_307_is_not_resent() {
 fn streamed_body_reset_after_sending_is_not_resent() {
     let mut s = Scenario::new(retry(3));
     s.answer(Answer::fault(End::Reset));
-    let req = Request::put("http://h.test/s").body(Body::stream(Some(3))).build().unwrap();
-    let out = s.run_with(req, CallOptions { seed: 1, ..Default::default() }, stream(&["abc"]));
+    let req = Request::put("http://h.test/s")
+        .body(Body::stream(Some(3)))
+        .build()
+        .unwrap();
+    let out = s.run_with(
+        req,
+        CallOptions {
+            seed: 1,
+            ..Default::default()
+        },
+        stream(&["abc"]),
+    );
     assert!(out.error.is_some());
     assert_eq!(s.server.received.len(), 1);
     assert_eq!(s.server.connect_targets.len(), 1);
@@ -616,7 +825,9 @@ fn streamed_body_reset_after_sending_is_not_resent() {
 
 #[test]
 fn report_matches_what_happened() {
-    let mut s = Scenario::new(config_with_retry(Retry::new(3).backoff_factor(Duration::from_secs(1))));
+    let mut s = Scenario::new(config_with_retry(
+        Retry::new(3).backoff_factor(Duration::from_secs(1)),
+    ));
     s.answer(Answer::reply(OK));
     s.run(get("http://h.test/warm"));
     s.answer(Answer::status(503, "Retry-After: 2\r\n", ""))
@@ -644,16 +855,39 @@ fn report_matches_what_happened() {
 fn debug_of_call_agent_and_config_never_prints_credentials() {
     let mut cfg = Config::default();
     cfg.auth = Some(hawser_core::auth::Auth::basic("alice", "hunter2-pass"));
-    cfg.headers.insert("authorization", http::HeaderValue::from_static("Bearer tok-SECRET"));
+    cfg.headers.insert(
+        "authorization",
+        http::HeaderValue::from_static("Bearer tok-SECRET"),
+    );
     cfg.proxies = hawser_core::proxy::ProxyConfig::new()
         .with_all(hawser_core::proxy::Proxy::parse("http://pu:proxy-SECRET@p.test:1").unwrap());
     let agent = hawser_core::call::Agent::new(cfg);
-    let req = Request::get("http://bob:url-SECRET@h.test/").build().unwrap();
-    let call = agent
-        .start(req, CallOptions { auth: Some(hawser_core::auth::Auth::bearer("opt-SECRET")), ..Default::default() }, std::time::Instant::now(), std::time::SystemTime::UNIX_EPOCH)
+    let req = Request::get("http://bob:url-SECRET@h.test/")
+        .build()
         .unwrap();
-    let text = format!("{call:?} {agent:?} {:?} {:#?}", agent.config(), agent.config());
-    for secret in ["hunter2-pass", "tok-SECRET", "proxy-SECRET", "url-SECRET", "opt-SECRET"] {
+    let call = agent
+        .start(
+            req,
+            CallOptions {
+                auth: Some(hawser_core::auth::Auth::bearer("opt-SECRET")),
+                ..Default::default()
+            },
+            std::time::Instant::now(),
+            std::time::SystemTime::UNIX_EPOCH,
+        )
+        .unwrap();
+    let text = format!(
+        "{call:?} {agent:?} {:?} {:#?}",
+        agent.config(),
+        agent.config()
+    );
+    for secret in [
+        "hunter2-pass",
+        "tok-SECRET",
+        "proxy-SECRET",
+        "url-SECRET",
+        "opt-SECRET",
+    ] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
 }

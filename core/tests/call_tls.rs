@@ -23,21 +23,28 @@ fn pki(names: &[&str]) -> Pki {
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca.distinguished_name.push(rcgen::DnType::CommonName, "call test CA");
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "call test CA");
     let ca = ca.self_signed(&ca_key).unwrap();
     let key = rcgen::KeyPair::generate().unwrap();
-    let leaf = rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-        .unwrap()
-        .signed_by(&key, &ca, &ca_key)
-        .unwrap();
+    let leaf =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .unwrap()
+            .signed_by(&key, &ca, &ca_key)
+            .unwrap();
     let key_der = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
-    let server = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![leaf.der().clone()], key_der)
-        .unwrap();
-    Pki { server: Arc::new(server), ca_pem: ca.pem() }
+    let server = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![leaf.der().clone()], key_der)
+    .unwrap();
+    Pki {
+        server: Arc::new(server),
+        ca_pem: ca.pem(),
+    }
 }
 
 fn config(p: &Pki, retry: Retry) -> Config {
@@ -62,7 +69,10 @@ fn https_request_runs_tls_and_the_session_is_pooled_with_the_connection() {
     let a = s.run(get("https://origin.test/one"));
     assert_eq!(a.status(), 200, "{:?}", a.error);
     assert_eq!(a.body, b"secret");
-    assert_eq!(s.server.connect_targets, vec![("origin.test".to_string(), 443)]);
+    assert_eq!(
+        s.server.connect_targets,
+        vec![("origin.test".to_string(), 443)]
+    );
     assert_eq!(s.server.received[0].target, "/one");
     let b = s.run(get("https://origin.test/two"));
     assert_eq!(b.status(), 200, "{:?}", b.error);
@@ -74,17 +84,27 @@ fn https_request_runs_tls_and_the_session_is_pooled_with_the_connection() {
 fn https_through_a_connect_tunnel_keeps_proxy_credentials_out_of_the_tunnel() {
     let p = pki(&["origin.test"]);
     let mut cfg = config(&p, Retry::new(0));
-    cfg.proxies = ProxyConfig::new().with_https(Proxy::parse("http://pu:pp@proxy.test:3128").unwrap());
+    cfg.proxies =
+        ProxyConfig::new().with_https(Proxy::parse("http://pu:pp@proxy.test:3128").unwrap());
     let mut s = Scenario::new(cfg).with_tls_server(p.server.clone(), false);
     s.answer(Answer::reply("HTTP/1.1 200 Connection established\r\n\r\n").start_tls())
         .answer(Answer::reply(OK));
     let out = s.run(get("https://origin.test/secret"));
     assert_eq!(out.status(), 200, "{:?}", out.error);
     assert_eq!(out.body, b"secret");
-    assert_eq!(s.server.connect_targets, vec![("proxy.test".to_string(), 3128)]);
+    assert_eq!(
+        s.server.connect_targets,
+        vec![("proxy.test".to_string(), 3128)]
+    );
     let connect = &s.server.received[0];
-    assert_eq!((connect.method.as_str(), connect.target.as_str()), ("CONNECT", "origin.test:443"));
-    assert_eq!(connect.header("proxy-authorization"), Some("Basic cHU6cHA="));
+    assert_eq!(
+        (connect.method.as_str(), connect.target.as_str()),
+        ("CONNECT", "origin.test:443")
+    );
+    assert_eq!(
+        connect.header("proxy-authorization"),
+        Some("Basic cHU6cHA=")
+    );
     let inner = &s.server.received[1];
     assert_eq!(inner.conn, 0, "the request went through the tunnel");
     assert_eq!(inner.target, "/secret", "origin-form inside the tunnel");
@@ -99,7 +119,11 @@ fn wrong_certificate_name_is_a_certificate_error_and_never_retried() {
     let out = s.run(get("https://origin.test/"));
     let e = out.err();
     assert_eq!(e.kind(), ErrorKind::Certificate, "{e:?}");
-    assert_eq!(s.server.connect_targets.len(), 1, "deterministic failures are final");
+    assert_eq!(
+        s.server.connect_targets.len(),
+        1,
+        "deterministic failures are final"
+    );
     assert!(s.server.received.is_empty());
 }
 

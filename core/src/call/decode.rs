@@ -1,6 +1,8 @@
 //! Content-Encoding decoding (gzip, deflate) of response bodies, in memory.
 
-use crate::{Error, ErrorKind, Result};
+use crate::Result;
+#[cfg(feature = "gzip")]
+use crate::{Error, ErrorKind};
 
 /// A streaming decoder writing into an in-memory `Vec` (flate2's write-side
 /// decoders do no I/O of their own).
@@ -71,11 +73,17 @@ impl Decoder {
     }
 
     /// Decoded bytes not yet handed out.
+    #[cfg(not(feature = "gzip"))]
+    pub(crate) fn buffer(&mut self) -> &mut Vec<u8> {
+        // Without `gzip` there are no decoders: this is never called.
+        match *self {}
+    }
+
+    /// Decoded bytes not yet handed out.
+    #[cfg(feature = "gzip")]
     pub(crate) fn buffer(&mut self) -> &mut Vec<u8> {
         match self {
-            #[cfg(feature = "gzip")]
             Decoder::Gzip(d) => d.get_mut(),
-            #[cfg(feature = "gzip")]
             Decoder::Deflate(d) => d.get_mut(),
         }
     }
@@ -90,6 +98,7 @@ fn bad(e: std::io::Error) -> Error {
     .with_source(e)
 }
 
+#[cfg(feature = "gzip")]
 fn too_big() -> Error {
     Error::new(
         ErrorKind::Body,

@@ -81,7 +81,9 @@ impl Call {
     fn step(&mut self, now: Instant) -> Result<Option<Step>> {
         let until = self.tracker.poll_timeout().at;
         match self.state {
-            State::Failed => Err(self.final_error(usage("poll_output called after the call failed"))),
+            State::Failed => {
+                Err(self.final_error(usage("poll_output called after the call failed")))
+            }
             State::Done => Ok(Some(Step::Done)),
             State::Acquire => {
                 self.tracker.check(now)?;

@@ -97,6 +97,8 @@
 
 mod config;
 mod decode;
+#[doc(hidden)]
+pub mod fuzzing;
 mod machine;
 mod report;
 
@@ -355,6 +357,7 @@ enum AfterSend {
     /// The CONNECT head is out.
     TunnelRead,
     /// Handshake flight out.
+    #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
     Handshake,
 }
 

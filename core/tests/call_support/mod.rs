@@ -10,7 +10,9 @@ use std::io::{self, Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use hawser_core::call::{Agent, CallOptions, CallReport, Config, Connection, Input, Output, Response};
+use hawser_core::call::{
+    Agent, CallOptions, CallReport, Config, Connection, Input, Output, Response,
+};
 use hawser_core::request::Request;
 use hawser_core::Error;
 
@@ -207,7 +209,8 @@ impl Server {
         let i = self.conns.len() - 1;
         if self.tls_on_open {
             if let Some(cfg) = &self.tls {
-                self.conns[i].tls = Some(rustls::ServerConnection::new(cfg.clone()).expect("server conn"));
+                self.conns[i].tls =
+                    Some(rustls::ServerConnection::new(cfg.clone()).expect("server conn"));
             }
         }
         i
@@ -277,14 +280,22 @@ impl Server {
         let head_len = match req.parse(&buf) {
             Ok(httparse::Status::Complete(n)) => n,
             Ok(httparse::Status::Partial) => return false,
-            Err(e) => panic!("the client sent a malformed request: {e}: {:?}", String::from_utf8_lossy(&buf)),
+            Err(e) => panic!(
+                "the client sent a malformed request: {e}: {:?}",
+                String::from_utf8_lossy(&buf)
+            ),
         };
         let method = req.method.unwrap_or_default().to_string();
         let target = req.path.unwrap_or_default().to_string();
         let headers: Vec<(String, String)> = req
             .headers
             .iter()
-            .map(|h| (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).into_owned()))
+            .map(|h| {
+                (
+                    h.name.to_ascii_lowercase(),
+                    String::from_utf8_lossy(h.value).into_owned(),
+                )
+            })
             .collect();
         let get = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
         let expect = get("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
@@ -295,7 +306,13 @@ impl Server {
                 if a.on_head {
                     self.answers.pop_front();
                     self.conns[i].head_answered = true;
-                    self.received.push(Received { conn: i, method: method.clone(), target: target.clone(), headers: headers.clone(), body: Vec::new() });
+                    self.received.push(Received {
+                        conn: i,
+                        method: method.clone(),
+                        target: target.clone(),
+                        headers: headers.clone(),
+                        body: Vec::new(),
+                    });
                     self.queue(i, &a, &a.bytes);
                     if a.end != End::Stay {
                         return false;
@@ -309,7 +326,9 @@ impl Server {
         let body_and_len = if get("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
             dechunk(rest)
         } else {
-            let n: usize = get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+            let n: usize = get("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
             (rest.len() >= n).then(|| (rest[..n].to_vec(), n))
         };
         let Some((body, used)) = body_and_len else {
@@ -328,12 +347,19 @@ impl Server {
             .pop_front()
             .unwrap_or_else(|| panic!("unscripted request: {method} {target}"));
         let is_connect = method == "CONNECT";
-        self.received.push(Received { conn: i, method, target, headers, body });
+        self.received.push(Received {
+            conn: i,
+            method,
+            target,
+            headers,
+            body,
+        });
         self.queue(i, &a, &a.bytes);
         if is_connect && a.start_tls {
             match &self.tls {
                 Some(cfg) => {
-                    self.conns[i].tls = Some(rustls::ServerConnection::new(cfg.clone()).expect("server conn"));
+                    self.conns[i].tls =
+                        Some(rustls::ServerConnection::new(cfg.clone()).expect("server conn"));
                 }
                 None => {
                     let left = std::mem::take(&mut self.conns[i].inbuf);
@@ -357,7 +383,11 @@ fn dechunk(mut rest: &[u8]) -> Option<(Vec<u8>, usize)> {
         rest = &rest[line_end + 2..];
         if size == 0 {
             // Trailers end with an empty line.
-            let end = if rest.starts_with(b"\r\n") { 2 } else { rest.windows(4).position(|w| w == b"\r\n\r\n")? + 4 };
+            let end = if rest.starts_with(b"\r\n") {
+                2
+            } else {
+                rest.windows(4).position(|w| w == b"\r\n\r\n")? + 4
+            };
             return Some((body, total - rest.len() + end));
         }
         if rest.len() < size + 2 {
@@ -397,7 +427,9 @@ impl Outcome {
     }
     /// The error (panics when the call succeeded).
     pub fn err(&self) -> &Error {
-        self.error.as_ref().unwrap_or_else(|| panic!("the call succeeded: {:?}", self.head))
+        self.error
+            .as_ref()
+            .unwrap_or_else(|| panic!("the call succeeded: {:?}", self.head))
     }
 }
 
@@ -466,7 +498,14 @@ impl Scenario {
 
     /// Run `req` with default options (seed 1).
     pub fn run(&mut self, req: Request) -> Outcome {
-        self.run_with(req, CallOptions { seed: 1, ..Default::default() }, Stream::default())
+        self.run_with(
+            req,
+            CallOptions {
+                seed: 1,
+                ..Default::default()
+            },
+            Stream::default(),
+        )
     }
 
     /// Run `req` to its end, driving it as a backend does.
@@ -474,7 +513,15 @@ impl Scenario {
         let start = self.now();
         let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000) + self.offset;
         let mut call = self.agent.start(req, opts, start, wall).expect("start");
-        let mut out = Outcome { head: None, body: Vec::new(), error: None, report: CallReport::default(), waits: Vec::new(), releases: Vec::new(), elapsed: Duration::ZERO };
+        let mut out = Outcome {
+            head: None,
+            body: Vec::new(),
+            error: None,
+            report: CallReport::default(),
+            waits: Vec::new(),
+            releases: Vec::new(),
+            elapsed: Duration::ZERO,
+        };
         // The server connection the call is using now.
         let mut current: Option<usize> = None;
         let mut steps = 0;
@@ -509,7 +556,9 @@ impl Scenario {
                             current = Some(self.server.open());
                             Input::Connected
                         }
-                        ConnectResult::Refused => Input::Failed(io::Error::from(io::ErrorKind::ConnectionRefused)),
+                        ConnectResult::Refused => {
+                            Input::Failed(io::Error::from(io::ErrorKind::ConnectionRefused))
+                        }
                         ConnectResult::Hang => {
                             self.jump_to(until);
                             Input::Timeout
@@ -529,7 +578,9 @@ impl Scenario {
                     if c.out.is_empty() {
                         match c.end {
                             End::Eof => Input::Eof,
-                            End::Reset => Input::Failed(io::Error::from(io::ErrorKind::ConnectionReset)),
+                            End::Reset => {
+                                Input::Failed(io::Error::from(io::ErrorKind::ConnectionReset))
+                            }
                             End::Stay | End::Stall => {
                                 self.jump_to(until);
                                 Input::Timeout
