@@ -891,3 +891,78 @@ fn debug_of_call_agent_and_config_never_prints_credentials() {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
 }
+
+// ----- more edges ---------------------------------------------------------------
+
+#[test]
+fn stale_pooled_connection_does_not_resend_a_post_that_was_fully_sent() {
+    // RETRY.md 3: the free re-send needs an idempotent method or nothing accepted.
+    let mut s = Scenario::new(retry(0));
+    s.answer(Answer::reply(OK)).answer(Answer::fault(End::Eof));
+    s.run(get("http://h.test/warm"));
+    let out = s.run(
+        Request::post("http://h.test/p")
+            .body("data")
+            .build()
+            .unwrap(),
+    );
+    assert!(out.error.is_some(), "{:?}", out.head);
+    assert_eq!(
+        s.server
+            .received
+            .iter()
+            .filter(|r| r.method == "POST")
+            .count(),
+        1
+    );
+    assert_eq!(
+        s.server.connections(),
+        1,
+        "no fresh connection for a re-send"
+    );
+}
+
+#[test]
+fn report_phase_times_follow_the_fake_clock() {
+    use hawser_core::deadline::Phase;
+    let mut s = Scenario::new(retry(3));
+    s.answer(Answer::status(503, "Retry-After: 4\r\n", ""))
+        .answer(Answer::reply(OK).drip(1, Duration::from_millis(100)));
+    let out = s.run(get("http://h.test/"));
+    assert_eq!(out.status(), 200);
+    let p = &out.report.phases;
+    assert_eq!(p.get(Phase::Backoff), Duration::from_secs(4));
+    assert!(
+        p.get(Phase::ResponseHead) >= Duration::from_millis(100 * 30),
+        "{p:?}"
+    );
+    assert_eq!(p.total(), out.elapsed, "{p:?}");
+}
+
+#[test]
+fn digest_next_nonce_from_authentication_info_is_used_by_the_next_call() {
+    // auth's contract: on_response sees every head, so a 200 carrying
+    // `Authentication-Info: nextnonce` moves the known challenge on.
+    let mut cfg = retry(0);
+    cfg.auth = Some(hawser_core::auth::Auth::digest("u", "p"));
+    let mut s = Scenario::new(cfg);
+    s.answer(Answer::status(
+        401,
+        "WWW-Authenticate: Digest realm=\"r\", qop=\"auth\", nonce=\"first\"\r\n",
+        "",
+    ))
+    .answer(Answer::status(
+        200,
+        "Authentication-Info: nextnonce=\"second\"\r\n",
+        "ok",
+    ))
+    .answer(Answer::reply(OK));
+    assert_eq!(s.run(get("http://h.test/a")).status(), 200);
+    assert_eq!(s.run(get("http://h.test/b")).status(), 200);
+    let third = digest_params(
+        s.server.received[2]
+            .header("authorization")
+            .expect("preemptive digest"),
+    );
+    assert_eq!(third["nonce"], "second");
+}

@@ -645,12 +645,13 @@ impl Call {
                 .store(&self.url, head.headers.get_all(SET_COOKIE).iter(), wall);
         }
 
-        // Auth challenge: at most one re-send per hop (the auth state counts).
-        if matches!(status.as_u16(), 401 | 407) {
-            if let Some(auth) = &self.auth {
-                if let AuthDecision::Resend { .. } =
-                    auth.on_response(&self.url, status, &head.headers, &mut self.auth_state)
-                {
+        // Auth sees every head (a 2xx may carry `Authentication-Info:
+        // nextnonce`); only 401/407 can ask for a re-send, at most once per
+        // hop (the auth state counts).
+        if let Some(auth) = &self.auth {
+            let decision = auth.on_response(&self.url, status, &head.headers, &mut self.auth_state);
+            if matches!(status.as_u16(), 401 | 407) {
+                if let AuthDecision::Resend { .. } = decision {
                     if self.body_replay().can_send() {
                         self.record(
                             AttemptOutcome::Status(status),
