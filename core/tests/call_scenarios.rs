@@ -793,11 +793,13 @@ fn streamed_body_hitting_307_is_not_resent() {
         stream(&["abc"]),
     );
     assert_eq!(s.server.received.len(), 1, "never re-sent");
-    match &out.error {
-        Some(e) => assert_eq!(e.kind(), ErrorKind::BodyNotReplayable, "{e:?}"),
-        // Or the 307 itself is handed back to the caller.
-        None => assert_eq!(out.status(), 307),
-    }
+    // RETRY.md 7: the call ends with an error saying why.
+    assert_eq!(
+        out.err().kind(),
+        ErrorKind::BodyNotReplayable,
+        "{:?}",
+        out.error
+    );
 }
 
 #[test]
@@ -965,4 +967,54 @@ fn digest_next_nonce_from_authentication_info_is_used_by_the_next_call() {
             .expect("preemptive digest"),
     );
     assert_eq!(third["nonce"], "second");
+}
+
+#[test]
+fn backoff_that_would_pass_the_deadline_is_not_taken() {
+    let t = Timeouts::default()
+        .with_deadline(Duration::from_secs(15))
+        .unwrap();
+    let mut s = Scenario::new(config_with_retry(
+        Retry::new(5).backoff_factor(Duration::from_secs(10)),
+    ));
+    for _ in 0..3 {
+        s.connect(ConnectResult::Refused);
+    }
+    let out = s.run_with(get("http://h.test/"), opts_timeouts(t), Stream::default());
+    // Retry 1 sleeps 0; retry 2 would sleep 20 s, past the 15 s deadline.
+    assert!(out.waits.is_empty(), "{:?}", out.waits);
+    assert_eq!(s.server.connect_targets.len(), 2);
+    let e = out.err();
+    assert_eq!(e.timeout_phase(), Some(TimeoutPhase::Deadline), "{e:?}");
+    let cause = std::error::Error::source(e).and_then(|c| c.downcast_ref::<hawser_core::Error>());
+    assert_eq!(
+        cause.map(|c| c.kind()),
+        Some(ErrorKind::Connect),
+        "the last cause is carried: {e:?}"
+    );
+}
+
+#[test]
+fn streamed_body_hitting_308_is_not_resent() {
+    let mut s = Scenario::new(retry(3));
+    s.answer(Answer::status(308, "Location: /again\r\n", ""));
+    let req = Request::post("http://h.test/s")
+        .body(Body::stream(None))
+        .build()
+        .unwrap();
+    let out = s.run_with(
+        req,
+        CallOptions {
+            seed: 1,
+            ..Default::default()
+        },
+        stream(&["a", "b"]),
+    );
+    assert_eq!(
+        out.err().kind(),
+        ErrorKind::BodyNotReplayable,
+        "{:?}",
+        out.error
+    );
+    assert_eq!(s.server.received.len(), 1);
 }
