@@ -1018,3 +1018,80 @@ fn streamed_body_hitting_308_is_not_resent() {
     );
     assert_eq!(s.server.received.len(), 1);
 }
+
+#[test]
+fn head_response_has_no_body_and_keeps_the_connection() {
+    let mut s = Scenario::new(retry(0));
+    s.answer(Answer::reply(
+        "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n",
+    ))
+    .answer(Answer::reply(OK));
+    let out = s.run(Request::head("http://h.test/").build().unwrap());
+    assert_eq!(out.status(), 200);
+    assert!(out.body.is_empty());
+    assert_eq!(out.releases, vec![true]);
+    assert_eq!(s.run(get("http://h.test/next")).body, b"ok");
+    assert_eq!(s.server.connections(), 1);
+}
+
+#[test]
+fn informational_103_before_the_final_response_is_skipped() {
+    let mut s = Scenario::new(retry(0));
+    s.answer(Answer::reply(format!(
+        "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n{OK}"
+    )));
+    let out = s.run(get("http://h.test/"));
+    assert_eq!(out.status(), 200);
+    assert_eq!(out.body, b"ok");
+}
+
+#[test]
+fn retry_after_503_with_no_retries_left_returns_the_response() {
+    // RETRY.md: the implicit Retry-After retry returns the last response,
+    // never an error, when `total` runs out.
+    let mut s = Scenario::new(retry(1));
+    s.answer(Answer::status(503, "Retry-After: 1\r\n", "busy"))
+        .answer(Answer::status(503, "Retry-After: 1\r\n", "still busy"));
+    let out = s.run(get("http://h.test/"));
+    assert_eq!(out.status(), 503, "{:?}", out.error);
+    assert_eq!(out.body, b"still busy");
+    assert_eq!(s.server.received.len(), 2);
+}
+
+#[test]
+fn status_forcelist_retries_with_backoff_then_raises() {
+    let mut s = Scenario::new(config_with_retry(
+        Retry::new(2)
+            .status_forcelist([502])
+            .backoff_factor(Duration::from_secs(1)),
+    ));
+    for _ in 0..3 {
+        s.answer(Answer::status(502, "", "bad gateway"));
+    }
+    let out = s.run(get("http://h.test/"));
+    assert_eq!(out.waits, vec![Duration::from_secs(2)]);
+    assert_eq!(
+        out.err().kind(),
+        ErrorKind::RetriesExhausted,
+        "{:?}",
+        out.error
+    );
+    assert_eq!(s.server.received.len(), 3);
+    assert_eq!(
+        s.server.connections(),
+        1,
+        "small bodies are drained and the connection kept"
+    );
+}
+
+#[test]
+fn chunked_response_with_trailers_is_delivered_and_reusable() {
+    let mut s = Scenario::new(retry(0));
+    s.answer(
+        Answer::reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nX-Trailer: t\r\n\r\n")
+            .drip(5, Duration::ZERO),
+    );
+    let out = s.run(get("http://h.test/"));
+    assert_eq!(out.body, b"abcde");
+    assert_eq!(out.releases, vec![true]);
+}
