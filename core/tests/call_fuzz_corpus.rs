@@ -87,3 +87,22 @@ proptest! {
         fuzzing::call(&data);
     }
 }
+
+/// Replays a whole working corpus from a fuzzing run, with this crate's
+/// default features (TLS, gzip) rather than the fuzz build's: set
+/// `HAWSER_CALL_CORPUS=/path/to/corpus`. Without it, nothing to do.
+#[test]
+fn external_working_corpus_replays_when_given() {
+    let Some(dir) = std::env::var_os("HAWSER_CALL_CORPUS") else {
+        return;
+    };
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).expect("HAWSER_CALL_CORPUS is a directory") {
+        let path = entry.expect("corpus entry").path();
+        let data = std::fs::read(&path).expect("corpus file");
+        let outcome = std::panic::catch_unwind(|| fuzzing::call(&data));
+        assert!(outcome.is_ok(), "{} fails", path.display());
+        count += 1;
+    }
+    eprintln!("replayed {count} inputs");
+}

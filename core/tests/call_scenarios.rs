@@ -67,12 +67,11 @@ fn connection_close_response_is_not_pooled() {
 fn stale_pooled_connection_is_resent_on_a_fresh_one_without_spending_retries() {
     // Retry::new(0): no retry budget at all, yet the stale re-send happens.
     let mut s = Scenario::new(retry(0));
-    s.answer(Answer::reply(OK))
+    s.prepooled("http://h.test/warm")
         .answer(Answer::fault(End::Eof))
         .answer(Answer::reply(
             "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh",
         ));
-    s.run(get("http://h.test/warm"));
     let out = s.run(get("http://h.test/again"));
     assert_eq!(out.status(), 200);
     assert_eq!(out.body, b"fresh");

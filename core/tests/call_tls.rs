@@ -137,3 +137,22 @@ fn tls_body_truncated_by_close_is_a_body_error() {
     assert_eq!(out.body, b"partial");
     assert_eq!(out.err().kind(), ErrorKind::Body, "{:?}", out.error);
 }
+
+#[test]
+fn stale_pooled_tls_connection_is_resent_after_a_fresh_handshake() {
+    let p = pki(&["origin.test"]);
+    let mut s = Scenario::new(config(&p, Retry::new(0))).with_tls_server(p.server.clone(), true);
+    s.prepooled("https://origin.test/warm")
+        .answer(Answer::fault(End::Eof))
+        .answer(Answer::reply(OK));
+    let out = s.run(get("https://origin.test/again"));
+    assert_eq!(out.status(), 200, "{:?}", out.error);
+    assert_eq!(out.body, b"secret");
+    assert_eq!(s.server.connections(), 2);
+    assert_eq!(s.server.received[2].conn, 1);
+    assert!(
+        out.report.attempts[0].next.contains("stale"),
+        "{:?}",
+        out.report.attempts
+    );
+}

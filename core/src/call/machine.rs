@@ -304,6 +304,12 @@ impl Call {
         e
     }
 
+    /// Waiting for the response head: the first response byte is news for
+    /// the retry policy (a stale pooled connection sends none).
+    fn awaiting_head(&self) -> bool {
+        matches!(self.state, State::ReadHead | State::AwaitContinue(_))
+    }
+
     fn reusable(&self) -> bool {
         self.reader.reusable() && !self.attempt_close && !self.eof
     }
@@ -613,6 +619,9 @@ impl Call {
             match tls.read_plaintext(room)? {
                 TlsRead::Data(n) if n > 0 => {
                     self.in_end += n;
+                    if self.awaiting_head() {
+                        self.got_any = true;
+                    }
                     Ok(true)
                 }
                 TlsRead::Closed => {
@@ -967,7 +976,11 @@ impl Call {
                 Input::Read(n),
             ) => {
                 self.tracker.progress(now);
-                if n > 0 && matches!(self.state, State::ReadHead | State::AwaitContinue(_)) {
+                // Over TLS these are ciphertext bytes (perhaps only the
+                // close_notify of a server closing an idle connection):
+                // `pull_tls` marks the response started when plaintext comes.
+                let tls = self.conn.as_ref().is_some_and(Connection::is_tls);
+                if n > 0 && !tls && self.awaiting_head() {
                     self.got_any = true;
                 }
                 self.received(n)

@@ -491,6 +491,22 @@ impl Scenario {
         self
     }
 
+    /// Start the scenario with one idle keep-alive connection to `url`'s
+    /// origin in the pool (a warm-up GET answered 200 on connection 0).
+    pub fn prepooled(&mut self, url: &str) -> &mut Scenario {
+        self.answer(Answer::reply(
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        ));
+        let out = self.run(get(url));
+        assert_eq!(
+            out.releases,
+            vec![true],
+            "warm-up connection not pooled: {:?}",
+            out.error
+        );
+        self
+    }
+
     /// Idle pooled connections.
     pub fn pooled(&self) -> usize {
         self.pool.len()
