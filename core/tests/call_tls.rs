@@ -156,3 +156,116 @@ fn stale_pooled_tls_connection_is_resent_after_a_fresh_handshake() {
         out.report.attempts
     );
 }
+
+fn tls_scenario(retry: Retry) -> Scenario {
+    let p = pki(&["origin.test"]);
+    Scenario::new(config(&p, retry)).with_tls_server(p.server.clone(), true)
+}
+
+#[test]
+fn tls_post_body_and_streamed_body_arrive_intact() {
+    let mut s = tls_scenario(Retry::new(0));
+    s.answer(Answer::reply(OK)).answer(Answer::reply(OK));
+    let big = vec![b'z'; 150_000]; // more than one 64 KiB piece
+    let req = hawser_core::request::Request::post("https://origin.test/up")
+        .body(big.clone())
+        .build()
+        .unwrap();
+    assert_eq!(s.run(req).status(), 200);
+    assert_eq!(s.server.received[0].body, big);
+    let req = hawser_core::request::Request::post("https://origin.test/s")
+        .body(hawser_core::request::Body::stream(None))
+        .build()
+        .unwrap();
+    let pieces = Stream {
+        pieces: [b"ab".to_vec(), b"cde".to_vec()].into_iter().collect(),
+    };
+    let out = s.run_with(
+        req,
+        hawser_core::call::CallOptions {
+            seed: 1,
+            ..Default::default()
+        },
+        pieces,
+    );
+    assert_eq!(out.status(), 200, "{:?}", out.error);
+    assert_eq!(s.server.received[1].body, b"abcde");
+    assert_eq!(s.server.connections(), 1);
+}
+
+#[test]
+fn tls_expect_continue_then_body() {
+    let p = pki(&["origin.test"]);
+    let mut cfg = config(&p, Retry::new(0));
+    cfg.expect_continue_min = Some(4);
+    let mut s = Scenario::new(cfg).with_tls_server(p.server.clone(), true);
+    s.answer(Answer::reply(OK).with_continue());
+    let req = hawser_core::request::Request::put("https://origin.test/u")
+        .body("0123456789")
+        .build()
+        .unwrap();
+    let out = s.run(req);
+    assert_eq!(out.status(), 200, "{:?}", out.error);
+    assert_eq!(s.server.received[0].body, b"0123456789");
+    assert_eq!(out.elapsed, Duration::ZERO);
+}
+
+#[test]
+fn tls_gzip_body_is_decoded() {
+    use std::io::Write;
+    let plain = b"tls and gzip ".repeat(100);
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(&plain).unwrap();
+    let z = e.finish().unwrap();
+    let mut resp = format!(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+        z.len()
+    )
+    .into_bytes();
+    resp.extend_from_slice(&z);
+    let mut s = tls_scenario(Retry::new(0));
+    s.answer(Answer::reply(resp));
+    let out = s.run(get("https://origin.test/z"));
+    assert_eq!(out.body, plain, "{:?}", out.error);
+}
+
+#[test]
+fn pooled_tunnel_is_reused_without_a_second_connect() {
+    let p = pki(&["origin.test"]);
+    let mut cfg = config(&p, Retry::new(0));
+    cfg.proxies = ProxyConfig::new().with_https(Proxy::parse("http://proxy.test:3128").unwrap());
+    let mut s = Scenario::new(cfg).with_tls_server(p.server.clone(), false);
+    s.answer(Answer::reply("HTTP/1.1 200 Connection established\r\n\r\n").start_tls())
+        .answer(Answer::reply(OK))
+        .answer(Answer::reply(OK));
+    assert_eq!(s.run(get("https://origin.test/1")).status(), 200);
+    let out = s.run(get("https://origin.test/2"));
+    assert_eq!(out.status(), 200, "{:?}", out.error);
+    let methods: Vec<_> = s
+        .server
+        .received
+        .iter()
+        .map(|r| r.method.as_str())
+        .collect();
+    assert_eq!(methods, vec!["CONNECT", "GET", "GET"]);
+    assert_eq!(s.server.connections(), 1);
+}
+
+#[test]
+fn same_origin_https_redirect_keeps_the_tls_connection() {
+    let mut s = tls_scenario(Retry::new(0));
+    s.answer(Answer::status(
+        301,
+        "Location: https://origin.test/moved\r\n",
+        "",
+    ))
+    .answer(Answer::reply(OK));
+    let out = s.run(get("https://origin.test/old"));
+    assert_eq!(out.status(), 200, "{:?}", out.error);
+    assert_eq!(s.server.received[1].target, "/moved");
+    assert_eq!(
+        s.server.connections(),
+        1,
+        "same origin: the TLS connection is kept"
+    );
+}

@@ -246,18 +246,24 @@ impl Server {
             let c = &mut self.conns[i];
             let tls = c.tls.as_mut().expect("tls");
             let mut rd = data;
-            while !rd.is_empty() {
-                tls.read_tls(&mut rd).expect("read_tls");
-                tls.process_new_packets().expect("server TLS failed");
-            }
             let mut plain = Vec::new();
             let mut buf = [0u8; 4096];
+            // Drain plaintext between records so rustls' buffer never fills.
             loop {
-                match tls.reader().read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => plain.extend_from_slice(&buf[..n]),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(e) => panic!("server TLS read: {e}"),
+                if !rd.is_empty() {
+                    tls.read_tls(&mut rd).expect("read_tls");
+                    tls.process_new_packets().expect("server TLS failed");
+                }
+                loop {
+                    match tls.reader().read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => plain.extend_from_slice(&buf[..n]),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) => panic!("server TLS read: {e}"),
+                    }
+                }
+                if rd.is_empty() {
+                    break;
                 }
             }
             let mut v = Vec::new();
