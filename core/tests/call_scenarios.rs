@@ -1094,3 +1094,100 @@ fn chunked_response_with_trailers_is_delivered_and_reusable() {
     assert_eq!(out.body, b"abcde");
     assert_eq!(out.releases, vec![true]);
 }
+
+// ----- driver misuse: typed errors, never a hang ------------------------------------
+
+fn started() -> (hawser_core::call::Call, std::time::Instant) {
+    let agent = hawser_core::call::Agent::new(retry(0));
+    let now = std::time::Instant::now();
+    let call = agent
+        .start(
+            Request::post("http://h.test/").body("abc").build().unwrap(),
+            CallOptions::default(),
+            now,
+            std::time::SystemTime::UNIX_EPOCH,
+        )
+        .unwrap();
+    (call, now)
+}
+
+fn drive_to_transmit(call: &mut hawser_core::call::Call, now: std::time::Instant) -> usize {
+    use hawser_core::call::{Input, Output};
+    assert!(matches!(
+        call.poll_output(now).unwrap(),
+        Output::Acquire { .. }
+    ));
+    call.handle_input(Input::NoPooled, now).unwrap();
+    assert!(matches!(
+        call.poll_output(now).unwrap(),
+        Output::Connect { .. }
+    ));
+    call.handle_input(Input::Connected, now).unwrap();
+    match call.poll_output(now).unwrap() {
+        Output::Transmit { data, .. } => data.len(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn misuse_answers_are_usage_errors_and_the_call_can_go_on() {
+    use hawser_core::call::{Input, Output};
+    let (mut call, now) = started();
+    assert!(matches!(
+        call.poll_output(now).unwrap(),
+        Output::Acquire { .. }
+    ));
+    // An answer to another output.
+    let e = call.handle_input(Input::Read(3), now).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Usage);
+    // The same output is asked again: nothing was lost.
+    assert!(matches!(
+        call.poll_output(now).unwrap(),
+        Output::Acquire { .. }
+    ));
+    call.handle_input(Input::NoPooled, now).unwrap();
+    call.poll_output(now).unwrap();
+    call.handle_input(Input::Connected, now).unwrap();
+    let len = match call.poll_output(now).unwrap() {
+        Output::Transmit { data, .. } => data.len(),
+        other => panic!("{other:?}"),
+    };
+    // More written than was handed out.
+    let e = call.handle_input(Input::Written(len + 1), now).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Usage);
+    match call.poll_output(now).unwrap() {
+        Output::Transmit { data, .. } => assert_eq!(data.len(), len),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn written_more_than_a_body_piece_is_a_usage_error() {
+    use hawser_core::call::{Input, Output};
+    let (mut call, now) = started();
+    let head = drive_to_transmit(&mut call, now);
+    call.handle_input(Input::Written(head), now).unwrap();
+    match call.poll_output(now).unwrap() {
+        Output::Transmit { data, .. } => assert_eq!(data, b"abc"),
+        other => panic!("{other:?}"),
+    }
+    let e = call.handle_input(Input::Written(4), now).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Usage);
+}
+
+#[test]
+fn read_more_than_the_lent_buffer_is_a_usage_error() {
+    use hawser_core::call::{Input, Output};
+    let (mut call, now) = started();
+    let head = drive_to_transmit(&mut call, now);
+    call.handle_input(Input::Written(head), now).unwrap();
+    call.poll_output(now).unwrap();
+    call.handle_input(Input::Written(3), now).unwrap();
+    assert!(matches!(
+        call.poll_output(now).unwrap(),
+        Output::Receive { .. }
+    ));
+    let lent = call.read_buffer().len();
+    let e = call.handle_input(Input::Read(lent + 1), now).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Usage);
+}

@@ -269,3 +269,18 @@ fn same_origin_https_redirect_keeps_the_tls_connection() {
         "same origin: the TLS connection is kept"
     );
 }
+
+#[test]
+fn tls_large_download_arrives_intact() {
+    let body: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+    let mut resp =
+        format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+    resp.extend_from_slice(&body);
+    let mut s = tls_scenario(Retry::new(0));
+    s.answer(Answer::reply(resp));
+    let out = s.run(get("https://origin.test/big"));
+    assert_eq!(out.status(), 200);
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(out.body.len(), body.len());
+    assert!(out.body == body);
+}

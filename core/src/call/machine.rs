@@ -949,6 +949,17 @@ impl Call {
             )
             .with_source(e)),
             (State::Sending(_), Input::Written(n)) => {
+                let offered = if self.tx_from_body {
+                    let len = self.body.as_bytes().map_or(0, |b| b.len());
+                    len.saturating_sub(self.body_pos).min(SEND_PIECE)
+                } else {
+                    self.out.len().saturating_sub(self.out_pos)
+                };
+                if n > offered {
+                    return Err(usage(
+                        "Input::Written reports more bytes than the last Output::Transmit held",
+                    ));
+                }
                 self.tracker.progress(now);
                 if std::mem::take(&mut self.tx_from_body) {
                     self.body_pos += n;
@@ -1091,7 +1102,11 @@ impl Call {
         #[cfg(feature = "rustls")]
         if let Some(tls) = self.conn.as_mut().and_then(|c| c.tls.as_deref_mut()) {
             let mut off = 0;
-            let data = self.raw.get(..n).unwrap_or(&[]);
+            let Some(data) = self.raw.get(..n) else {
+                return Err(usage(
+                    "Input::Read reports more bytes than the read buffer holds",
+                ));
+            };
             while off < data.len() {
                 let used = tls.received(&data[off..])?;
                 if used == 0 {
@@ -1101,7 +1116,12 @@ impl Call {
             }
             return Ok(());
         }
-        self.in_end = (self.in_end + n).min(self.inbuf.len());
+        if n > self.inbuf.len().saturating_sub(self.in_end) {
+            return Err(usage(
+                "Input::Read reports more bytes than the read buffer holds",
+            ));
+        }
+        self.in_end += n;
         Ok(())
     }
 }

@@ -209,8 +209,7 @@ impl Server {
         let i = self.conns.len() - 1;
         if self.tls_on_open {
             if let Some(cfg) = &self.tls {
-                self.conns[i].tls =
-                    Some(rustls::ServerConnection::new(cfg.clone()).expect("server conn"));
+                self.conns[i].tls = Some(server_tls(cfg));
             }
         }
         i
@@ -364,8 +363,7 @@ impl Server {
         if is_connect && a.start_tls {
             match &self.tls {
                 Some(cfg) => {
-                    self.conns[i].tls =
-                        Some(rustls::ServerConnection::new(cfg.clone()).expect("server conn"));
+                    self.conns[i].tls = Some(server_tls(cfg));
                 }
                 None => {
                     let left = std::mem::take(&mut self.conns[i].inbuf);
@@ -697,5 +695,12 @@ pub fn get(url: &str) -> Request {
 pub fn config_with_retry(retry: hawser_core::retry::Retry) -> Config {
     let mut c = Config::default();
     c.retry = retry;
+    c
+}
+
+/// A server TLS connection that buffers whole scripted answers.
+fn server_tls(cfg: &Arc<rustls::ServerConfig>) -> rustls::ServerConnection {
+    let mut c = rustls::ServerConnection::new(cfg.clone()).expect("server conn");
+    c.set_buffer_limit(None);
     c
 }
