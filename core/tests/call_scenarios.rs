@@ -1191,3 +1191,69 @@ fn read_more_than_the_lent_buffer_is_a_usage_error() {
     let e = call.handle_input(Input::Read(lent + 1), now).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Usage);
 }
+
+#[test]
+fn write_stall_names_the_send_phase() {
+    let t = Timeouts::default()
+        .with_write(Duration::from_secs(4))
+        .unwrap();
+    let mut s = Scenario::new(retry(0));
+    s.stall_writes = true;
+    let out = s.run_with(get("http://h.test/"), opts_timeouts(t), Stream::default());
+    let e = out.err();
+    assert_eq!(
+        e.root_cause().timeout_phase(),
+        Some(TimeoutPhase::Send),
+        "{e:?}"
+    );
+    assert_eq!(out.elapsed, Duration::from_secs(4));
+    assert_eq!(
+        out.releases,
+        vec![false],
+        "a half-written connection is closed"
+    );
+}
+
+#[test]
+fn pool_wait_timeout_names_the_pool_wait() {
+    let t = Timeouts::default()
+        .with_pool_wait(Duration::from_secs(2))
+        .unwrap();
+    let mut s = Scenario::new(retry(3));
+    s.pool_exhausted = true;
+    let out = s.run_with(get("http://h.test/"), opts_timeouts(t), Stream::default());
+    let e = out.err();
+    assert_eq!(e.timeout_phase(), Some(TimeoutPhase::PoolWait), "{e:?}");
+    assert_eq!(out.elapsed, Duration::from_secs(2));
+    assert!(s.server.connect_targets.is_empty());
+}
+
+#[test]
+fn retry_after_as_an_http_date_uses_the_wall_clock_passed_in() {
+    // The harness starts calls at wall time 1_700_000_000 s.
+    let at = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + 5);
+    let mut s = Scenario::new(retry(2));
+    s.answer(Answer::status(
+        429,
+        &format!("Retry-After: {}\r\n", httpdate::fmt_http_date(at)),
+        "",
+    ))
+    .answer(Answer::reply(OK));
+    let out = s.run(get("http://h.test/"));
+    assert_eq!(out.status(), 200);
+    assert_eq!(out.waits, vec![Duration::from_secs(5)]);
+}
+
+#[test]
+fn cookie_set_on_a_retried_503_is_sent_on_the_retry() {
+    let mut s = Scenario::new(retry(2));
+    s.answer(Answer::status(
+        503,
+        "Retry-After: 1\r\nSet-Cookie: lb=node2\r\n",
+        "",
+    ))
+    .answer(Answer::reply(OK));
+    let out = s.run(get("http://h.test/"));
+    assert_eq!(out.status(), 200);
+    assert_eq!(s.server.received[1].header("cookie"), Some("lb=node2"));
+}

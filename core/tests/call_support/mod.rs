@@ -454,6 +454,11 @@ pub struct Scenario {
     pub server: Server,
     connects_left: VecDeque<ConnectResult>,
     pool: Vec<(Connection, usize)>,
+    /// Writes never complete: every Transmit runs to its `until`.
+    pub stall_writes: bool,
+    /// The pool is full and nobody returns a connection: every Acquire
+    /// runs to its `until`.
+    pub pool_exhausted: bool,
 }
 
 impl Scenario {
@@ -466,6 +471,8 @@ impl Scenario {
             server: Server::new(),
             connects_left: VecDeque::new(),
             pool: Vec::new(),
+            stall_writes: false,
+            pool_exhausted: false,
         }
     }
 
@@ -559,6 +566,14 @@ impl Scenario {
                 }
             };
             let input: Input<'_> = match output {
+                Output::Acquire { until, .. } if self.pool_exhausted => {
+                    self.jump_to(until);
+                    Input::Timeout
+                }
+                Output::Transmit { until, .. } if self.stall_writes => {
+                    self.jump_to(until);
+                    Input::Timeout
+                }
                 Output::Acquire { key, .. } => {
                     match self.pool.iter().position(|(c, _)| c.key() == key) {
                         Some(p) => {
