@@ -103,8 +103,10 @@ fn eof_on_a_fresh_connection_spends_a_retry() {
     s.answer(Answer::fault(End::Eof));
     let out = s.run(get("http://h.test/"));
     let e = out.err();
-    assert_ne!(e.kind(), ErrorKind::Usage);
+    assert_eq!(e.kind(), ErrorKind::RetriesExhausted, "{e:?}");
+    assert_eq!(e.root_cause().kind(), ErrorKind::Protocol, "{e:?}");
     assert_eq!(s.server.received.len(), 1, "no retry budget: sent once");
+    assert!(!out.report.attempts[0].next.contains("stale"));
 }
 
 // ----- statuses, Retry-After and backoff ------------------------------------
@@ -1256,4 +1258,59 @@ fn cookie_set_on_a_retried_503_is_sent_on_the_retry() {
     let out = s.run(get("http://h.test/"));
     assert_eq!(out.status(), 200);
     assert_eq!(s.server.received[1].header("cookie"), Some("lb=node2"));
+}
+
+#[test]
+fn digest_stale_nonce_is_answered_once_with_the_new_nonce() {
+    let mut cfg = retry(0);
+    cfg.auth = Some(hawser_core::auth::Auth::digest("u", "p"));
+    let mut s = Scenario::new(cfg);
+    s.answer(Answer::status(
+        401,
+        "WWW-Authenticate: Digest realm=\"r\", qop=\"auth\", nonce=\"one\"\r\n",
+        "",
+    ))
+    .answer(Answer::reply(OK))
+    .answer(Answer::status(
+        401,
+        "WWW-Authenticate: Digest realm=\"r\", qop=\"auth\", nonce=\"two\", stale=true\r\n",
+        "",
+    ))
+    .answer(Answer::reply(OK));
+    assert_eq!(s.run(get("http://h.test/a")).status(), 200);
+    let out = s.run(get("http://h.test/b"));
+    assert_eq!(out.status(), 200);
+    let nonces: Vec<_> = s.server.received[1..]
+        .iter()
+        .map(|r| {
+            digest_params(r.header("authorization").expect("digest"))
+                .remove("nonce")
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(nonces, vec!["one", "one", "two"]);
+}
+
+#[test]
+fn streamed_post_redirected_by_303_follows_as_get() {
+    let mut s = Scenario::new(retry(0));
+    s.answer(Answer::status(303, "Location: /result\r\n", ""))
+        .answer(Answer::reply(OK));
+    let req = Request::post("http://h.test/form")
+        .body(Body::stream(None))
+        .build()
+        .unwrap();
+    let out = s.run_with(
+        req,
+        CallOptions {
+            seed: 1,
+            ..Default::default()
+        },
+        stream(&["data"]),
+    );
+    assert_eq!(out.status(), 200, "{:?}", out.error);
+    let r = &s.server.received[1];
+    assert_eq!((r.method.as_str(), r.target.as_str()), ("GET", "/result"));
+    assert!(r.body.is_empty());
+    assert_eq!(r.header("transfer-encoding"), None);
 }
