@@ -62,7 +62,17 @@ impl Call {
             match self.step(now) {
                 Ok(Some(step)) => return Ok(step),
                 Ok(None) => continue,
-                Err(e) => self.attempt_error(e, now)?,
+                Err(e) => {
+                    if let Err(e) = self.attempt_error(e, now) {
+                        if self.conn.is_none() || e.kind() == ErrorKind::Usage {
+                            return Err(e);
+                        }
+                        // Hand the connection back (closed) before the
+                        // error, as `handle_input` does: one exit for drivers.
+                        self.error = Some(e);
+                        self.release(false, Next::Fail);
+                    }
+                }
             }
         }
     }
@@ -71,7 +81,9 @@ impl Call {
     fn step(&mut self, now: Instant) -> Result<Option<Step>> {
         let until = self.tracker.poll_timeout().at;
         match self.state {
-            State::Failed => Err(usage("poll_output called after the call failed")),
+            State::Failed => {
+                Err(self.final_error(usage("poll_output called after the call failed")))
+            }
             State::Done => Ok(Some(Step::Done)),
             State::Acquire => {
                 // Leave the failed attempt's phase first: its expired timer
@@ -286,6 +298,12 @@ impl Call {
     fn final_error(&mut self, e: Error) -> Error {
         self.final_pending = true;
         e
+    }
+
+    /// Waiting for the response head: the first response byte is news for
+    /// the retry policy (a stale pooled connection sends none).
+    fn awaiting_head(&self) -> bool {
+        matches!(self.state, State::ReadHead | State::AwaitContinue(_))
     }
 
     fn reusable(&self) -> bool {
@@ -600,8 +618,7 @@ impl Call {
             match tls.read_plaintext(room)? {
                 TlsRead::Data(n) if n > 0 => {
                     self.in_end += n;
-                    // Response bytes, not TLS records, decide "response started".
-                    if matches!(self.state, State::ReadHead | State::AwaitContinue(_)) {
+                    if self.awaiting_head() {
                         self.got_any = true;
                     }
                     Ok(true)
@@ -636,12 +653,13 @@ impl Call {
                 .store(&self.url, head.headers.get_all(SET_COOKIE).iter(), wall);
         }
 
-        // Auth challenge: at most one re-send per hop (the auth state counts).
-        if matches!(status.as_u16(), 401 | 407) {
-            if let Some(auth) = &self.auth {
-                if let AuthDecision::Resend { .. } =
-                    auth.on_response(&self.url, status, &head.headers, &mut self.auth_state)
-                {
+        // Auth sees every head (a 2xx may carry `Authentication-Info:
+        // nextnonce`); only 401/407 can ask for a re-send, at most once per
+        // hop (the auth state counts).
+        if let Some(auth) = &self.auth {
+            let decision = auth.on_response(&self.url, status, &head.headers, &mut self.auth_state);
+            if matches!(status.as_u16(), 401 | 407) {
+                if let AuthDecision::Resend { .. } = decision {
                     if self.body_replay().can_send() {
                         self.record(
                             AttemptOutcome::Status(status),
@@ -730,8 +748,14 @@ impl Call {
             Decision::Fail(fail) => {
                 self.record(AttemptOutcome::Status(status), "fail", Duration::ZERO);
                 let e = fail.into_error(None);
-                let e = Error::new(e.kind(), format!("{} for url: {}", e.message(), self.url))
-                    .with_source(e);
+                let msg = format!("{} for url: {}", e.message(), self.url);
+                // Keep the timeout phase: callers match on it (RETRY.md: the
+                // deadline error names the deadline).
+                let e = match e.timeout_phase() {
+                    Some(phase) => Error::timeout(phase, msg),
+                    None => Error::new(e.kind(), msg),
+                }
+                .with_source(e);
                 self.error = Some(e);
                 self.final_pending = true;
                 self.attempt_close = true;
@@ -924,6 +948,17 @@ impl Call {
             )
             .with_source(e)),
             (State::Sending(_), Input::Written(n)) => {
+                let offered = if self.tx_from_body {
+                    let len = self.body.as_bytes().map_or(0, |b| b.len());
+                    len.saturating_sub(self.body_pos).min(SEND_PIECE)
+                } else {
+                    self.out.len().saturating_sub(self.out_pos)
+                };
+                if n > offered {
+                    return Err(usage(
+                        "Input::Written reports more bytes than the last Output::Transmit held",
+                    ));
+                }
                 self.tracker.progress(now);
                 if std::mem::take(&mut self.tx_from_body) {
                     self.body_pos += n;
@@ -1058,13 +1093,23 @@ impl Call {
     fn received(&mut self, n: usize) -> Result<()> {
         #[cfg(feature = "rustls")]
         if self.conn.as_ref().is_some_and(Connection::is_tls) {
-            self.raw_end = (self.raw_end + n).min(self.raw.len());
+            if n > self.raw.len().saturating_sub(self.raw_end) {
+                return Err(usage(
+                    "Input::Read reports more bytes than the read buffer holds",
+                ));
+            }
+            self.raw_end += n;
             return self.push_tls();
         }
-        if n > 0 && matches!(self.state, State::ReadHead | State::AwaitContinue(_)) {
+        if n > self.inbuf.len().saturating_sub(self.in_end) {
+            return Err(usage(
+                "Input::Read reports more bytes than the read buffer holds",
+            ));
+        }
+        if n > 0 && self.awaiting_head() {
             self.got_any = true;
         }
-        self.in_end = (self.in_end + n).min(self.inbuf.len());
+        self.in_end += n;
         Ok(())
     }
 

@@ -97,6 +97,8 @@
 
 mod config;
 mod decode;
+#[doc(hidden)]
+pub mod fuzzing;
 mod machine;
 mod report;
 

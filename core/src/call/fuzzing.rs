@@ -1,0 +1,313 @@
+//! The whole-call fuzz entry point, shared by the cargo-fuzz target
+//! `fuzz/fuzz_targets/call.rs` and the stable corpus replay
+//! (`core/tests/call_fuzz_corpus.rs`). Not a stable API.
+//!
+//! The fuzz input is a little op script. Its first four bytes choose the
+//! request and the session settings; every later byte answers one
+//! [`Output`] the way a driver could (connected or refused, a partial
+//! write, `n` server bytes taken from the script itself, EOF, a reset, a
+//! timer firing, a partial consume, ...). When the script runs out, the
+//! driver gives ending answers (write all, EOF, refuse, consume all), so
+//! every run must end.
+//!
+//! [`call`] panics, which is how a fuzzer reports a finding, when the core
+//! panics, when the loop runs longer than the script can justify, when a
+//! buffer the core lends or hands out grows past its bound, or when the
+//! call breaks its contract (two heads, a `Done` that does not stay done).
+
+use std::io;
+use std::time::{Duration, Instant, SystemTime};
+
+use http::Method;
+
+use super::{Agent, CallOptions, Config, Connection, Input, Output};
+use crate::deadline::Timeouts;
+use crate::redirect::RedirectPolicy;
+use crate::request::{Body, Request};
+use crate::retry::Retry;
+
+/// Driver steps allowed per script byte, plus a fixed allowance for the
+/// ending answers. Each step either uses a script byte, or is an ending
+/// answer; ending answers make progress (EOF ends an attempt, refusals use
+/// retries, waits move the clock toward the deadline).
+const STEPS_PER_BYTE: usize = 8;
+const ENDING_STEPS: usize = 20_000;
+/// Largest buffer the call may lend or hand out.
+const BUFFER_BOUND: usize = 1 << 20;
+
+struct Script<'a> {
+    data: &'a [u8],
+}
+
+impl Script<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let (&b, rest) = self.data.split_first()?;
+        self.data = rest;
+        Some(b)
+    }
+    fn take(&mut self, n: usize) -> &[u8] {
+        let n = n.min(self.data.len());
+        let (head, rest) = self.data.split_at(n);
+        self.data = rest;
+        head
+    }
+}
+
+/// Builds the request and agent from the script's first bytes.
+// Field by field, as code outside the crate must (`Config` is non_exhaustive).
+#[allow(clippy::field_reassign_with_default)]
+fn setup(s: &mut Script<'_>) -> Option<(Agent, Request, CallOptions, Vec<u8>)> {
+    let kind = s.byte().unwrap_or(0);
+    let flags = s.byte().unwrap_or(0);
+    let limits = s.byte().unwrap_or(0);
+    let seed = s.byte().unwrap_or(0);
+
+    let mut cfg = Config::default();
+    cfg.retry = Retry::new(u32::from(flags & 3)).backoff_factor(Duration::from_millis(100));
+    cfg.redirect = match (flags >> 2) & 3 {
+        0 => RedirectPolicy::none(),
+        n => RedirectPolicy::limited(u32::from(n)),
+    };
+    cfg.cookie_store = flags & 0x10 != 0;
+    cfg.expect_continue_min = (flags & 0x20 != 0).then_some(1);
+    cfg.expect_continue_wait = Duration::from_millis(200);
+    cfg.max_decompressed = 64 * 1024;
+    cfg.max_drain = 1024;
+    cfg.limits.max_head_bytes = 256 + usize::from(limits) * 64;
+    cfg.limits.max_headers = 8 + usize::from(limits & 31);
+    cfg.timeouts = Timeouts::default()
+        .with_connect(Duration::from_secs(1))
+        .ok()?
+        .with_read(Duration::from_secs(2))
+        .ok()?
+        .with_deadline(Duration::from_secs(30))
+        .ok()?;
+    if flags & 0x40 != 0 {
+        cfg.proxies = crate::proxy::ProxyConfig::new()
+            .with_http(crate::proxy::Proxy::parse("http://u:p@proxy.test:3128").ok()?);
+    }
+    if flags & 0x80 != 0 {
+        cfg.auth = Some(if kind & 0x80 != 0 {
+            crate::auth::Auth::digest("user", "pass")
+        } else {
+            crate::auth::Auth::basic("user", "pass")
+        });
+    }
+
+    let url = "http://h.test/a/b?q=1";
+    let (method, body) = match kind & 7 {
+        0 => (Method::GET, Body::empty()),
+        1 => (Method::HEAD, Body::empty()),
+        2 => (Method::POST, Body::from("form=data")),
+        3 => (Method::PUT, Body::stream(None)),
+        4 => (Method::PUT, Body::stream(Some(6))),
+        5 => (Method::DELETE, Body::empty()),
+        6 => (Method::OPTIONS, Body::from(vec![b'x'; 100])),
+        _ => (Method::PATCH, Body::empty()),
+    };
+    let req = Request::builder(method, url).body(body).build().ok()?;
+    let opts = CallOptions {
+        seed: u64::from(seed),
+        ..Default::default()
+    };
+    // The streamed body pieces, when the request streams.
+    let stream = b"abcdef".to_vec();
+    Some((Agent::new(cfg), req, opts, stream))
+}
+
+/// How a scripted call ended (so the corpus replay can check that seeds
+/// reach the paths they were written for).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// The script's settings could not make a call.
+    Setup,
+    /// [`Output::Done`], after a head with this status and this many body bytes.
+    Done {
+        /// Status of the final head, if one was delivered.
+        status: Option<u16>,
+        /// Body bytes consumed.
+        body: u64,
+    },
+    /// The call failed with this kind.
+    Failed(crate::ErrorKind),
+}
+
+/// Drive one whole call from the op script `data`; panics on a finding.
+pub fn call(data: &[u8]) -> Ending {
+    let mut s = Script { data };
+    let Some((agent, req, opts, stream)) = setup(&mut s) else {
+        return Ending::Setup;
+    };
+    let base = Instant::now();
+    let mut now = base;
+    let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let Ok(mut call) = agent.start(req, opts, now, wall) else {
+        return Ending::Setup;
+    };
+    let max_steps = data.len() * STEPS_PER_BYTE + ENDING_STEPS;
+    let mut pooled: Option<Connection> = None;
+    let mut heads = 0;
+    let mut status = None;
+    let mut stream_pos = 0;
+    let mut body_total: u64 = 0;
+    let deadline = base + Duration::from_secs(30);
+
+    for _ in 0..max_steps {
+        let out = match call.poll_output(now) {
+            Ok(o) => o,
+            Err(e) => {
+                // Sticky: a failed call keeps failing, never panics.
+                assert!(
+                    call.poll_output(now).is_err(),
+                    "a failed call came back to life"
+                );
+                return Ending::Failed(e.kind());
+            }
+        };
+        let input = match out {
+            Output::Acquire { key, .. } => match (s.byte(), pooled.take()) {
+                // A pool hands out connections for the asked key only.
+                (Some(b), Some(c)) if b & 1 == 0 && c.key() == key => Input::Pooled(c),
+                (Some(b), _) if b & 0x0f == 0x0f => {
+                    now = now.max(deadline);
+                    Input::Timeout
+                }
+                _ => Input::NoPooled,
+            },
+            Output::Connect { until, .. } => match s.byte() {
+                Some(b) if b % 4 != 3 => Input::Connected,
+                Some(b) if b % 8 == 3 => {
+                    now = now.max(until);
+                    Input::Timeout
+                }
+                _ => Input::Failed(io::Error::from(io::ErrorKind::ConnectionRefused)),
+            },
+            Output::Transmit { data, until } => {
+                assert!(
+                    data.len() <= BUFFER_BOUND,
+                    "transmit of {} bytes",
+                    data.len()
+                );
+                match s.byte() {
+                    Some(0xff) => Input::Failed(io::Error::from(io::ErrorKind::BrokenPipe)),
+                    Some(0xfe) => {
+                        now = now.max(until);
+                        Input::Timeout
+                    }
+                    Some(b) if b & 0x80 != 0 => {
+                        Input::Written(data.len().min(usize::from(b & 0x7f)))
+                    }
+                    _ => Input::Written(data.len()),
+                }
+            }
+            Output::Receive { until } => {
+                assert!(until >= base, "a read deadline before the call started");
+                match s.byte() {
+                    None => Input::Eof,
+                    Some(b) => match b >> 6 {
+                        0 | 1 => {
+                            let n = usize::from(b & 0x7f) + 1;
+                            let bytes = s.take(n).to_vec();
+                            if bytes.is_empty() {
+                                Input::Eof
+                            } else {
+                                let buf = call.read_buffer();
+                                assert!(
+                                    buf.len() <= BUFFER_BOUND,
+                                    "read buffer of {} bytes",
+                                    buf.len()
+                                );
+                                let n = bytes.len().min(buf.len());
+                                buf[..n].copy_from_slice(&bytes[..n]);
+                                Input::Read(n)
+                            }
+                        }
+                        2 => {
+                            now = now.max(until);
+                            Input::Timeout
+                        }
+                        _ if b & 1 == 0 => Input::Eof,
+                        _ => Input::Failed(io::Error::from(io::ErrorKind::ConnectionReset)),
+                    },
+                }
+            }
+            Output::SendBody { max, .. } => {
+                let left = &stream[stream_pos..];
+                match s.byte() {
+                    Some(b) if !left.is_empty() && b & 1 == 0 => {
+                        let n = (usize::from(b >> 1) % left.len() + 1).min(max);
+                        stream_pos += n;
+                        Input::BodyData(&stream[stream_pos - n..stream_pos])
+                    }
+                    Some(b) if b & 3 == 3 => Input::BodyEnd,
+                    _ if !left.is_empty() => {
+                        stream_pos = stream.len();
+                        Input::BodyData(left)
+                    }
+                    _ => Input::BodyEnd,
+                }
+            }
+            Output::Wait { until } => {
+                assert!(until <= deadline, "a backoff past the deadline");
+                // Sometimes wake early: the call must wait again, not act.
+                match s.byte() {
+                    Some(b) if b & 1 == 1 && until > now => {
+                        now += (until - now) / 2;
+                    }
+                    _ => now = now.max(until),
+                }
+                continue;
+            }
+            Output::Release { conn, reuse } => {
+                if reuse {
+                    pooled = Some(conn);
+                }
+                continue;
+            }
+            Output::Head(h) => {
+                status = Some(h.status.as_u16());
+                heads += 1;
+                assert_eq!(heads, 1, "two final heads");
+                continue;
+            }
+            Output::Body(b) => {
+                assert!(b.len() <= BUFFER_BOUND, "a body piece of {} bytes", b.len());
+                assert_eq!(heads, 1, "body bytes without a head");
+                let n = match s.byte() {
+                    Some(x) if x & 0x80 != 0 => b.len().min(usize::from(x & 0x7f)),
+                    _ => b.len(),
+                };
+                body_total += n as u64;
+                assert!(
+                    body_total <= 64 * 1024 + data.len() as u64,
+                    "more body than possible"
+                );
+                call.consume(n);
+                continue;
+            }
+            Output::Done => {
+                assert!(
+                    matches!(call.poll_output(now), Ok(Output::Done)),
+                    "Done is not sticky"
+                );
+                return Ending::Done {
+                    status,
+                    body: body_total,
+                };
+            }
+            // Output is non_exhaustive for users; the core's own outputs are all above.
+            #[allow(unreachable_patterns)]
+            _ => return Ending::Setup,
+        };
+        if let Err(e) = call.handle_input(input, now) {
+            // Only misuse is returned here, and this driver answers every
+            // output as documented: anything else is a contract break.
+            panic!("handle_input refused a valid answer: {e:?}");
+        }
+        // A driver whose timer fires reports it; the clock never runs past the deadline by much.
+        if s.data.is_empty() {
+            now += Duration::from_millis(1);
+        }
+    }
+    panic!("the call did not end within {max_steps} driver steps");
+}

@@ -1,0 +1,721 @@
+//! A scripted peer for driving [`Call`]s deterministically: a fake clock
+//! (sleeping is jumping), a scripted server that answers each request it
+//! receives with bytes or faults, a fake pool, and the driver loop exactly
+//! as a backend writes it. Every request the "server" received is parsed
+//! with httparse and recorded, so tests assert what was sent.
+#![allow(dead_code)] // each test file uses a different part of the harness
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use hawser_core::call::{
+    Agent, CallOptions, CallReport, Config, Connection, Input, Output, Response,
+};
+use hawser_core::request::Request;
+use hawser_core::Error;
+
+/// Upper bound on driver steps per call: a loop that runs longer is a hang.
+const MAX_STEPS: usize = 100_000;
+
+/// What happens on the connection once an answer's bytes are all delivered
+/// (or, with no bytes, at once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// Keep the connection open for the next request.
+    Stay,
+    /// Close: the client reads EOF.
+    Eof,
+    /// The client's next read fails with `ConnectionReset`.
+    Reset,
+    /// Say nothing more: the client's read runs to its `until`.
+    Stall,
+}
+
+/// The server's answer to one request.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// Bytes to send.
+    pub bytes: Vec<u8>,
+    /// Deliver at most this many bytes per read...
+    pub drip: Option<(usize, Duration)>,
+    /// ...then this.
+    pub end: End,
+    /// Answer as soon as the head arrived (do not wait for the body).
+    pub on_head: bool,
+    /// Send `100 Continue` once the head arrived, then wait for the body.
+    pub send_continue: bool,
+    /// After answering this (a CONNECT), speak TLS on the connection.
+    pub start_tls: bool,
+}
+
+impl Answer {
+    /// A response, connection kept open.
+    pub fn reply(bytes: impl AsRef<[u8]>) -> Answer {
+        Answer {
+            bytes: bytes.as_ref().to_vec(),
+            drip: None,
+            end: End::Stay,
+            on_head: false,
+            send_continue: false,
+            start_tls: false,
+        }
+    }
+    /// A response with a `Content-Length` body and extra head lines.
+    pub fn status(code: u16, head: &str, body: &str) -> Answer {
+        Answer::reply(format!(
+            "HTTP/1.1 {code} X\r\n{head}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        ))
+    }
+    /// No bytes, then `end`.
+    pub fn fault(end: End) -> Answer {
+        Answer::reply(b"").then(end)
+    }
+    /// After the bytes, `end`.
+    pub fn then(mut self, end: End) -> Answer {
+        self.end = end;
+        self
+    }
+    /// Deliver `n` bytes per read, `every` apart.
+    pub fn drip(mut self, n: usize, every: Duration) -> Answer {
+        self.drip = Some((n.max(1), every));
+        self
+    }
+    /// Answer when the head arrives.
+    pub fn on_head(mut self) -> Answer {
+        self.on_head = true;
+        self
+    }
+    /// `100 Continue` first.
+    pub fn with_continue(mut self) -> Answer {
+        self.send_continue = true;
+        self
+    }
+    /// TLS after this answer (CONNECT).
+    pub fn start_tls(mut self) -> Answer {
+        self.start_tls = true;
+        self
+    }
+}
+
+/// How an attempt to open a connection goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectResult {
+    /// Connected.
+    Ok,
+    /// `ConnectionRefused`.
+    Refused,
+    /// Never answers: the driver reports a timeout at `until`.
+    Hang,
+}
+
+/// A request the server received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Which connection (0-based, in order of opening).
+    pub conn: usize,
+    /// Method.
+    pub method: String,
+    /// Request target as written.
+    pub target: String,
+    /// Headers, names lower-cased, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body (de-chunked).
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    /// The first value of header `name`.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One server-side connection.
+struct ServerConn {
+    /// Plaintext bytes from the client not yet parsed.
+    inbuf: Vec<u8>,
+    /// Bytes queued for the client (ciphertext when TLS).
+    out: VecDeque<u8>,
+    /// The answer being delivered (drip and end).
+    drip: Option<(usize, Duration)>,
+    end: End,
+    /// The head of the request being received was answered already (on_head / 100).
+    head_handled: bool,
+    head_answered: bool,
+    tls: Option<rustls::ServerConnection>,
+    /// Raw bytes received after a tunnel opened without a TLS server.
+    raw_after_tunnel: Option<Vec<u8>>,
+}
+
+/// The scripted server: answers requests in order, across connections.
+pub struct Server {
+    answers: VecDeque<Answer>,
+    connects: VecDeque<ConnectResult>,
+    conns: Vec<ServerConn>,
+    /// Every complete request received, in order.
+    pub received: Vec<Received>,
+    /// Every `Output::Connect` target, in order.
+    pub connect_targets: Vec<(String, u16)>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    /// Speak TLS from the first byte of every connection (an https origin).
+    tls_on_open: bool,
+}
+
+impl Server {
+    fn new() -> Server {
+        Server {
+            answers: VecDeque::new(),
+            connects: VecDeque::new(),
+            conns: Vec::new(),
+            received: Vec::new(),
+            connect_targets: Vec::new(),
+            tls: None,
+            tls_on_open: false,
+        }
+    }
+
+    /// Queue answers for the next requests.
+    pub fn answer(&mut self, a: Answer) {
+        self.answers.push_back(a);
+    }
+
+    /// Raw bytes sent into a tunnel that had no TLS server (connection `i`).
+    pub fn tunnel_bytes(&self, i: usize) -> Option<&[u8]> {
+        self.conns.get(i)?.raw_after_tunnel.as_deref()
+    }
+
+    /// How many connections were opened.
+    pub fn connections(&self) -> usize {
+        self.conns.len()
+    }
+
+    fn open(&mut self) -> usize {
+        self.conns.push(ServerConn {
+            inbuf: Vec::new(),
+            out: VecDeque::new(),
+            drip: None,
+            end: End::Stay,
+            head_handled: false,
+            head_answered: false,
+            tls: None,
+            raw_after_tunnel: None,
+        });
+        let i = self.conns.len() - 1;
+        if self.tls_on_open {
+            if let Some(cfg) = &self.tls {
+                self.conns[i].tls = Some(server_tls(cfg));
+            }
+        }
+        i
+    }
+
+    fn queue(&mut self, i: usize, a: &Answer, bytes: &[u8]) {
+        let c = &mut self.conns[i];
+        match &mut c.tls {
+            Some(tls) => {
+                tls.writer().write_all(bytes).expect("tls write");
+                if a.end == End::Eof {
+                    tls.send_close_notify();
+                }
+                let mut v = Vec::new();
+                while tls.wants_write() {
+                    tls.write_tls(&mut v).expect("write_tls");
+                }
+                c.out.extend(v);
+            }
+            None => c.out.extend(bytes),
+        }
+        c.drip = a.drip;
+        c.end = a.end;
+    }
+
+    /// The client wrote `data` on connection `i`.
+    fn client_wrote(&mut self, i: usize, data: &[u8]) {
+        if let Some(raw) = &mut self.conns[i].raw_after_tunnel {
+            raw.extend_from_slice(data);
+            return;
+        }
+        if self.conns[i].tls.is_some() {
+            let c = &mut self.conns[i];
+            let tls = c.tls.as_mut().expect("tls");
+            let mut rd = data;
+            let mut plain = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Drain plaintext between records so rustls' buffer never fills.
+            loop {
+                if !rd.is_empty() {
+                    tls.read_tls(&mut rd).expect("read_tls");
+                    tls.process_new_packets().expect("server TLS failed");
+                }
+                loop {
+                    match tls.reader().read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => plain.extend_from_slice(&buf[..n]),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) => panic!("server TLS read: {e}"),
+                    }
+                }
+                if rd.is_empty() {
+                    break;
+                }
+            }
+            let mut v = Vec::new();
+            while tls.wants_write() {
+                tls.write_tls(&mut v).expect("write_tls");
+            }
+            c.out.extend(v);
+            c.inbuf.extend_from_slice(&plain);
+        } else {
+            self.conns[i].inbuf.extend_from_slice(data);
+        }
+        while self.parse_one(i) {}
+    }
+
+    /// Parse one request from connection `i`'s buffer; true if one was taken.
+    fn parse_one(&mut self, i: usize) -> bool {
+        let buf = self.conns[i].inbuf.clone();
+        let mut hdrs = [httparse::EMPTY_HEADER; 64];
+        let mut req = httparse::Request::new(&mut hdrs);
+        let head_len = match req.parse(&buf) {
+            Ok(httparse::Status::Complete(n)) => n,
+            Ok(httparse::Status::Partial) => return false,
+            Err(e) => panic!(
+                "the client sent a malformed request: {e}: {:?}",
+                String::from_utf8_lossy(&buf)
+            ),
+        };
+        let method = req.method.unwrap_or_default().to_string();
+        let target = req.path.unwrap_or_default().to_string();
+        let headers: Vec<(String, String)> = req
+            .headers
+            .iter()
+            .map(|h| {
+                (
+                    h.name.to_ascii_lowercase(),
+                    String::from_utf8_lossy(h.value).into_owned(),
+                )
+            })
+            .collect();
+        let get = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+        let expect = get("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+        if !self.conns[i].head_handled {
+            self.conns[i].head_handled = true;
+            let next = self.answers.front().cloned();
+            if let Some(a) = next {
+                if a.on_head {
+                    self.answers.pop_front();
+                    self.conns[i].head_answered = true;
+                    self.received.push(Received {
+                        conn: i,
+                        method: method.clone(),
+                        target: target.clone(),
+                        headers: headers.clone(),
+                        body: Vec::new(),
+                    });
+                    self.queue(i, &a, &a.bytes);
+                    if a.end != End::Stay {
+                        return false;
+                    }
+                } else if a.send_continue && expect {
+                    self.queue(i, &Answer::reply(""), b"HTTP/1.1 100 Continue\r\n\r\n");
+                }
+            }
+        }
+        let rest = &buf[head_len..];
+        let body_and_len = if get("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+            dechunk(rest)
+        } else {
+            let n: usize = get("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            (rest.len() >= n).then(|| (rest[..n].to_vec(), n))
+        };
+        let Some((body, used)) = body_and_len else {
+            return false;
+        };
+        self.conns[i].inbuf.drain(..head_len + used);
+        self.conns[i].head_handled = false;
+        if std::mem::take(&mut self.conns[i].head_answered) {
+            if let Some(r) = self.received.last_mut() {
+                r.body = body;
+            }
+            return true;
+        }
+        let a = self
+            .answers
+            .pop_front()
+            .unwrap_or_else(|| panic!("unscripted request: {method} {target}"));
+        let is_connect = method == "CONNECT";
+        self.received.push(Received {
+            conn: i,
+            method,
+            target,
+            headers,
+            body,
+        });
+        self.queue(i, &a, &a.bytes);
+        if is_connect && a.start_tls {
+            match &self.tls {
+                Some(cfg) => {
+                    self.conns[i].tls = Some(server_tls(cfg));
+                }
+                None => {
+                    let left = std::mem::take(&mut self.conns[i].inbuf);
+                    self.conns[i].raw_after_tunnel = Some(left);
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+/// `(body, bytes used)` of a complete chunked body, or None if incomplete.
+fn dechunk(mut rest: &[u8]) -> Option<(Vec<u8>, usize)> {
+    let total = rest.len();
+    let mut body = Vec::new();
+    loop {
+        let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
+        let line = std::str::from_utf8(&rest[..line_end]).ok()?;
+        let size = usize::from_str_radix(line.split(';').next()?.trim(), 16).ok()?;
+        rest = &rest[line_end + 2..];
+        if size == 0 {
+            // Trailers end with an empty line.
+            let end = if rest.starts_with(b"\r\n") {
+                2
+            } else {
+                rest.windows(4).position(|w| w == b"\r\n\r\n")? + 4
+            };
+            return Some((body, total - rest.len() + end));
+        }
+        if rest.len() < size + 2 {
+            return None;
+        }
+        body.extend_from_slice(&rest[..size]);
+        rest = &rest[size + 2..];
+    }
+}
+
+/// How a driven call ended.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The final head, if one was delivered.
+    pub head: Option<Response>,
+    /// Body bytes delivered.
+    pub body: Vec<u8>,
+    /// The error the call ended with.
+    pub error: Option<Error>,
+    /// The call's report.
+    pub report: CallReport,
+    /// Every `Output::Wait` duration the driver slept.
+    pub waits: Vec<Duration>,
+    /// `(reuse)` of every `Output::Release`.
+    pub releases: Vec<bool>,
+    /// When the call ended, relative to when it started.
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    /// The status of the final head.
+    pub fn status(&self) -> u16 {
+        match &self.head {
+            Some(h) => h.status.as_u16(),
+            None => panic!("no response: {:?}", self.error),
+        }
+    }
+    /// The error (panics when the call succeeded).
+    pub fn err(&self) -> &Error {
+        self.error
+            .as_ref()
+            .unwrap_or_else(|| panic!("the call succeeded: {:?}", self.head))
+    }
+}
+
+/// What the driver streams for a non-replayable body.
+#[derive(Debug, Clone, Default)]
+pub struct Stream {
+    /// Pieces handed out in order, then `BodyEnd`.
+    pub pieces: VecDeque<Vec<u8>>,
+}
+
+/// A scenario: an agent, a fake clock, the scripted server and the pool.
+pub struct Scenario {
+    /// The session's core.
+    pub agent: Agent,
+    base: Instant,
+    offset: Duration,
+    /// The scripted server.
+    pub server: Server,
+    connects_left: VecDeque<ConnectResult>,
+    pool: Vec<(Connection, usize)>,
+    /// Writes never complete: every Transmit runs to its `until`.
+    pub stall_writes: bool,
+    /// The pool is full and nobody returns a connection: every Acquire
+    /// runs to its `until`.
+    pub pool_exhausted: bool,
+}
+
+impl Scenario {
+    /// A scenario with `config`.
+    pub fn new(config: Config) -> Scenario {
+        Scenario {
+            agent: Agent::new(config),
+            base: Instant::now(),
+            offset: Duration::ZERO,
+            server: Server::new(),
+            connects_left: VecDeque::new(),
+            pool: Vec::new(),
+            stall_writes: false,
+            pool_exhausted: false,
+        }
+    }
+
+    /// A server that speaks TLS inside CONNECT tunnels with this config.
+    /// With `on_open`, every connection is TLS from its first byte (an
+    /// https origin); otherwise only after a CONNECT answered `start_tls`.
+    pub fn with_tls_server(mut self, cfg: Arc<rustls::ServerConfig>, on_open: bool) -> Scenario {
+        self.server.tls = Some(cfg);
+        self.server.tls_on_open = on_open;
+        self
+    }
+
+    /// The fake clock.
+    pub fn now(&self) -> Instant {
+        self.base + self.offset
+    }
+
+    /// Queue an answer.
+    pub fn answer(&mut self, a: Answer) -> &mut Scenario {
+        self.server.answer(a);
+        self
+    }
+
+    /// Queue a connect result (default when none is queued: `Ok`).
+    pub fn connect(&mut self, r: ConnectResult) -> &mut Scenario {
+        self.connects_left.push_back(r);
+        self
+    }
+
+    /// Start the scenario with one idle keep-alive connection to `url`'s
+    /// origin in the pool (a warm-up GET answered 200 on connection 0).
+    pub fn prepooled(&mut self, url: &str) -> &mut Scenario {
+        self.answer(Answer::reply(
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        ));
+        let out = self.run(get(url));
+        assert_eq!(
+            out.releases,
+            vec![true],
+            "warm-up connection not pooled: {:?}",
+            out.error
+        );
+        self
+    }
+
+    /// Idle pooled connections.
+    pub fn pooled(&self) -> usize {
+        self.pool.len()
+    }
+
+    /// Run `req` with default options (seed 1).
+    pub fn run(&mut self, req: Request) -> Outcome {
+        self.run_with(
+            req,
+            CallOptions {
+                seed: 1,
+                ..Default::default()
+            },
+            Stream::default(),
+        )
+    }
+
+    /// Run `req` to its end, driving it as a backend does.
+    pub fn run_with(&mut self, req: Request, opts: CallOptions, mut stream: Stream) -> Outcome {
+        let start = self.now();
+        let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000) + self.offset;
+        let mut call = self.agent.start(req, opts, start, wall).expect("start");
+        let mut out = Outcome {
+            head: None,
+            body: Vec::new(),
+            error: None,
+            report: CallReport::default(),
+            waits: Vec::new(),
+            releases: Vec::new(),
+            elapsed: Duration::ZERO,
+        };
+        // The server connection the call is using now.
+        let mut current: Option<usize> = None;
+        let mut steps = 0;
+        // The streamed body piece lent to the call for one input.
+        let mut piece: Vec<u8>;
+        loop {
+            steps += 1;
+            assert!(steps < MAX_STEPS, "the driver loop did not end");
+            let now = self.now();
+            let output = match call.poll_output(now) {
+                Ok(o) => o,
+                Err(e) => {
+                    out.error = Some(e);
+                    break;
+                }
+            };
+            let input: Input<'_> = match output {
+                Output::Acquire { until, .. } if self.pool_exhausted => {
+                    self.jump_to(until);
+                    Input::Timeout
+                }
+                Output::Transmit { until, .. } if self.stall_writes => {
+                    self.jump_to(until);
+                    Input::Timeout
+                }
+                Output::Acquire { key, .. } => {
+                    match self.pool.iter().position(|(c, _)| c.key() == key) {
+                        Some(p) => {
+                            let (c, id) = self.pool.remove(p);
+                            current = Some(id);
+                            Input::Pooled(c)
+                        }
+                        None => Input::NoPooled,
+                    }
+                }
+                Output::Connect { host, port, until } => {
+                    self.server.connect_targets.push((host.to_string(), port));
+                    match self.connects_left.pop_front().unwrap_or(ConnectResult::Ok) {
+                        ConnectResult::Ok => {
+                            current = Some(self.server.open());
+                            Input::Connected
+                        }
+                        ConnectResult::Refused => {
+                            Input::Failed(io::Error::from(io::ErrorKind::ConnectionRefused))
+                        }
+                        ConnectResult::Hang => {
+                            self.jump_to(until);
+                            Input::Timeout
+                        }
+                    }
+                }
+                Output::Transmit { data, .. } => {
+                    let id = current.expect("transmit without a connection");
+                    let n = data.len();
+                    let data = data.to_vec();
+                    self.server.client_wrote(id, &data);
+                    Input::Written(n)
+                }
+                Output::Receive { until } => {
+                    let id = current.expect("receive without a connection");
+                    let c = &mut self.server.conns[id];
+                    if c.out.is_empty() {
+                        match c.end {
+                            End::Eof => Input::Eof,
+                            End::Reset => {
+                                Input::Failed(io::Error::from(io::ErrorKind::ConnectionReset))
+                            }
+                            End::Stay | End::Stall => {
+                                self.jump_to(until);
+                                Input::Timeout
+                            }
+                        }
+                    } else {
+                        let mut n = c.out.len();
+                        let mut delay = Duration::ZERO;
+                        if let Some((k, every)) = c.drip {
+                            n = n.min(k);
+                            delay = every;
+                        }
+                        if now + delay >= until && !delay.is_zero() {
+                            self.jump_to(until);
+                            Input::Timeout
+                        } else {
+                            self.offset += delay;
+                            let buf = call.read_buffer();
+                            let n = n.min(buf.len());
+                            let c = &mut self.server.conns[id];
+                            for (dst, src) in buf.iter_mut().zip(c.out.drain(..n)) {
+                                *dst = src;
+                            }
+                            Input::Read(n)
+                        }
+                    }
+                }
+                Output::SendBody { max, .. } => match stream.pieces.pop_front() {
+                    Some(mut p) => {
+                        p.truncate(max);
+                        piece = p;
+                        Input::BodyData(&piece)
+                    }
+                    None => Input::BodyEnd,
+                },
+                Output::Wait { until } => {
+                    out.waits.push(until.saturating_duration_since(now));
+                    self.jump_to(until);
+                    continue;
+                }
+                Output::Release { conn, reuse } => {
+                    out.releases.push(reuse);
+                    if let (true, Some(id)) = (reuse, current) {
+                        self.pool.push((conn, id));
+                    }
+                    current = None;
+                    continue;
+                }
+                Output::Head(h) => {
+                    out.head = Some(h);
+                    continue;
+                }
+                Output::Body(b) => {
+                    out.body.extend_from_slice(b);
+                    let n = b.len();
+                    call.consume(n);
+                    continue;
+                }
+                Output::Done => break,
+                other => panic!("unknown output {other:?}"),
+            };
+            let now = self.now();
+            if let Err(e) = call.handle_input(input, now) {
+                out.error = Some(e);
+                break;
+            }
+        }
+        out.report = call.report();
+        out.elapsed = self.now().saturating_duration_since(start);
+        out
+    }
+
+    /// Sleep (jump the clock) until `t`.
+    pub fn jump_to(&mut self, t: Instant) {
+        if t > self.now() {
+            self.offset = t - self.base;
+        }
+    }
+
+    /// Advance the clock.
+    pub fn advance(&mut self, d: Duration) {
+        self.offset += d;
+    }
+}
+
+/// A GET request.
+pub fn get(url: &str) -> Request {
+    Request::get(url).build().expect("request")
+}
+
+/// A config with the retry policy `retry` and otherwise defaults.
+pub fn config_with_retry(retry: hawser_core::retry::Retry) -> Config {
+    let mut c = Config::default();
+    c.retry = retry;
+    c
+}
+
+/// A server TLS connection that buffers whole scripted answers.
+fn server_tls(cfg: &Arc<rustls::ServerConfig>) -> rustls::ServerConnection {
+    let mut c = rustls::ServerConnection::new(cfg.clone()).expect("server conn");
+    c.set_buffer_limit(None);
+    c
+}
