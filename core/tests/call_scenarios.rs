@@ -1314,3 +1314,44 @@ fn streamed_post_redirected_by_303_follows_as_get() {
     assert!(r.body.is_empty());
     assert_eq!(r.header("transfer-encoding"), None);
 }
+
+#[test]
+fn redirect_chain_history_lists_every_hop_in_order() {
+    let mut s = Scenario::new(retry(0));
+    s.answer(Answer::status(301, "Location: /two\r\n", ""))
+        .answer(Answer::status(
+            302,
+            "Location: http://other.test/three\r\n",
+            "",
+        ))
+        .answer(Answer::status(307, "Location: /four\r\n", ""))
+        .answer(Answer::reply(OK));
+    let out = s.run(get("http://h.test/one"));
+    assert_eq!(out.status(), 200);
+    let h = out.head.as_ref().unwrap();
+    assert_eq!(h.url.as_str(), "http://other.test/four");
+    let hist: Vec<_> = h
+        .history
+        .iter()
+        .map(|i| (i.status.as_u16(), i.url.as_str()))
+        .collect();
+    assert_eq!(
+        hist,
+        vec![
+            (301, "http://h.test/one"),
+            (302, "http://h.test/two"),
+            (307, "http://other.test/three")
+        ]
+    );
+    let targets: Vec<_> = s
+        .server
+        .received
+        .iter()
+        .map(|r| (r.conn, r.target.as_str()))
+        .collect();
+    assert_eq!(
+        targets,
+        vec![(0, "/one"), (0, "/two"), (1, "/three"), (1, "/four")]
+    );
+    assert_eq!(out.report.redirects.len(), 3);
+}
