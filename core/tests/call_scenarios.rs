@@ -1314,3 +1314,92 @@ fn streamed_post_redirected_by_303_follows_as_get() {
     assert!(r.body.is_empty());
     assert_eq!(r.header("transfer-encoding"), None);
 }
+
+#[test]
+fn redirect_chain_history_lists_every_hop_in_order() {
+    let mut s = Scenario::new(retry(0));
+    s.answer(Answer::status(301, "Location: /two\r\n", ""))
+        .answer(Answer::status(
+            302,
+            "Location: http://other.test/three\r\n",
+            "",
+        ))
+        .answer(Answer::status(307, "Location: /four\r\n", ""))
+        .answer(Answer::reply(OK));
+    let out = s.run(get("http://h.test/one"));
+    assert_eq!(out.status(), 200);
+    let h = out.head.as_ref().unwrap();
+    assert_eq!(h.url.as_str(), "http://other.test/four");
+    let hist: Vec<_> = h
+        .history
+        .iter()
+        .map(|i| (i.status.as_u16(), i.url.as_str()))
+        .collect();
+    assert_eq!(
+        hist,
+        vec![
+            (301, "http://h.test/one"),
+            (302, "http://h.test/two"),
+            (307, "http://other.test/three")
+        ]
+    );
+    let targets: Vec<_> = s
+        .server
+        .received
+        .iter()
+        .map(|r| (r.conn, r.target.as_str()))
+        .collect();
+    assert_eq!(
+        targets,
+        vec![(0, "/one"), (0, "/two"), (1, "/three"), (1, "/four")]
+    );
+    assert_eq!(out.report.redirects.len(), 3);
+}
+
+#[test]
+fn large_redirect_body_is_not_drained_the_connection_is_closed() {
+    let big = "b".repeat(100 * 1024); // over the 64 KiB max_drain
+    let mut s = Scenario::new(retry(0));
+    s.answer(Answer::status(302, "Location: /next\r\n", &big))
+        .answer(Answer::reply(OK));
+    let out = s.run(get("http://h.test/"));
+    assert_eq!(out.status(), 200);
+    assert_eq!(out.releases, vec![false, true]);
+    assert_eq!(s.server.received[1].conn, 1);
+}
+
+#[test]
+fn http10_response_without_keep_alive_is_not_reused() {
+    let mut s = Scenario::new(retry(0));
+    s.answer(Answer::reply(
+        "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    ));
+    let out = s.run(get("http://h.test/"));
+    assert_eq!(out.body, b"ok");
+    assert_eq!(out.releases, vec![false]);
+}
+
+#[test]
+fn keep_alive_hint_is_handed_to_the_pool_with_the_connection() {
+    let mut s = Scenario::new(retry(0));
+    s.answer(Answer::status(
+        200,
+        "Keep-Alive: timeout=5, max=100\r\n",
+        "ok",
+    ));
+    let out = s.run(get("http://h.test/"));
+    assert_eq!(out.releases, vec![true]);
+    let ka = out.keep_alive[0].expect("hint kept");
+    assert_eq!(ka.timeout, Some(Duration::from_secs(5)));
+    assert_eq!(ka.max, Some(100));
+}
+
+#[test]
+fn close_delimited_body_is_read_to_eof_and_not_reused() {
+    let mut s = Scenario::new(retry(0));
+    s.answer(Answer::reply("HTTP/1.1 200 OK\r\n\r\nuntil the end").then(End::Eof));
+    let out = s.run(get("http://h.test/"));
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(out.body, b"until the end");
+    assert_eq!(out.releases, vec![false]);
+}

@@ -417,6 +417,8 @@ pub struct Outcome {
     pub waits: Vec<Duration>,
     /// `(reuse)` of every `Output::Release`.
     pub releases: Vec<bool>,
+    /// The server's `Keep-Alive` hint on every released connection.
+    pub keep_alive: Vec<Option<hawser_core::pool::KeepAlive>>,
     /// When the call ended, relative to when it started.
     pub elapsed: Duration,
 }
@@ -547,6 +549,7 @@ impl Scenario {
             report: CallReport::default(),
             waits: Vec::new(),
             releases: Vec::new(),
+            keep_alive: Vec::new(),
             elapsed: Duration::ZERO,
         };
         // The server connection the call is using now.
@@ -658,6 +661,7 @@ impl Scenario {
                 }
                 Output::Release { conn, reuse } => {
                     out.releases.push(reuse);
+                    out.keep_alive.push(conn.keep_alive());
                     if let (true, Some(id)) = (reuse, current) {
                         self.pool.push((conn, id));
                     }
