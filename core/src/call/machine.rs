@@ -15,6 +15,25 @@ impl Call {
         }
     }
 
+    /// The retry policy's decision on `outcome`, paying from the session's
+    /// retry budget when it has one (locked only for this pure call).
+    fn decide(&mut self, outcome: Outcome, now: Instant) -> Decision {
+        let clock = self.clock(now);
+        let mut budget = self
+            .agent
+            .shared
+            .budget
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        self.retry.decide(
+            &mut self.retry_state,
+            &outcome,
+            &clock,
+            &mut self.rng,
+            budget.as_deref_mut(),
+        )
+    }
+
     fn body_replay(&self) -> BodyReplay {
         if self.body.is_replayable() {
             BodyReplay::Replayable
@@ -43,6 +62,7 @@ impl Call {
         self.pending = Pending::None;
         self.decoder = None;
         self.tx_from_body = false;
+        self.closed_early = false;
         self.drained = 0;
         self.keep_alive = None;
     }
@@ -590,11 +610,20 @@ impl Call {
                     continue;
                 }
                 if self.eof {
-                    return match self.reader.eof()? {
-                        Event::Done => Ok(Fed::Done),
-                        _ => Err(protocol(
-                            "the connection closed before the response was complete",
-                        )),
+                    // Any failure here is the peer closing early: the retry
+                    // policy classes it as EOF (stale connections included).
+                    return match self.reader.eof() {
+                        Ok(Event::Done) => Ok(Fed::Done),
+                        Ok(_) => {
+                            self.closed_early = true;
+                            Err(protocol(
+                                "the connection closed before the response was complete",
+                            ))
+                        }
+                        Err(e) => {
+                            self.closed_early = true;
+                            Err(e.into())
+                        }
                     };
                 }
             }
@@ -691,22 +720,7 @@ impl Call {
         if let Some(l) = &location {
             outcome = outcome.location(String::from_utf8_lossy(l).as_ref());
         }
-        let clock = self.clock(now);
-        let decision = {
-            let mut budget = self
-                .agent
-                .shared
-                .budget
-                .as_ref()
-                .map(|m| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-            self.retry.decide(
-                &mut self.retry_state,
-                &Outcome::Response(outcome),
-                &clock,
-                &mut self.rng,
-                budget.as_deref_mut(),
-            )
-        };
+        let decision = self.decide(Outcome::Response(outcome), now);
         match decision {
             Decision::Return => {
                 self.record(AttemptOutcome::Status(status), "return", Duration::ZERO);
@@ -838,7 +852,7 @@ impl Call {
         if std::mem::take(&mut self.final_pending) || self.state == State::ReadBody {
             return Err(e);
         }
-        let kind = match classify(&e, self.state) {
+        let kind = match classify(&e, self.state, std::mem::take(&mut self.closed_early)) {
             Some(k) => k,
             None => {
                 self.record(AttemptOutcome::Error(e.to_string()), "fail", Duration::ZERO);
@@ -850,22 +864,7 @@ impl Call {
             .response_started(self.got_any)
             .reused(self.reused)
             .body(self.body_replay());
-        let clock = self.clock(now);
-        let decision = {
-            let mut budget = self
-                .agent
-                .shared
-                .budget
-                .as_ref()
-                .map(|m| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-            self.retry.decide(
-                &mut self.retry_state,
-                &Outcome::Error(outcome),
-                &clock,
-                &mut self.rng,
-                budget.as_deref_mut(),
-            )
-        };
+        let decision = self.decide(Outcome::Error(outcome), now);
         match decision {
             Decision::Retry { after, reason } => {
                 let what = match reason {
@@ -1131,7 +1130,7 @@ impl Call {
 }
 
 /// Map an attempt error to the retry module's failure kinds. `None`: final.
-fn classify(e: &Error, state: State) -> Option<FailureKind> {
+fn classify(e: &Error, state: State, closed_early: bool) -> Option<FailureKind> {
     Some(match e.kind() {
         ErrorKind::Certificate => FailureKind::Certificate,
         ErrorKind::InvalidRequest | ErrorKind::BodyNotReplayable => FailureKind::InvalidRequest,
@@ -1151,14 +1150,10 @@ fn classify(e: &Error, state: State) -> Option<FailureKind> {
             Some(TimeoutPhase::ResponseHead) | Some(TimeoutPhase::Body) => FailureKind::ReadTimeout,
             _ => return None,
         },
-        ErrorKind::Protocol => {
-            if e.message().contains("closed") {
-                FailureKind::Eof
-            } else {
-                // Malformed answers are read-class, like urllib3's ProtocolError.
-                FailureKind::Reset
-            }
-        }
+        // A close before the response was complete is EOF; a malformed
+        // answer is read-class, like urllib3's ProtocolError.
+        ErrorKind::Protocol | ErrorKind::Body if closed_early => FailureKind::Eof,
+        ErrorKind::Protocol => FailureKind::Reset,
         ErrorKind::Io => {
             if state == State::Connect {
                 FailureKind::Refused

@@ -511,6 +511,8 @@ pub struct Call {
     final_pending: bool,
     /// The peer closed the connection (or TLS saw close_notify).
     eof: bool,
+    /// The attempt's error is the peer closing before the response ended.
+    closed_early: bool,
     /// Bytes read and discarded while draining.
     drained: u64,
     /// The last Transmit handed out body bytes, not `out`.
@@ -633,6 +635,7 @@ impl Call {
             error: None,
             final_pending: false,
             eof: false,
+            closed_early: false,
             drained: 0,
             tx_from_body: false,
             keep_alive: None,
