@@ -417,3 +417,14 @@ fn tls_needs_the_ca_exits_5_without_it_and_insecure_skips_verification() {
     let (code, _, err) = fetch(&["--cacert", "/nonexistent/ca.pem", &url]);
     assert_eq!(code, 2, "unreadable --cacert is a usage error: {err}");
 }
+
+#[test]
+fn verbose_prints_the_report_of_a_failed_call_too() {
+    let url = closed_port_url();
+    let (code, _, err) = fetch(&["-v", "--retries", "2", &url]);
+    assert_eq!(code, 8, "retries exhausted: {err}");
+    // Three refused attempts, each in the report, before the one-line error.
+    assert!(err.contains("* attempt 1 GET"), "{err}");
+    assert!(err.contains("* attempt 3 GET"), "{err}");
+    assert!(err.contains("* connections: 0 opened"), "{err}");
+}

@@ -161,6 +161,7 @@ pub struct Error {
     phase: Option<TimeoutPhase>,
     message: Cow<'static, str>,
     source: Option<Source>,
+    report: Option<Box<crate::call::CallReport>>,
 }
 
 impl Error {
@@ -171,6 +172,7 @@ impl Error {
             phase: None,
             message: message.into(),
             source: None,
+            report: None,
         }
     }
 
@@ -186,6 +188,19 @@ impl Error {
     pub fn with_source(mut self, source: impl Into<Source>) -> Self {
         self.source = Some(source.into());
         self
+    }
+
+    /// Attach the report of the call that failed (the call does this).
+    pub fn with_report(mut self, report: crate::call::CallReport) -> Self {
+        self.report = Some(Box::new(report));
+        self
+    }
+
+    /// The report of the failed call: every attempt with its outcome and
+    /// sleep, redirects, connection reuse and phase times, for `-v` output
+    /// and logs. `None` for errors not raised by a call.
+    pub fn report(&self) -> Option<&crate::call::CallReport> {
+        self.report.as_deref()
     }
 
     /// What went wrong.

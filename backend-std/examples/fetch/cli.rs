@@ -452,7 +452,12 @@ fn build_session(o: &Options, env: Vec<(String, String)>) -> Result<Session, Fai
     Ok(b.build()?)
 }
 
-fn send(session: &Session, o: &Options, url: &str) -> Result<Response, Failure> {
+fn send(
+    session: &Session,
+    o: &Options,
+    url: &str,
+    stderr: &mut dyn Write,
+) -> Result<Response, Failure> {
     let has = |name: &str| o.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
     let method = o.method.clone().unwrap_or(match o.data {
         Some(_) => Method::POST,
@@ -480,7 +485,14 @@ fn send(session: &Session, o: &Options, url: &str) -> Result<Response, Failure> 
     for (n, v) in &o.headers {
         req = req.header(n, v);
     }
-    Ok(req.send()?)
+    req.send().map_err(|e| {
+        if o.verbose {
+            if let Some(report) = e.report() {
+                let _ = write!(stderr, "{report}");
+            }
+        }
+        Failure::from(e)
+    })
 }
 
 /// Writes the status line, headers and body of `resp` to `out`.
@@ -573,7 +585,7 @@ fn execute(
     let mut file: Option<File> = None;
     let repeat = o.repeat.unwrap_or(1);
     for _ in 0..repeat {
-        let mut resp = send(&session, o, url)?;
+        let mut resp = send(&session, o, url, stderr)?;
         if o.fail && resp.status().as_u16() >= 400 {
             if o.verbose {
                 let _ = write!(stderr, "{}", resp.report());

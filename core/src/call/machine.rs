@@ -72,7 +72,10 @@ impl Call {
         self.conn = None;
         #[cfg(feature = "tracing")]
         tracing::debug!(url = %self.url, error = %e, "hawser: call failed");
-        e
+        if e.kind() == ErrorKind::Usage || e.report().is_some() {
+            return e;
+        }
+        e.with_report(self.report())
     }
 
     // ----- advancing -------------------------------------------------
