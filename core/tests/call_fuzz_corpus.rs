@@ -16,7 +16,7 @@ fn call_corpus_replays_without_findings() {
     for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let path = entry.expect("corpus entry").path();
         let data = std::fs::read(&path).expect("corpus file");
-        let outcome = std::panic::catch_unwind(|| fuzzing::call(&data));
+        let outcome = std::panic::catch_unwind(|| fuzzing::call(&data, std::time::Instant::now()));
         let ending = outcome.unwrap_or_else(|_| panic!("{} fails", path.display()));
         let name = path
             .file_name()
@@ -84,7 +84,7 @@ proptest! {
     /// Arbitrary op scripts: never a panic, a hang or an unbounded buffer.
     #[test]
     fn arbitrary_scripts_end_cleanly(data in proptest::collection::vec(any::<u8>(), 0..600)) {
-        fuzzing::call(&data);
+        fuzzing::call(&data, std::time::Instant::now());
     }
 }
 
@@ -100,7 +100,7 @@ fn external_working_corpus_replays_when_given() {
     for entry in std::fs::read_dir(&dir).expect("HAWSER_CALL_CORPUS is a directory") {
         let path = entry.expect("corpus entry").path();
         let data = std::fs::read(&path).expect("corpus file");
-        let outcome = std::panic::catch_unwind(|| fuzzing::call(&data));
+        let outcome = std::panic::catch_unwind(|| fuzzing::call(&data, std::time::Instant::now()));
         assert!(outcome.is_ok(), "{} fails", path.display());
         count += 1;
     }

@@ -4,5 +4,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = hawser_core::call::fuzzing::call(data);
+    let _ = hawser_core::call::fuzzing::call(data, std::time::Instant::now());
 });

@@ -132,13 +132,14 @@ pub enum Ending {
     Failed(crate::ErrorKind),
 }
 
-/// Drive one whole call from the op script `data`; panics on a finding.
-pub fn call(data: &[u8]) -> Ending {
+/// Drive one whole call from the op script `data`, on a fake clock that
+/// starts at `base` (the core reads no clock: callers pass `Instant::now()`);
+/// panics on a finding.
+pub fn call(data: &[u8], base: Instant) -> Ending {
     let mut s = Script { data };
     let Some((agent, req, opts, stream)) = setup(&mut s) else {
         return Ending::Setup;
     };
-    let base = Instant::now();
     let mut now = base;
     let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     let Ok(mut call) = agent.start(req, opts, now, wall) else {

@@ -325,7 +325,7 @@ impl Call {
 
     /// Waiting for the response head: the first response byte is news for
     /// the retry policy (a stale pooled connection sends none).
-    fn awaiting_head(&self) -> bool {
+    fn expecting_head(&self) -> bool {
         matches!(self.state, State::ReadHead | State::AwaitContinue(_))
     }
 
@@ -650,7 +650,7 @@ impl Call {
             match tls.read_plaintext(room)? {
                 TlsRead::Data(n) if n > 0 => {
                     self.in_end += n;
-                    if self.awaiting_head() {
+                    if self.expecting_head() {
                         self.got_any = true;
                     }
                     Ok(true)
@@ -1108,7 +1108,7 @@ impl Call {
                 "Input::Read reports more bytes than the read buffer holds",
             ));
         }
-        if n > 0 && self.awaiting_head() {
+        if n > 0 && self.expecting_head() {
             self.got_any = true;
         }
         self.in_end += n;
