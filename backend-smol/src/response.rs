@@ -123,6 +123,10 @@ impl<R: Runtime> Response<R> {
     pub fn version(&self) -> Version {
         self.head.version
     }
+    /// The whole head: status, version, headers, final URL, history.
+    pub fn head(&self) -> &Head {
+        &self.head
+    }
     /// The headers.
     pub fn headers(&self) -> &HeaderMap {
         &self.head.headers

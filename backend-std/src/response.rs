@@ -58,6 +58,10 @@ impl Response {
     pub fn version(&self) -> Version {
         self.head.version
     }
+    /// The whole head: status, version, headers, final URL, history.
+    pub fn head(&self) -> &Head {
+        &self.head
+    }
     /// The headers.
     pub fn headers(&self) -> &HeaderMap {
         &self.head.headers
