@@ -37,7 +37,7 @@ impl Call {
     fn body_replay(&self) -> BodyReplay {
         if self.body.is_replayable() {
             BodyReplay::Replayable
-        } else if self.body_streamed == 0 && self.tx_body == 0 {
+        } else if self.body_streamed == 0 {
             BodyReplay::NotStarted
         } else {
             BodyReplay::Consumed
@@ -359,7 +359,6 @@ impl Call {
         if let Some(tls) = self.conn.as_mut().and_then(|c| c.tls.as_deref_mut()) {
             let n = tls.write_plaintext(&bytes[self.body_pos..end])?;
             self.body_pos += n;
-            self.tx_body += n;
             tls.transmit(&mut self.out);
             self.out_pos = 0;
             return Ok(Some(Step::Transmit));
@@ -964,7 +963,6 @@ impl Call {
                 self.tracker.progress(now);
                 if std::mem::take(&mut self.tx_from_body) {
                     self.body_pos += n;
-                    self.tx_body += n;
                 } else {
                     self.out_pos = (self.out_pos + n).min(self.out.len());
                 }

@@ -486,7 +486,6 @@ pub struct Call {
     body_pos: usize,
     send_body_bytes: bool,
     chunked: Option<h1::ChunkedEncoder>,
-    tx_body: usize,
 
     inbuf: Vec<u8>,
     in_start: usize,
@@ -614,7 +613,6 @@ impl Call {
             body_pos: 0,
             send_body_bytes: false,
             chunked: None,
-            tx_body: 0,
             inbuf: Vec::new(),
             in_start: 0,
             in_end: 0,
