@@ -235,3 +235,8 @@ pub fn post(url: impl AsRef<str>, body: impl Into<Body>) -> Result<Response> {
 pub fn put(url: impl AsRef<str>, body: impl Into<Body>) -> Result<Response> {
     Session::new().put(url).body(body).send()
 }
+
+/// The README's quick start, compiled as a doctest so it stays true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
