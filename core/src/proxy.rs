@@ -50,6 +50,7 @@ use url::{Host, Url};
 /// assert_eq!(p.host(), "proxy.example");
 /// assert_eq!(p.port(), 8080);
 /// assert_eq!(p.authorization().unwrap(), "Basic YWxpY2U6czNjcmV0");
+/// assert_eq!(p.credentials(), Some(("alice", "s3cret")));
 /// assert!(!format!("{p:?}").contains("s3cret"));
 /// ```
 #[derive(Clone, PartialEq, Eq)]
@@ -57,6 +58,9 @@ pub struct Proxy {
     host: String,
     port: u16,
     username: Option<String>,
+    /// Kept (decoded) to answer a Digest `407`, which needs the password
+    /// itself, not only the Basic token.
+    password: Option<String>,
     authorization: Option<HeaderValue>,
 }
 
@@ -106,8 +110,8 @@ impl Proxy {
             }
         };
         let port = url.port_or_known_default().unwrap_or(80);
-        let (username, authorization) = if url.username().is_empty() {
-            (None, None)
+        let (username, password, authorization) = if url.username().is_empty() {
+            (None, None, None)
         } else {
             let user = percent_decode(url.username());
             let pass = url.password().map(percent_decode).unwrap_or_default();
@@ -120,12 +124,13 @@ impl Proxy {
             // Keeps the value out of HPACK-style tables and signals "secret"
             // to any code that honours the flag.
             value.set_sensitive(true);
-            (Some(user), Some(value))
+            (Some(user), Some(pass), Some(value))
         };
         Ok(Proxy {
             host,
             port,
             username,
+            password,
             authorization,
         })
     }
@@ -155,6 +160,21 @@ impl Proxy {
     pub fn authorization(&self) -> Option<&HeaderValue> {
         self.authorization.as_ref()
     }
+
+    /// The decoded `(user, password)` from the proxy URL's userinfo, if it
+    /// had any (a missing password is `""`). The call uses them to answer a
+    /// `407` challenge (Basic or Digest); send them to the proxy only.
+    ///
+    /// ```
+    /// use hawser_core::proxy::Proxy;
+    /// let p = Proxy::parse("http://us%40r:p%3Ass@proxy:3128").unwrap();
+    /// assert_eq!(p.credentials(), Some(("us@r", "p:ss")));
+    /// assert_eq!(Proxy::parse("http://proxy:3128").unwrap().credentials(), None);
+    /// ```
+    pub fn credentials(&self) -> Option<(&str, &str)> {
+        let user = self.username.as_deref()?;
+        Some((user, self.password.as_deref().unwrap_or_default()))
+    }
 }
 
 impl fmt::Debug for Proxy {
@@ -163,6 +183,7 @@ impl fmt::Debug for Proxy {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
             .field(
                 "authorization",
                 &self.authorization.as_ref().map(|_| "[redacted]"),

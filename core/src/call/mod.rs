@@ -100,6 +100,7 @@ mod decode;
 #[doc(hidden)]
 pub mod fuzzing;
 mod machine;
+mod proxy_auth;
 mod report;
 
 use std::fmt;
@@ -136,6 +137,7 @@ use crate::{Error, ErrorKind, Result, TimeoutPhase};
 
 use decode::Decoder;
 use machine::{connect_target, route_for};
+use proxy_auth::ProxyAuth;
 
 /// The core's state for one transport connection: TLS session (if any),
 /// pool key, and what the server said about keeping it alive. Drivers keep
@@ -435,6 +437,9 @@ enum Next {
     Fail,
     /// Deliver the stored head (after an auth challenge went unanswered etc.).
     Done,
+    /// The proxy answered CONNECT with a 407 we answer: send CONNECT again
+    /// on this connection if it stays usable, else on a new one.
+    Tunnel,
 }
 
 /// Where the bytes of an [`Output::Body`] live.
@@ -459,6 +464,8 @@ pub struct Call {
     redirect: crate::redirect::RedirectPolicy,
     auth: Option<Auth>,
     auth_state: AuthState,
+    /// Credentials for the route's proxy (sent to the proxy only).
+    proxy_auth: Option<ProxyAuth>,
 
     method: Method,
     url: Url,
@@ -585,12 +592,14 @@ impl Call {
         }
         let auth_state = AuthState::for_origin(&url);
         let (route, key) = route_for(&agent, &url)?;
+        let proxy_auth = ProxyAuth::for_route(&route)?;
         let reader = ResponseReader::new(RequestInfo::new(&method), cfg.limits);
         Ok(Call {
             retry,
             redirect,
             auth,
             auth_state,
+            proxy_auth,
             method,
             url,
             headers,
