@@ -106,3 +106,24 @@ fn a_wrong_proxy_password_ends_with_the_407_or_a_proxy_error() {
     assert_eq!(proxy.records().len(), 4);
     assert_eq!(origin.hits("/e") + tls_origin.hits("/e"), 0);
 }
+
+#[test]
+fn later_requests_on_the_session_send_the_learnt_digest_preemptively() {
+    let origin = TestServer::start(vec![("/e", Behaviour::Echo)]).expect("origin");
+    let proxy = ProxyServer::start_digest("pu", "pp").expect("proxy");
+    let s = session(&proxy.url_with_credentials(), None);
+    for _ in 0..3 {
+        let r = s.get(origin.url("/e")).send().expect("request");
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    let recs = proxy.records();
+    assert_eq!(
+        recs.len(),
+        4,
+        "one 407 for the session, not one per request"
+    );
+    assert!(recs[1..].iter().all(|r| r.authorized));
+    assert!(recs[2..].iter().all(|r| r
+        .header("proxy-authorization")
+        .is_some_and(|v| v.starts_with("Digest "))));
+}

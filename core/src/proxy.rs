@@ -9,10 +9,12 @@
 //! proxy (http targets), or open a `CONNECT` tunnel through the proxy
 //! (https targets) and run TLS inside it.
 //!
-//! Proxy credentials (`http://user:pass@proxy:3128`) become a Basic
-//! `Proxy-Authorization` value that is sent only to the proxy: on the
-//! absolute-form request for http targets, and on the `CONNECT` request for
-//! https targets, never inside the tunnel. `Debug` output redacts them.
+//! Proxy credentials (`http://user:pass@proxy:3128`) are sent only to the
+//! proxy: on the absolute-form request for http targets, and on the
+//! `CONNECT` request for https targets, never inside the tunnel. The call
+//! ([`crate::call`]) sends them as Basic preemptively and answers a `407`
+//! with a Digest challenge once per hop ([`Proxy::credentials`] keeps the
+//! decoded user and password for that). `Debug` output redacts them.
 //!
 //! Only `http://` proxies are supported. `https://` proxies (TLS to the
 //! proxy, then maybe TLS again inside) and SOCKS are rejected with
@@ -621,9 +623,11 @@ pub enum Route {
         /// The absolute-form request target (no userinfo, no fragment).
         target: String,
     },
-    /// Connect to the proxy, send [`Route::connect_request`], expect a 2xx,
-    /// then run TLS with the origin inside the tunnel. The proxy's
-    /// credentials go on the `CONNECT` only, never inside the tunnel.
+    /// Connect to the proxy, send a `CONNECT` for `authority` (as
+    /// [`Route::connect_request`] writes it, or with a Digest
+    /// `Proxy-Authorization` after a `407`), expect a 2xx, then run TLS with
+    /// the origin inside the tunnel. The proxy's credentials go on the
+    /// `CONNECT` only, never inside the tunnel.
     Tunnel {
         /// The proxy to connect to.
         proxy: Proxy,
@@ -667,7 +671,9 @@ impl Route {
     }
 
     /// For a tunnel, the bytes of the `CONNECT` request head (with the
-    /// proxy's Basic credentials if any); `None` for other routes.
+    /// proxy's Basic credentials if any); `None` for other routes. The call
+    /// writes its own head (it may have to answer a Digest `407`); this is
+    /// the preemptive form, for drivers that open tunnels themselves.
     ///
     /// ```
     /// use hawser_core::proxy::{Proxy, ProxyConfig};

@@ -422,3 +422,69 @@ fn connect_basic_only_407_after_preemptive_basic_is_a_proxy_error_without_resend
     assert_eq!(out.err().root_cause().kind(), ErrorKind::Proxy);
     assert_eq!(s.server.received.len(), 1);
 }
+
+// ----- across calls of one session ---------------------------------------------
+
+fn nc_of(field: Option<&str>) -> String {
+    let field = field.expect("a Proxy-Authorization field");
+    Challenge::parse_all(field.as_bytes())[0]
+        .param("nc")
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn the_next_call_on_the_agent_answers_the_proxy_digest_preemptively() {
+    let mut s = Scenario::new(proxied("http://pu:pp@proxy.test:3128"));
+    s.answer(Answer::status(407, DIGEST_407, ""))
+        .answer(Answer::reply(OK))
+        .answer(Answer::reply(OK));
+    assert_eq!(s.run(get("http://origin.test/1")).status(), 200);
+    let out = s.run(get("http://origin.test/2"));
+    assert_eq!(out.status(), 200, "{:?}", out.error);
+    assert_eq!(s.server.received.len(), 3, "no second 407 round trip");
+    let third = &s.server.received[2];
+    assert_digest_verifies(
+        third.header("proxy-authorization"),
+        "GET",
+        "pp",
+        "http://origin.test/2",
+    );
+    assert_eq!(nc_of(third.header("proxy-authorization")), "00000002");
+}
+
+#[test]
+fn the_next_tunnel_on_the_agent_sends_the_learnt_digest_on_connect() {
+    let mut s = tunnel_scenario("http://pu:pp@proxy.test:3128");
+    // `Connection: close` on the inner answer: the tunnel is not pooled, so
+    // the second call opens (and authenticates) a new one.
+    let closing = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 6\r\n\r\nsecret";
+    s.answer(Answer::status(407, DIGEST_407, ""))
+        .answer(Answer::reply(ESTABLISHED).start_tls())
+        .answer(Answer::reply(closing))
+        .answer(Answer::reply(ESTABLISHED).start_tls())
+        .answer(Answer::reply(SECRET));
+    assert_eq!(s.run(get("https://origin.test/1")).status(), 200);
+    let out = s.run(get("https://origin.test/2"));
+    assert_eq!(out.status(), 200, "{:?}", out.error);
+    assert_eq!(s.server.connections(), 2);
+    let connect = &s.server.received[3];
+    assert_eq!((connect.method.as_str(), connect.conn), ("CONNECT", 1));
+    assert_digest_verifies(
+        connect.header("proxy-authorization"),
+        "CONNECT",
+        "pp",
+        "origin.test:443",
+    );
+    assert_eq!(nc_of(connect.header("proxy-authorization")), "00000002");
+    assert_eq!(s.server.received[4].header("proxy-authorization"), None);
+}
+
+#[test]
+fn proxy_user_with_a_colon_is_a_typed_error_not_ambiguous_basic() {
+    let mut s = Scenario::new(proxied("http://a%3Ab:pp@proxy.test:3128"));
+    let out = s.run(get("http://origin.test/"));
+    let e = out.err();
+    assert_eq!(e.root_cause().kind(), ErrorKind::InvalidRequest, "{e:?}");
+    assert!(s.server.received.is_empty(), "nothing was sent");
+}

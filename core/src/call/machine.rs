@@ -482,7 +482,7 @@ impl Call {
         // `Proxy-Authentication-Info: nextnonce`); a 407 may be answered
         // once per hop.
         let decision = match &mut self.proxy_auth {
-            Some(pa) => Some(pa.on_response(&self.url, status, &head.headers)),
+            Some(pa) => Some(pa.on_response(&self.url, status, &head.headers, &self.agent)),
             None => None,
         };
         if status.is_success() {
@@ -769,7 +769,7 @@ impl Call {
         // Through a forward proxy, the proxy's auth sees every head too; a
         // 407 is answered once per hop, like a 401.
         if let (Route::Forward { .. }, Some(pa)) = (&self.route, &mut self.proxy_auth) {
-            let decision = pa.on_response(&self.url, status, &head.headers);
+            let decision = pa.on_response(&self.url, status, &head.headers, &self.agent);
             if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED
                 && matches!(decision, AuthDecision::Resend { .. })
                 && self.body_replay().can_send()
@@ -903,7 +903,7 @@ impl Call {
             .redirected(self.method.clone(), self.url.as_str());
         self.auth_state.next_hop();
         let (route, key) = route_for(&self.agent, &self.url).map_err(|e| self.final_error(e))?;
-        self.proxy_auth = ProxyAuth::for_next_hop(self.proxy_auth.take(), &route)
+        self.proxy_auth = ProxyAuth::for_next_hop(self.proxy_auth.take(), &route, &self.agent)
             .map_err(|e| self.final_error(e))?;
         self.route = route;
         self.key = key;

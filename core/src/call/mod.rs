@@ -30,6 +30,15 @@
 //! be reused are the call's answers. Calling out of order returns an
 //! [`ErrorKind::Usage`] error, never a hang.
 //!
+//! Auth challenges are answered inside the call too: a `401` with the
+//! request's [`Auth`], and a proxy's `407` (to a forward request or to
+//! `CONNECT`) with the proxy URL's credentials, sent as Basic first and as
+//! Digest when the proxy asks for it, at most once per hop. A `407` to
+//! `CONNECT` is read to its end and `CONNECT` goes again on the same
+//! connection, or on a new one when the proxy closed it; the driver just
+//! sees more `Transmit`/`Receive` (or a new `Connect`). A Digest learnt for
+//! a proxy is reused by the agent's later calls.
+//!
 //! A driver that only moves bytes, using a scripted server and a fake clock
 //! (here: a 503 with `Retry-After: 1`, then a redirect, then the answer):
 //!
@@ -592,7 +601,7 @@ impl Call {
         }
         let auth_state = AuthState::for_origin(&url);
         let (route, key) = route_for(&agent, &url)?;
-        let proxy_auth = ProxyAuth::for_route(&route)?;
+        let proxy_auth = ProxyAuth::for_route(&route, &agent)?;
         let reader = ResponseReader::new(RequestInfo::new(&method), cfg.limits);
         Ok(Call {
             retry,

@@ -8,6 +8,8 @@
 //! final. The state lives in [`crate::auth`]; this file only picks the
 //! scheme and names the request target the proxy sees.
 
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
 use http::header::PROXY_AUTHENTICATE;
 use http::{HeaderMap, Method, StatusCode};
 use rand::rngs::StdRng;
@@ -15,6 +17,8 @@ use url::Url;
 
 use crate::auth::{Auth, AuthDecision, AuthState, Challenge, OutgoingRequest, Unanswered};
 use crate::proxy::{Proxy, Route};
+
+use super::Agent;
 use crate::{Error, ErrorKind, Result};
 
 /// The proxy's credentials and the auth state of the current hop.
@@ -26,8 +30,9 @@ pub(super) struct ProxyAuth {
 }
 
 impl ProxyAuth {
-    /// Auth for the proxy on `route`, when it has credentials.
-    pub(super) fn for_route(route: &Route) -> Result<Option<ProxyAuth>> {
+    /// Auth for the proxy on `route`, when it has credentials: the Digest
+    /// auth an earlier call on `agent` learnt for this proxy, else Basic.
+    pub(super) fn for_route(route: &Route, agent: &Agent) -> Result<Option<ProxyAuth>> {
         let Some(proxy) = route.proxy() else {
             return Ok(None);
         };
@@ -43,9 +48,13 @@ impl ProxyAuth {
                 ),
             )
         })?;
+        let learned = lock(&agent.shared.proxy_digest)
+            .iter()
+            .find(|(p, _)| p == proxy)
+            .map(|(_, auth)| auth.clone());
         Ok(Some(ProxyAuth {
             proxy: proxy.clone(),
-            auth: Auth::basic(user, password),
+            auth: learned.unwrap_or_else(|| Auth::basic(user, password)),
             state: AuthState::for_proxy(&scope),
         }))
     }
@@ -53,13 +62,17 @@ impl ProxyAuth {
     /// After a redirect: keep what was learnt when the new route uses the
     /// same proxy with the same credentials (a new hop, with its own re-send
     /// allowance); otherwise start again for the new route's proxy, if any.
-    pub(super) fn for_next_hop(previous: Option<ProxyAuth>, route: &Route) -> Result<Option<Self>> {
+    pub(super) fn for_next_hop(
+        previous: Option<ProxyAuth>,
+        route: &Route,
+        agent: &Agent,
+    ) -> Result<Option<Self>> {
         match (previous, route.proxy()) {
             (Some(mut pa), Some(p)) if pa.proxy == *p => {
                 pa.state.next_hop();
                 Ok(Some(pa))
             }
-            _ => ProxyAuth::for_route(route),
+            _ => ProxyAuth::for_route(route, agent),
         }
     }
 
@@ -95,6 +108,7 @@ impl ProxyAuth {
         url: &Url,
         status: StatusCode,
         headers: &HeaderMap,
+        agent: &Agent,
     ) -> AuthDecision {
         if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED {
             if let Auth::Basic { user, password } = &self.auth {
@@ -105,11 +119,20 @@ impl ProxyAuth {
                     .any(|c| c.scheme_is("digest"));
                 if offers_digest {
                     self.auth = Auth::digest(user.clone(), password.clone());
+                    // Clones of a Digest auth share what they learn: the
+                    // session's later calls see this challenge too.
+                    let mut learned = lock(&agent.shared.proxy_digest);
+                    learned.retain(|(p, _)| *p != self.proxy);
+                    learned.push((self.proxy.clone(), self.auth.clone()));
                 }
             }
         }
         self.auth.on_response(url, status, headers, &mut self.state)
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Why a `407` is final, in words for the error message.
