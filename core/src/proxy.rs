@@ -9,10 +9,12 @@
 //! proxy (http targets), or open a `CONNECT` tunnel through the proxy
 //! (https targets) and run TLS inside it.
 //!
-//! Proxy credentials (`http://user:pass@proxy:3128`) become a Basic
-//! `Proxy-Authorization` value that is sent only to the proxy: on the
-//! absolute-form request for http targets, and on the `CONNECT` request for
-//! https targets, never inside the tunnel. `Debug` output redacts them.
+//! Proxy credentials (`http://user:pass@proxy:3128`) are sent only to the
+//! proxy: on the absolute-form request for http targets, and on the
+//! `CONNECT` request for https targets, never inside the tunnel. The call
+//! ([`crate::call`]) sends them as Basic preemptively and answers a `407`
+//! with a Digest challenge once per hop ([`Proxy::credentials`] keeps the
+//! decoded user and password for that). `Debug` output redacts them.
 //!
 //! Only `http://` proxies are supported. `https://` proxies (TLS to the
 //! proxy, then maybe TLS again inside) and SOCKS are rejected with
@@ -50,6 +52,7 @@ use url::{Host, Url};
 /// assert_eq!(p.host(), "proxy.example");
 /// assert_eq!(p.port(), 8080);
 /// assert_eq!(p.authorization().unwrap(), "Basic YWxpY2U6czNjcmV0");
+/// assert_eq!(p.credentials(), Some(("alice", "s3cret")));
 /// assert!(!format!("{p:?}").contains("s3cret"));
 /// ```
 #[derive(Clone, PartialEq, Eq)]
@@ -57,6 +60,9 @@ pub struct Proxy {
     host: String,
     port: u16,
     username: Option<String>,
+    /// Kept (decoded) to answer a Digest `407`, which needs the password
+    /// itself, not only the Basic token.
+    password: Option<String>,
     authorization: Option<HeaderValue>,
 }
 
@@ -106,8 +112,8 @@ impl Proxy {
             }
         };
         let port = url.port_or_known_default().unwrap_or(80);
-        let (username, authorization) = if url.username().is_empty() {
-            (None, None)
+        let (username, password, authorization) = if url.username().is_empty() {
+            (None, None, None)
         } else {
             let user = percent_decode(url.username());
             let pass = url.password().map(percent_decode).unwrap_or_default();
@@ -120,12 +126,13 @@ impl Proxy {
             // Keeps the value out of HPACK-style tables and signals "secret"
             // to any code that honours the flag.
             value.set_sensitive(true);
-            (Some(user), Some(value))
+            (Some(user), Some(pass), Some(value))
         };
         Ok(Proxy {
             host,
             port,
             username,
+            password,
             authorization,
         })
     }
@@ -155,6 +162,21 @@ impl Proxy {
     pub fn authorization(&self) -> Option<&HeaderValue> {
         self.authorization.as_ref()
     }
+
+    /// The decoded `(user, password)` from the proxy URL's userinfo, if it
+    /// had any (a missing password is `""`). The call uses them to answer a
+    /// `407` challenge (Basic or Digest); send them to the proxy only.
+    ///
+    /// ```
+    /// use hawser_core::proxy::Proxy;
+    /// let p = Proxy::parse("http://us%40r:p%3Ass@proxy:3128").unwrap();
+    /// assert_eq!(p.credentials(), Some(("us@r", "p:ss")));
+    /// assert_eq!(Proxy::parse("http://proxy:3128").unwrap().credentials(), None);
+    /// ```
+    pub fn credentials(&self) -> Option<(&str, &str)> {
+        let user = self.username.as_deref()?;
+        Some((user, self.password.as_deref().unwrap_or_default()))
+    }
 }
 
 impl fmt::Debug for Proxy {
@@ -163,6 +185,7 @@ impl fmt::Debug for Proxy {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
             .field(
                 "authorization",
                 &self.authorization.as_ref().map(|_| "[redacted]"),
@@ -600,9 +623,11 @@ pub enum Route {
         /// The absolute-form request target (no userinfo, no fragment).
         target: String,
     },
-    /// Connect to the proxy, send [`Route::connect_request`], expect a 2xx,
-    /// then run TLS with the origin inside the tunnel. The proxy's
-    /// credentials go on the `CONNECT` only, never inside the tunnel.
+    /// Connect to the proxy, send a `CONNECT` for `authority` (as
+    /// [`Route::connect_request`] writes it, or with a Digest
+    /// `Proxy-Authorization` after a `407`), expect a 2xx, then run TLS with
+    /// the origin inside the tunnel. The proxy's credentials go on the
+    /// `CONNECT` only, never inside the tunnel.
     Tunnel {
         /// The proxy to connect to.
         proxy: Proxy,
@@ -646,7 +671,9 @@ impl Route {
     }
 
     /// For a tunnel, the bytes of the `CONNECT` request head (with the
-    /// proxy's Basic credentials if any); `None` for other routes.
+    /// proxy's Basic credentials if any); `None` for other routes. The call
+    /// writes its own head (it may have to answer a Digest `407`); this is
+    /// the preemptive form, for drivers that open tunnels themselves.
     ///
     /// ```
     /// use hawser_core::proxy::{Proxy, ProxyConfig};

@@ -1,5 +1,5 @@
 //! A forward HTTP proxy for tests: absolute-form requests and CONNECT
-//! tunnels, optional Basic proxy auth, and a record of what it saw.
+//! tunnels, optional Basic or Digest proxy auth, and a record of what it saw.
 
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::auth::basic_ok;
+use crate::auth::{basic_ok, DigestAlgorithm, DigestState, DigestVerdict};
 use crate::server::{lock, read_response_framed, StartError};
 use crate::wire::{head_bytes, Conn, Head, HeadRead, Stream};
 
@@ -37,8 +37,13 @@ impl ProxyRecord {
     }
 }
 
+/// The realm of the proxy's challenges.
+const REALM: &str = "testkit-proxy";
+
 struct Shared {
     credentials: Option<(String, String)>,
+    /// `Some`: answer with Digest (MD5, qop=auth) challenges instead of Basic.
+    digest: Option<Mutex<DigestState>>,
     records: Mutex<Vec<ProxyRecord>>,
     accepted: AtomicUsize,
     next_conn: AtomicU64,
@@ -81,11 +86,34 @@ impl ProxyServer {
     /// Starts a proxy; with `credentials`, requests without matching
     /// `Proxy-Authorization: Basic ..` get 407 and `Proxy-Authenticate`.
     pub fn start(credentials: Option<(&str, &str)>) -> Result<ProxyServer, StartError> {
+        ProxyServer::start_with(credentials, false)
+    }
+
+    /// Starts a proxy that wants Digest (RFC 7616, MD5, `qop=auth`)
+    /// credentials: requests without a valid `Proxy-Authorization: Digest ..`
+    /// (Basic included) get 407 with a fresh-nonce `Proxy-Authenticate:
+    /// Digest` challenge. The response, the signed request target and an
+    /// increasing `nc` are checked.
+    ///
+    /// ```
+    /// use hawser_testkit::ProxyServer;
+    /// let p = ProxyServer::start_digest("u", "p").unwrap();
+    /// assert!(p.url_with_credentials().starts_with("http://u:p@127.0.0.1:"));
+    /// ```
+    pub fn start_digest(user: &str, pass: &str) -> Result<ProxyServer, StartError> {
+        ProxyServer::start_with(Some((user, pass)), true)
+    }
+
+    fn start_with(
+        credentials: Option<(&str, &str)>,
+        digest: bool,
+    ) -> Result<ProxyServer, StartError> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             credentials: credentials.map(|(u, p)| (u.to_string(), p.to_string())),
+            digest: digest.then(|| Mutex::new(DigestState::default())),
             records: Mutex::new(Vec::new()),
             accepted: AtomicUsize::new(0),
             next_conn: AtomicU64::new(1),
@@ -230,9 +258,22 @@ fn serve(tcp: TcpStream, id: u64, shared: &Shared) {
         if conn.consume(head.len).is_err() {
             return;
         }
-        let authorized = match &shared.credentials {
-            None => true,
-            Some((u, p)) => basic_ok(head.header("proxy-authorization"), u, p),
+        let authorized = match (&shared.credentials, &shared.digest) {
+            (None, _) => true,
+            (Some((u, p)), None) => basic_ok(head.header("proxy-authorization"), u, p),
+            (Some((u, p)), Some(st)) => matches!(
+                lock(st).verify(
+                    head.header("proxy-authorization"),
+                    &head.method,
+                    &head.target,
+                    u,
+                    p,
+                    REALM,
+                    DigestAlgorithm::Md5,
+                    false,
+                ),
+                DigestVerdict::Ok
+            ),
         };
         lock(&shared.records).push(ProxyRecord {
             method: head.method.clone(),
@@ -253,10 +294,19 @@ fn serve(tcp: TcpStream, id: u64, shared: &Shared) {
             }
         };
         if !authorized {
+            let challenge = match &shared.digest {
+                Some(st) => {
+                    let nonce = lock(st).new_nonce();
+                    format!(
+                        "Digest realm=\"{REALM}\", qop=\"auth\", algorithm=MD5, nonce=\"{nonce}\""
+                    )
+                }
+                None => format!("Basic realm=\"{REALM}\""),
+            };
             let ok = respond(
                 &mut conn,
                 407,
-                &[("Proxy-Authenticate", "Basic realm=\"testkit-proxy\"")],
+                &[("Proxy-Authenticate", challenge.as_str())],
                 b"proxy auth required",
             );
             if ok.is_err() {

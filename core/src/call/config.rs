@@ -13,7 +13,7 @@ use crate::cookies::CookieJar;
 use crate::deadline::Timeouts;
 use crate::h1::Limits;
 use crate::pool::PoolConfig;
-use crate::proxy::ProxyConfig;
+use crate::proxy::{Proxy, ProxyConfig};
 use crate::redirect::RedirectPolicy;
 use crate::request::Request;
 use crate::retry::{Retry, RetryBudget};
@@ -158,6 +158,10 @@ pub(crate) struct Shared {
     pub(crate) cookies: Mutex<CookieJar>,
     pub(crate) budget: Option<Mutex<RetryBudget>>,
     pub(crate) auth: Option<Auth>,
+    /// Digest auth learnt for a proxy (with its credentials) by an earlier
+    /// call, so later calls answer it preemptively instead of paying a 407
+    /// round trip each. One entry per configured proxy at most.
+    pub(crate) proxy_digest: Mutex<Vec<(Proxy, Auth)>>,
 }
 
 /// A session's core: its [`Config`] and the state its calls share (cookie
@@ -192,6 +196,7 @@ impl Agent {
                 cookies: Mutex::new(CookieJar::new()),
                 budget,
                 auth,
+                proxy_digest: Mutex::new(Vec::new()),
             }),
         }
     }

@@ -189,7 +189,15 @@ impl Call {
                 }
                 Fed::Done => {
                     let reuse = self.reusable();
-                    self.release(reuse, next);
+                    match next {
+                        // The 407 to CONNECT is read: ask again on the same
+                        // connection when it stays open. A proxy connection
+                        // without a tunnel never goes to the pool (its key
+                        // names the origin).
+                        Next::Tunnel if reuse => self.send_connect()?,
+                        Next::Tunnel => self.release(false, Next::Attempt(None)),
+                        _ => self.release(reuse, next),
+                    }
                     Ok(None)
                 }
                 Fed::Continue | Fed::Head(_) => Err(protocol("a second response head")),
@@ -200,7 +208,7 @@ impl Call {
                 // call failed), then move on; the state stays `Release`
                 // until the connection is gone.
                 if let Some(mut conn) = self.conn.take() {
-                    let reuse = reuse && next != Next::Fail;
+                    let reuse = reuse && !matches!(next, Next::Fail | Next::Tunnel);
                     if reuse {
                         conn.keep_alive = self.keep_alive;
                     }
@@ -216,7 +224,7 @@ impl Call {
                 }
                 match next {
                     Next::Attempt(Some(at)) if at > now => self.state = State::Backoff(at),
-                    Next::Attempt(_) => self.begin_attempt(),
+                    Next::Attempt(_) | Next::Tunnel => self.begin_attempt(),
                     Next::Done => self.state = State::Done,
                     Next::Fail => {
                         // Already decided: no second retry decision.
@@ -422,29 +430,88 @@ impl Call {
             keep_alive: None,
             served: 0,
         });
-        if let Some(head) = self.route.connect_request() {
-            self.out.clear();
-            self.out_pos = 0;
-            self.out.extend_from_slice(&head);
-            self.reader.reset(RequestInfo::new(&Method::CONNECT));
-            self.state = State::Sending(AfterSend::TunnelRead);
-            return Ok(());
+        if matches!(self.route, Route::Tunnel { .. }) {
+            return self.send_connect();
         }
         self.start_tls_or_send(now)
     }
 
+    /// Encode the `CONNECT` head (authority form, with the proxy's
+    /// credentials if it has any) into `out` and start sending it.
+    fn send_connect(&mut self) -> Result<()> {
+        let Route::Tunnel { authority, .. } = &self.route else {
+            return Err(usage("CONNECT on a route without a tunnel"));
+        };
+        let mut headers = HeaderMap::new();
+        if let Some(pa) = &mut self.proxy_auth {
+            pa.authorize(
+                &Method::CONNECT,
+                &self.url,
+                authority,
+                &mut headers,
+                &mut self.rng,
+            )?;
+        }
+        let uri: Uri = authority.parse().map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidRequest,
+                format!("cannot write {authority:?} as a CONNECT target"),
+            )
+        })?;
+        let mut head = std::mem::take(&mut self.out);
+        head.clear();
+        let info = h1::encode_request_head(
+            &Method::CONNECT,
+            &uri,
+            &headers,
+            TargetForm::Authority,
+            RequestFraming::None,
+            &mut head,
+        )?;
+        self.out = head;
+        self.out_pos = 0;
+        self.reader.reset(info);
+        self.state = State::Sending(AfterSend::TunnelRead);
+        Ok(())
+    }
+
     fn tunnel_established(&mut self, head: h1::ResponseHead, now: Instant) -> Result<()> {
-        if head.status.is_success() {
+        let status = head.status;
+        // The proxy sees every CONNECT answer (a 2xx may carry
+        // `Proxy-Authentication-Info: nextnonce`); a 407 may be answered
+        // once per hop.
+        let decision = match &mut self.proxy_auth {
+            Some(pa) => Some(pa.on_response(&self.url, status, &head.headers, &self.agent)),
+            None => None,
+        };
+        if status.is_success() {
             self.in_start = 0;
             self.in_end = 0;
             return self.start_tls_or_send(now);
         }
-        let msg = if head.status == StatusCode::PROXY_AUTHENTICATION_REQUIRED {
-            "the proxy requires authentication (407) for CONNECT".to_string()
-        } else {
-            format!("the proxy refused CONNECT with status {}", head.status)
-        };
-        Err(proxy_error(msg))
+        if status != StatusCode::PROXY_AUTHENTICATION_REQUIRED {
+            return Err(proxy_error(format!(
+                "the proxy refused CONNECT with status {status}"
+            )));
+        }
+        match decision {
+            Some(AuthDecision::Resend { .. }) => {
+                self.record(
+                    AttemptOutcome::Status(status),
+                    "answer proxy auth challenge (CONNECT)",
+                    Duration::ZERO,
+                );
+                self.state = State::Drain(Next::Tunnel);
+                Ok(())
+            }
+            None => Err(proxy_error(
+                "the proxy requires authentication (407) for CONNECT",
+            )),
+            Some(d) => Err(proxy_error(format!(
+                "the proxy requires authentication (407) for CONNECT: {}",
+                proxy_auth::unanswered_reason(&d)
+            ))),
+        }
     }
 
     fn start_tls_or_send(&mut self, now: Instant) -> Result<()> {
@@ -484,13 +551,27 @@ impl Call {
                 headers.insert(COOKIE, v);
             }
         }
-        if let Some(v) = self.route.request_proxy_authorization() {
-            headers.insert(http::header::PROXY_AUTHORIZATION, v.clone());
-        }
         let (form, target) = match &self.route {
             Route::Forward { target, .. } => (TargetForm::Absolute, target.clone()),
             _ => (TargetForm::Origin, origin_uri(&self.url)),
         };
+        match (&self.route, &mut self.proxy_auth) {
+            (Route::Forward { .. }, Some(pa)) => {
+                pa.authorize(
+                    &self.method,
+                    &self.url,
+                    &target,
+                    &mut headers,
+                    &mut self.rng,
+                )?;
+            }
+            // Proxy credentials belong on the CONNECT only: nothing
+            // (not even a caller-set field) goes to the origin in the tunnel.
+            (Route::Tunnel { .. }, _) => {
+                headers.remove(http::header::PROXY_AUTHORIZATION);
+            }
+            _ => {}
+        }
         if let Some(auth) = &self.auth {
             let mut method = self.method.clone();
             let mut url = self.url.clone();
@@ -684,6 +765,24 @@ impl Call {
                 .store(&self.url, head.headers.get_all(SET_COOKIE).iter(), wall);
         }
 
+        // Through a forward proxy, the proxy's auth sees every head too; a
+        // 407 is answered once per hop, like a 401.
+        if let (Route::Forward { .. }, Some(pa)) = (&self.route, &mut self.proxy_auth) {
+            let decision = pa.on_response(&self.url, status, &head.headers, &self.agent);
+            if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED
+                && matches!(decision, AuthDecision::Resend { .. })
+                && self.body_replay().can_send()
+            {
+                self.record(
+                    AttemptOutcome::Status(status),
+                    "answer proxy auth challenge",
+                    Duration::ZERO,
+                );
+                self.state = State::Drain(Next::Attempt(None));
+                return Ok(());
+            }
+        }
+
         // Auth sees every head (a 2xx may carry `Authentication-Info:
         // nextnonce`); only 401/407 can ask for a re-send, at most once per
         // hop (the auth state counts).
@@ -803,6 +902,8 @@ impl Call {
             .redirected(self.method.clone(), self.url.as_str());
         self.auth_state.next_hop();
         let (route, key) = route_for(&self.agent, &self.url).map_err(|e| self.final_error(e))?;
+        self.proxy_auth = ProxyAuth::for_next_hop(self.proxy_auth.take(), &route, &self.agent)
+            .map_err(|e| self.final_error(e))?;
         self.route = route;
         self.key = key;
         Ok(())

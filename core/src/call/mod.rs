@@ -30,6 +30,15 @@
 //! be reused are the call's answers. Calling out of order returns an
 //! [`ErrorKind::Usage`] error, never a hang.
 //!
+//! Auth challenges are answered inside the call too: a `401` with the
+//! request's [`Auth`], and a proxy's `407` (to a forward request or to
+//! `CONNECT`) with the proxy URL's credentials, sent as Basic first and as
+//! Digest when the proxy asks for it, at most once per hop. A `407` to
+//! `CONNECT` is read to its end and `CONNECT` goes again on the same
+//! connection, or on a new one when the proxy closed it; the driver just
+//! sees more `Transmit`/`Receive` (or a new `Connect`). A Digest learnt for
+//! a proxy is reused by the agent's later calls.
+//!
 //! A driver that only moves bytes, using a scripted server and a fake clock
 //! (here: a 503 with `Retry-After: 1`, then a redirect, then the answer):
 //!
@@ -100,6 +109,7 @@ mod decode;
 #[doc(hidden)]
 pub mod fuzzing;
 mod machine;
+mod proxy_auth;
 mod report;
 
 use std::fmt;
@@ -136,6 +146,7 @@ use crate::{Error, ErrorKind, Result, TimeoutPhase};
 
 use decode::Decoder;
 use machine::{connect_target, route_for};
+use proxy_auth::ProxyAuth;
 
 /// The core's state for one transport connection: TLS session (if any),
 /// pool key, and what the server said about keeping it alive. Drivers keep
@@ -435,6 +446,9 @@ enum Next {
     Fail,
     /// Deliver the stored head (after an auth challenge went unanswered etc.).
     Done,
+    /// The proxy answered CONNECT with a 407 we answer: send CONNECT again
+    /// on this connection if it stays usable, else on a new one.
+    Tunnel,
 }
 
 /// Where the bytes of an [`Output::Body`] live.
@@ -459,6 +473,8 @@ pub struct Call {
     redirect: crate::redirect::RedirectPolicy,
     auth: Option<Auth>,
     auth_state: AuthState,
+    /// Credentials for the route's proxy (sent to the proxy only).
+    proxy_auth: Option<ProxyAuth>,
 
     method: Method,
     url: Url,
@@ -584,12 +600,14 @@ impl Call {
         }
         let auth_state = AuthState::for_origin(&url);
         let (route, key) = route_for(&agent, &url)?;
+        let proxy_auth = ProxyAuth::for_route(&route, &agent)?;
         let reader = ResponseReader::new(RequestInfo::new(&method), cfg.limits);
         Ok(Call {
             retry,
             redirect,
             auth,
             auth_state,
+            proxy_auth,
             method,
             url,
             headers,
