@@ -2,8 +2,8 @@
 //! [`Input`]s. It decides nothing; every policy answer comes from the core.
 
 use std::io::{self, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use hawser_core::call::{Agent, Call, Connection, Input, Output, Response as Head};
@@ -169,8 +169,9 @@ impl Driver {
     }
 
     fn connect(&mut self, host: &str, port: u16, until: Instant) -> Input<'static> {
-        let addrs = match (host, port).to_socket_addrs() {
+        let addrs = match resolve(host, port, until) {
             Ok(a) => a,
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => return Input::Timeout,
             Err(e) => return Input::Failed(e),
         };
         let mut last = io::Error::new(io::ErrorKind::NotFound, "no addresses found");
@@ -266,6 +267,29 @@ impl Driver {
                 }
             }
         }
+    }
+}
+
+/// Resolve `host`, waiting no later than `until`. The system resolver has
+/// no timeout of its own, so a name is looked up on a short-lived thread
+/// and abandoned if it is late; IP literals need no lookup at all.
+fn resolve(host: &str, port: u16, until: Instant) -> io::Result<Vec<SocketAddr>> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let (tx, rx) = mpsc::channel();
+    let name = host.to_owned();
+    std::thread::Builder::new()
+        .name("hawser-dns".into())
+        .spawn(move || {
+            let _ = tx.send((name.as_str(), port).to_socket_addrs().map(Vec::from_iter));
+        })?;
+    match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+        Ok(result) => result,
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "name resolution did not finish in time",
+        )),
     }
 }
 

@@ -22,9 +22,10 @@
 //! # Ok::<(), hawser_std::Error>(())
 //! ```
 //!
-//! What it does not do: HTTP/2, DNS with a timeout of its own (resolution
-//! uses the system resolver and is bounded only by it; the connect that
-//! follows is bounded by the core's deadline).
+//! Every wait is bounded by the core's deadlines, name resolution included:
+//! the system resolver has no timeout, so a lookup runs on a short-lived
+//! thread that is abandoned when the connect deadline passes. What it does
+//! not do: HTTP/2, HTTPS or SOCKS proxies.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
