@@ -37,6 +37,13 @@
 //! 4. Call [`Pool::evict`] (and close what it returns) after a checkout and
 //!    whenever [`Pool::poll_timeout`] passes.
 //!
+//! The pool has no clock and no timers of its own: a waiter's bound comes
+//! from its call's [`crate::deadline::Tracker`]. The backend enters
+//! [`crate::deadline::Phase::PoolWait`], waits until the tracker's
+//! `poll_timeout()` or a wake, and on expiry cancels the ticket and fails
+//! with the tracker's error (`TimeoutPhase::PoolWait` when a pool wait
+//! timeout is configured, the overall deadline otherwise).
+//!
 //! Slots freed while waiters queue go to the oldest waiter first, so waiters
 //! are served strictly in FIFO order. Leases and tickets are move-only and
 //! typed, so a lease cannot be returned twice:
@@ -291,6 +298,9 @@ pub struct PoolStats {
     pub active: usize,
     /// Waiters queued now.
     pub waiting: usize,
+    /// Keys with any idle, active or waiting connection now (keys with
+    /// none are forgotten, so this does not grow with every host ever seen).
+    pub keys: usize,
 }
 
 /// Misuse of the pool or a refused checkout.
@@ -458,10 +468,11 @@ impl KeepAlive {
             };
             let val = val.trim().trim_matches('"');
             let Ok(n) = val.parse::<u64>() else { continue };
-            match name.trim().to_ascii_lowercase().as_str() {
-                "timeout" => out.timeout = Some(Duration::from_secs(n.min(86_400))),
-                "max" => out.max = Some(u32::try_from(n).unwrap_or(u32::MAX)),
-                _ => {}
+            let name = name.trim();
+            if name.eq_ignore_ascii_case("timeout") {
+                out.timeout = Some(Duration::from_secs(n.min(86_400)));
+            } else if name.eq_ignore_ascii_case("max") {
+                out.max = Some(u32::try_from(n).unwrap_or(u32::MAX));
             }
         }
         out
@@ -570,6 +581,7 @@ impl<C> Pool<C> {
             idle: self.idle_total,
             active: self.live().map(|h| h.active).sum(),
             waiting: self.live().map(|h| h.waiters.len()).sum(),
+            keys: self.index.len(),
             ..self.stats
         }
     }
