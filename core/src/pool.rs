@@ -347,6 +347,11 @@ impl From<PoolError> for Error {
 
 /// The right to one active connection of a key. Move-only: give it back
 /// exactly once, through [`Pool::checkin`] or [`Pool::release`].
+///
+/// The pool has no way to notice a dropped lease (it holds no reference to
+/// it), so dropping one without returning it keeps its active slot counted:
+/// a backend returns leases on every path, including errors and panics
+/// (e.g. from a guard's `Drop`).
 #[derive(Debug)]
 #[must_use = "a lease must be returned with Pool::checkin or Pool::release"]
 pub struct Lease {
@@ -374,6 +379,9 @@ pub struct WaiterId(u64);
 
 /// A place in a key's FIFO queue. Move-only: redeem it with
 /// [`Pool::claim`] or give it up with [`Pool::cancel`].
+///
+/// As with [`Lease`], a dropped ticket is not noticed: a slot granted to it
+/// stays taken, so cancel tickets on every exit path.
 #[derive(Debug)]
 #[must_use = "a waiter ticket must be claimed or cancelled"]
 pub struct WaiterTicket {
