@@ -37,6 +37,13 @@
 //! 4. Call [`Pool::evict`] (and close what it returns) after a checkout and
 //!    whenever [`Pool::poll_timeout`] passes.
 //!
+//! The pool has no clock and no timers of its own: a waiter's bound comes
+//! from its call's [`crate::deadline::Tracker`]. The backend enters
+//! [`crate::deadline::Phase::PoolWait`], waits until the tracker's
+//! `poll_timeout()` or a wake, and on expiry cancels the ticket and fails
+//! with the tracker's error (`TimeoutPhase::PoolWait` when a pool wait
+//! timeout is configured, the overall deadline otherwise).
+//!
 //! Slots freed while waiters queue go to the oldest waiter first, so waiters
 //! are served strictly in FIFO order. Leases and tickets are move-only and
 //! typed, so a lease cannot be returned twice:
@@ -291,6 +298,9 @@ pub struct PoolStats {
     pub active: usize,
     /// Waiters queued now.
     pub waiting: usize,
+    /// Keys with any idle, active or waiting connection now (keys with
+    /// none are forgotten, so this does not grow with every host ever seen).
+    pub keys: usize,
 }
 
 /// Misuse of the pool or a refused checkout.
@@ -337,10 +347,16 @@ impl From<PoolError> for Error {
 
 /// The right to one active connection of a key. Move-only: give it back
 /// exactly once, through [`Pool::checkin`] or [`Pool::release`].
+///
+/// The pool has no way to notice a dropped lease (it holds no reference to
+/// it), so dropping one without returning it keeps its active slot counted:
+/// a backend returns leases on every path, including errors and panics
+/// (e.g. from a guard's `Drop`).
 #[derive(Debug)]
 #[must_use = "a lease must be returned with Pool::checkin or Pool::release"]
 pub struct Lease {
     pool: u64,
+    slot: usize,
     key: Arc<PoolKey>,
     created: Instant,
     extra: bool,
@@ -363,10 +379,14 @@ pub struct WaiterId(u64);
 
 /// A place in a key's FIFO queue. Move-only: redeem it with
 /// [`Pool::claim`] or give it up with [`Pool::cancel`].
+///
+/// As with [`Lease`], a dropped ticket is not noticed: a slot granted to it
+/// stays taken, so cancel tickets on every exit path.
 #[derive(Debug)]
 #[must_use = "a waiter ticket must be claimed or cancelled"]
 pub struct WaiterTicket {
     pool: u64,
+    slot: usize,
     id: WaiterId,
     key: Arc<PoolKey>,
 }
@@ -456,10 +476,11 @@ impl KeepAlive {
             };
             let val = val.trim().trim_matches('"');
             let Ok(n) = val.parse::<u64>() else { continue };
-            match name.trim().to_ascii_lowercase().as_str() {
-                "timeout" => out.timeout = Some(Duration::from_secs(n.min(86_400))),
-                "max" => out.max = Some(u32::try_from(n).unwrap_or(u32::MAX)),
-                _ => {}
+            let name = name.trim();
+            if name.eq_ignore_ascii_case("timeout") {
+                out.timeout = Some(Duration::from_secs(n.min(86_400)));
+            } else if name.eq_ignore_ascii_case("max") {
+                out.max = Some(u32::try_from(n).unwrap_or(u32::MAX));
             }
         }
         out
@@ -505,7 +526,13 @@ static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 pub struct Pool<C> {
     id: u64,
     config: PoolConfig,
-    hosts: HashMap<Arc<PoolKey>, Host<C>>,
+    /// Per-key state in a slab, so leases and tickets find their host by
+    /// index without hashing the key again; `None` slots are free.
+    hosts: Vec<Option<Host<C>>>,
+    /// Key to slab slot.
+    index: HashMap<Arc<PoolKey>, usize>,
+    /// Free slab slots, reused before the slab grows.
+    free: Vec<usize>,
     /// Slots handed to waiters not yet claimed.
     granted: HashMap<WaiterId, Grant<C>>,
     /// Expired connections found during checkout, returned by `evict`.
@@ -519,7 +546,8 @@ fn add(t: Instant, d: Duration) -> Instant {
     // Saturate far in the future rather than panic on overflow; a bound
     // that cannot be represented is as good as none.
     t.checked_add(d)
-        .unwrap_or(t + Duration::from_secs(86_400 * 365))
+        .or_else(|| t.checked_add(Duration::from_secs(86_400 * 365)))
+        .unwrap_or(t)
 }
 
 impl<C> Pool<C> {
@@ -539,7 +567,9 @@ impl<C> Pool<C> {
         Ok(Pool {
             id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
             config,
-            hosts: HashMap::new(),
+            hosts: Vec::new(),
+            index: HashMap::new(),
+            free: Vec::new(),
             granted: HashMap::new(),
             pending_close: Vec::new(),
             next_waiter: 0,
@@ -557,30 +587,90 @@ impl<C> Pool<C> {
     pub fn stats(&self) -> PoolStats {
         PoolStats {
             idle: self.idle_total,
-            active: self.hosts.values().map(|h| h.active).sum(),
-            waiting: self.hosts.values().map(|h| h.waiters.len()).sum(),
+            active: self.live().map(|h| h.active).sum(),
+            waiting: self.live().map(|h| h.waiters.len()).sum(),
+            keys: self.index.len(),
             ..self.stats
         }
     }
 
     /// Idle connections of `key`.
     pub fn idle_count(&self, key: &PoolKey) -> usize {
-        self.hosts.get(key).map_or(0, |h| h.idle.len())
+        self.find(key).map_or(0, |h| h.idle.len())
     }
 
     /// Active pooled connections of `key` (including slots granted to waiters).
     pub fn active_count(&self, key: &PoolKey) -> usize {
-        self.hosts.get(key).map_or(0, |h| h.active)
+        self.find(key).map_or(0, |h| h.active)
     }
 
     /// Waiters queued for `key` (not yet granted).
     pub fn waiting_count(&self, key: &PoolKey) -> usize {
-        self.hosts.get(key).map_or(0, |h| h.waiters.len())
+        self.find(key).map_or(0, |h| h.waiters.len())
     }
 
-    fn lease(&self, key: Arc<PoolKey>, created: Instant, extra: bool) -> Lease {
+    fn live(&self) -> impl Iterator<Item = &Host<C>> {
+        self.hosts.iter().flatten()
+    }
+
+    fn find(&self, key: &PoolKey) -> Option<&Host<C>> {
+        let slot = *self.index.get(key)?;
+        self.hosts.get(slot)?.as_ref()
+    }
+
+    /// The live host at `slot` if it is the one `key` names (a token from
+    /// this pool always matches: a host is only dropped when no lease,
+    /// ticket or grant refers to it).
+    fn host_at(&mut self, slot: usize, key: &Arc<PoolKey>) -> Option<&mut Host<C>> {
+        self.hosts
+            .get_mut(slot)?
+            .as_mut()
+            .filter(|h| Arc::ptr_eq(&h.key, key))
+    }
+
+    /// Drop the host at `slot` once nothing refers to it, so the pool does
+    /// not grow with every key ever seen.
+    fn drop_if_empty(&mut self, slot: usize) {
+        if let Some(entry) = self.hosts.get_mut(slot) {
+            if entry.as_ref().is_some_and(Host::is_empty) {
+                if let Some(h) = entry.take() {
+                    self.index.remove(&*h.key);
+                    self.free.push(slot);
+                }
+            }
+        }
+    }
+
+    /// The slot of `key`, creating its host if needed.
+    fn slot_for(&mut self, key: &PoolKey) -> usize {
+        if let Some(&slot) = self.index.get(key) {
+            return slot;
+        }
+        let k = Arc::new(key.clone());
+        let host = Host {
+            key: Arc::clone(&k),
+            idle: Vec::new(),
+            active: 0,
+            waiters: VecDeque::new(),
+        };
+        let slot = match self.free.pop() {
+            Some(slot) if slot < self.hosts.len() => {
+                self.hosts[slot] = Some(host);
+                slot
+            }
+            _ => {
+                self.hosts.push(Some(host));
+                self.hosts.len() - 1
+            }
+        };
+        self.index.insert(k, slot);
+        slot
+    }
+
+    fn lease(&self, slot: usize, key: Arc<PoolKey>, created: Instant, extra: bool) -> Lease {
         Lease {
             pool: self.id,
+            slot,
             key,
             created,
             extra,
@@ -597,19 +687,12 @@ impl<C> Pool<C> {
 
     /// Ask for a connection to `key` at `now`. See [`Checkout`].
     pub fn checkout(&mut self, key: &PoolKey, now: Instant) -> Result<Checkout<C>, PoolError> {
-        // Look up with the borrowed key so the hot path (a known key) hashes
-        // once and allocates nothing; the Arc is then shared with the lease.
-        let host = match self.hosts.get_mut(key) {
-            Some(h) => h,
-            None => {
-                let k = Arc::new(key.clone());
-                self.hosts.entry(Arc::clone(&k)).or_insert(Host {
-                    key: k,
-                    idle: Vec::new(),
-                    active: 0,
-                    waiters: VecDeque::new(),
-                })
-            }
+        // The hot path (a known key) hashes once and allocates nothing; the
+        // Arc is shared with the lease.
+        let slot = self.slot_for(key);
+        let Some(Some(host)) = self.hosts.get_mut(slot) else {
+            // `slot_for` always returns a live slot; answer without panicking.
+            return Err(PoolError::ForeignToken);
         };
         let key = Arc::clone(&host.key);
         // Strict FIFO: a newcomer never overtakes a queued waiter.
@@ -633,6 +716,7 @@ impl<C> Pool<C> {
                 self.stats.reused += 1;
                 let lease = Lease {
                     pool: self.id,
+                    slot,
                     key,
                     created: conn.created,
                     extra: false,
@@ -641,7 +725,7 @@ impl<C> Pool<C> {
             }
             host.active += 1;
             self.stats.opened += 1;
-            return Ok(Checkout::Open(self.lease(key, now, false)));
+            return Ok(Checkout::Open(self.lease(slot, key, now, false)));
         }
         match self.config.when_full {
             WhenFull::Wait => {
@@ -651,15 +735,14 @@ impl<C> Pool<C> {
                 self.stats.waited += 1;
                 Ok(Checkout::Wait(WaiterTicket {
                     pool: self.id,
+                    slot,
                     id,
                     key,
                 }))
             }
             WhenFull::Error => {
                 let limit = self.config.max_active_per_host;
-                if host.is_empty() {
-                    self.hosts.remove(&*key);
-                }
+                self.drop_if_empty(slot);
                 self.stats.rejected_full += 1;
                 Err(PoolError::Full {
                     key: key.to_string(),
@@ -668,7 +751,7 @@ impl<C> Pool<C> {
             }
             WhenFull::OpenExtra => {
                 self.stats.opened_extra += 1;
-                Ok(Checkout::Open(self.lease(key, now, true)))
+                Ok(Checkout::Open(self.lease(slot, key, now, true)))
             }
         }
     }
@@ -695,10 +778,13 @@ impl<C> Pool<C> {
                 wake: None,
             });
         }
+        if self.host_at(lease.slot, &lease.key).is_none() {
+            return Err(PoolError::ForeignToken);
+        }
         let ka = keep_alive.unwrap_or_default();
         if !reusable || ka.max == Some(0) || ka.timeout == Some(Duration::ZERO) {
             self.stats.closed_not_reusable += 1;
-            let wake = self.free_slot(&lease.key);
+            let wake = self.free_slot(lease.slot);
             return Ok(Checkin {
                 close: Some(handle),
                 wake,
@@ -727,13 +813,13 @@ impl<C> Pool<C> {
         }
         if now >= conn.expires {
             self.count_evicted(conn.reason);
-            let wake = self.free_slot(&lease.key);
+            let wake = self.free_slot(lease.slot);
             return Ok(Checkin {
                 close: Some(conn.handle),
                 wake,
             });
         }
-        let Some(host) = self.hosts.get_mut(&*lease.key) else {
+        let Some(Some(host)) = self.hosts.get_mut(lease.slot) else {
             return Err(PoolError::ForeignToken);
         };
         // A queued waiter takes the connection directly: its slot is the
@@ -749,9 +835,7 @@ impl<C> Pool<C> {
         // Inlined `keep_idle` on the hot path: one map lookup per checkin.
         if host.idle.len() >= self.config.max_idle_per_host || self.config.max_idle_total == 0 {
             self.stats.closed_full += 1;
-            if host.is_empty() {
-                self.hosts.remove(&*lease.key);
-            }
+            self.drop_if_empty(lease.slot);
             return Ok(Checkin {
                 close: Some(conn.handle),
                 wake: None,
@@ -764,16 +848,14 @@ impl<C> Pool<C> {
     }
     /// Put `conn` on `key`'s idle list if the limits allow; otherwise hand
     /// back what must be closed.
-    fn keep_idle(&mut self, key: &PoolKey, conn: Idle<C>) -> Option<C> {
+    fn keep_idle(&mut self, slot: usize, conn: Idle<C>) -> Option<C> {
         let per_host = self.config.max_idle_per_host;
-        let Some(host) = self.hosts.get_mut(key) else {
+        let Some(Some(host)) = self.hosts.get_mut(slot) else {
             return Some(conn.handle);
         };
         if host.idle.len() >= per_host || self.config.max_idle_total == 0 {
             self.stats.closed_full += 1;
-            if host.is_empty() {
-                self.hosts.remove(key);
-            }
+            self.drop_if_empty(slot);
             return Some(conn.handle);
         }
         host.idle.push(conn);
@@ -789,48 +871,46 @@ impl<C> Pool<C> {
         }
         let oldest = self
             .hosts
-            .values()
-            .filter_map(|h| h.idle.first().map(|c| (c.last_used, Arc::clone(&h.key))))
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| Some((h.as_ref()?.idle.first()?.last_used, i)))
             .min_by_key(|(t, _)| *t)
-            .map(|(_, k)| k)?;
-        let h = self.hosts.get_mut(&*oldest)?;
+            .map(|(_, i)| i)?;
+        let h = self.hosts.get_mut(oldest)?.as_mut()?;
         if h.idle.is_empty() {
             return None;
         }
         let c = h.idle.remove(0);
         self.idle_total -= 1;
         self.stats.closed_full += 1;
-        if h.is_empty() {
-            self.hosts.remove(&*oldest);
-        }
+        self.drop_if_empty(oldest);
         Some(c.handle)
     }
 
     /// A pooled slot of `key` is free: give it to the oldest waiter, or
     /// drop it from the active count.
-    fn free_slot(&mut self, key: &PoolKey) -> Option<WaiterId> {
-        let host = self.hosts.get_mut(key)?;
+    fn free_slot(&mut self, slot: usize) -> Option<WaiterId> {
+        let host = self.hosts.get_mut(slot)?.as_mut()?;
         if let Some(id) = host.waiters.pop_front() {
             self.granted.insert(id, Grant::Open);
             return Some(id);
         }
         host.active = host.active.saturating_sub(1);
-        if host.is_empty() {
-            self.hosts.remove(key);
-        }
+        self.drop_if_empty(slot);
         None
     }
 
     /// The connection of `lease` was closed instead of returned: free its
     /// slot (maybe waking a waiter).
     pub fn release(&mut self, lease: Lease) -> Result<Checkin<C>, PoolError> {
-        if lease.pool != self.id {
+        if lease.pool != self.id || (!lease.extra && self.host_at(lease.slot, &lease.key).is_none())
+        {
             return Err(PoolError::ForeignToken);
         }
         let wake = if lease.extra {
             None
         } else {
-            self.free_slot(&lease.key)
+            self.free_slot(lease.slot)
         };
         Ok(Checkin { close: None, wake })
     }
@@ -847,7 +927,7 @@ impl<C> Pool<C> {
         match grant {
             Grant::Reuse(conn) if now < conn.expires => {
                 self.stats.reused += 1;
-                let lease = self.lease(ticket.key, conn.created, false);
+                let lease = self.lease(ticket.slot, ticket.key, conn.created, false);
                 Ok(Checkout::Reuse(lease, conn.handle))
             }
             Grant::Reuse(conn) => {
@@ -858,11 +938,21 @@ impl<C> Pool<C> {
                     reason: conn.reason,
                 });
                 self.stats.opened += 1;
-                Ok(Checkout::Open(self.lease(ticket.key, now, false)))
+                Ok(Checkout::Open(self.lease(
+                    ticket.slot,
+                    ticket.key,
+                    now,
+                    false,
+                )))
             }
             Grant::Open => {
                 self.stats.opened += 1;
-                Ok(Checkout::Open(self.lease(ticket.key, now, false)))
+                Ok(Checkout::Open(self.lease(
+                    ticket.slot,
+                    ticket.key,
+                    now,
+                    false,
+                )))
             }
         }
     }
@@ -876,11 +966,9 @@ impl<C> Pool<C> {
         self.stats.wait_cancelled += 1;
         match self.granted.remove(&ticket.id) {
             None => {
-                if let Some(host) = self.hosts.get_mut(&*ticket.key) {
+                if let Some(host) = self.host_at(ticket.slot, &ticket.key) {
                     host.waiters.retain(|w| *w != ticket.id);
-                    if host.is_empty() {
-                        self.hosts.remove(&*ticket.key);
-                    }
+                    self.drop_if_empty(ticket.slot);
                 }
                 Ok(Checkin {
                     close: None,
@@ -888,19 +976,19 @@ impl<C> Pool<C> {
                 })
             }
             Some(Grant::Open) => {
-                let wake = self.free_slot(&ticket.key);
+                let wake = self.free_slot(ticket.slot);
                 Ok(Checkin { close: None, wake })
             }
             Some(Grant::Reuse(conn)) => {
                 if now >= conn.expires {
                     self.count_evicted(conn.reason);
-                    let wake = self.free_slot(&ticket.key);
+                    let wake = self.free_slot(ticket.slot);
                     return Ok(Checkin {
                         close: Some(conn.handle),
                         wake,
                     });
                 }
-                let Some(host) = self.hosts.get_mut(&*ticket.key) else {
+                let Some(host) = self.host_at(ticket.slot, &ticket.key) else {
                     return Ok(Checkin {
                         close: Some(conn.handle),
                         wake: None,
@@ -914,7 +1002,7 @@ impl<C> Pool<C> {
                     });
                 }
                 host.active = host.active.saturating_sub(1);
-                let close = self.keep_idle(&ticket.key, conn);
+                let close = self.keep_idle(ticket.slot, conn);
                 Ok(Checkin { close, wake: None })
             }
         }
@@ -926,7 +1014,7 @@ impl<C> Pool<C> {
         let mut out = std::mem::take(&mut self.pending_close);
         let mut removed = 0;
         let mut counts = [0u64; 3];
-        self.hosts.retain(|_, host| {
+        for host in self.hosts.iter_mut().flatten() {
             let before = host.idle.len();
             let mut i = 0;
             while i < host.idle.len() {
@@ -942,8 +1030,10 @@ impl<C> Pool<C> {
                 }
             }
             removed += before - host.idle.len();
-            !host.is_empty()
-        });
+        }
+        for slot in 0..self.hosts.len() {
+            self.drop_if_empty(slot);
+        }
         self.idle_total -= removed;
         self.stats.evicted_idle += counts[EvictReason::IdleTimeout as usize];
         self.stats.evicted_lifetime += counts[EvictReason::MaxLifetime as usize];
@@ -955,8 +1045,7 @@ impl<C> Pool<C> {
     /// then), or `None` when nothing is idle. Connections found expired by
     /// a checkout are not included: call [`Pool::evict`] after checkouts.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.hosts
-            .values()
+        self.live()
             .flat_map(|h| h.idle.iter().map(|c| c.expires))
             .min()
     }
@@ -964,10 +1053,12 @@ impl<C> Pool<C> {
     /// Take every idle connection (shutdown); waiters and leases stay.
     pub fn clear(&mut self) -> Vec<C> {
         let mut out: Vec<C> = self.pending_close.drain(..).map(|e| e.handle).collect();
-        for host in self.hosts.values_mut() {
+        for host in self.hosts.iter_mut().flatten() {
             out.extend(host.idle.drain(..).map(|c| c.handle));
         }
-        self.hosts.retain(|_, h| !h.is_empty());
+        for slot in 0..self.hosts.len() {
+            self.drop_if_empty(slot);
+        }
         self.idle_total = 0;
         out
     }

@@ -334,14 +334,43 @@ proptest! {
         let t0 = Instant::now();
         let mut call = Tracker::start(&t, t0);
         let mut now = t0;
+        // Independent model: the current phase's own expiry, if it has one.
+        let own = |p: Phase| match p {
+            Phase::Connect | Phase::TlsHandshake => Some(ms(connect)),
+            Phase::Send => Some(ms(write)),
+            Phase::ResponseHead | Phase::Body => Some(ms(read)),
+            Phase::PoolWait | Phase::Backoff => None,
+        };
+        let mut model: Option<(Phase, Option<Instant>)> = None;
         for (dt, st) in steps {
             now += ms(dt);
             match st {
-                Step::Begin(i) => call.begin(Phase::ALL[i], now),
-                Step::Progress => call.progress(now),
-                Step::End => call.end_phase(now),
+                Step::Begin(i) => {
+                    let p = Phase::ALL[i];
+                    call.begin(p, now);
+                    model = Some((p, own(p).map(|d| now + d)));
+                }
+                Step::Progress => {
+                    call.progress(now);
+                    if let Some((p, exp)) = &mut model {
+                        if matches!(p, Phase::Send | Phase::ResponseHead | Phase::Body) {
+                            *exp = own(*p).map(|d| now + d);
+                        }
+                    }
+                }
+                Step::End => {
+                    call.end_phase(now);
+                    model = None;
+                }
             }
             let next = call.poll_timeout();
+            // min(phase timer, deadline), the phase winning ties.
+            let deadline_at = t0 + ms(deadline);
+            let expected = match model {
+                Some((p, Some(at))) if at <= deadline_at => (at, p.timeout_phase()),
+                _ => (deadline_at, TimeoutPhase::Deadline),
+            };
+            prop_assert_eq!((next.at, next.phase), expected);
             prop_assert!(next.at <= call.deadline());
             prop_assert_eq!(call.deadline(), t0 + ms(deadline));
             match call.check(now) {

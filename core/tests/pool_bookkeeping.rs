@@ -422,3 +422,73 @@ fn keep_alive_parse_ignores_garbage() {
         Some(s(86_400))
     );
 }
+
+#[test]
+fn a_waiter_is_bounded_by_its_call_tracker() {
+    use hawser_core::deadline::{Phase, Timeouts, Tracker};
+    use hawser_core::TimeoutPhase;
+
+    let mut p = pool(PoolConfig {
+        max_active_per_host: 1,
+        when_full: WhenFull::Wait,
+        ..PoolConfig::default()
+    });
+    let k = PoolKey::http("a", 80);
+    let t0 = Instant::now();
+    let _busy = open(&mut p, &k, t0);
+    let timeouts = Timeouts::default().with_pool_wait(s(2)).unwrap();
+    let mut call = Tracker::start(&timeouts, t0);
+    call.begin(Phase::PoolWait, t0);
+    let ticket = wait(&mut p, &k, t0);
+    // Nobody returns a connection: the driver wakes at the tracker's bound.
+    let wake_at = call.poll_timeout().at;
+    assert_eq!(wake_at, t0 + s(2));
+    let err = call.check(wake_at).unwrap_err();
+    assert_eq!(err.timeout_phase(), Some(TimeoutPhase::PoolWait));
+    kept(p.cancel(ticket, wake_at));
+    assert_eq!(p.waiting_count(&k), 0);
+    assert_eq!(p.stats().wait_cancelled, 1);
+}
+
+#[test]
+fn foreign_tickets_are_rejected() {
+    let mut p1 = pool(PoolConfig {
+        max_active_per_host: 1,
+        when_full: WhenFull::Wait,
+        ..PoolConfig::default()
+    });
+    let mut p2 = pool(PoolConfig::default());
+    let k = PoolKey::http("a", 80);
+    let t0 = Instant::now();
+    let _l = open(&mut p1, &k, t0);
+    let t = wait(&mut p1, &k, t0);
+    assert_eq!(p2.claim(t, t0).unwrap_err(), PoolError::ForeignToken);
+    assert_eq!(
+        p1.waiting_count(&k),
+        1,
+        "the queue of the owner is untouched"
+    );
+}
+
+#[test]
+fn unused_keys_are_forgotten() {
+    let mut p = pool(PoolConfig {
+        max_idle_per_host: 0,
+        ..PoolConfig::default()
+    });
+    let t0 = Instant::now();
+    for i in 0..1000u16 {
+        let k = PoolKey::http("h", i);
+        let l = open(&mut p, &k, t0);
+        assert_eq!(
+            p.checkin(l, u32::from(i), true, None, t0).unwrap().close,
+            Some(u32::from(i))
+        );
+    }
+    let st = p.stats();
+    assert_eq!(
+        (st.opened, st.active, st.idle, st.closed_full, st.keys),
+        (1000, 0, 0, 1000, 0)
+    );
+    assert_eq!(p.poll_timeout(), None);
+}

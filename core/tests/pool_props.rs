@@ -266,6 +266,6 @@ proptest! {
         for h in pool.clear() { m.close(h)?; }
         prop_assert_eq!(m.closed.len() as u32, m.next_handle);
         let st = pool.stats();
-        prop_assert_eq!((st.idle, st.active, st.waiting), (0, 0, 0));
+        prop_assert_eq!((st.idle, st.active, st.waiting, st.keys), (0, 0, 0, 0));
     }
 }
