@@ -26,3 +26,5 @@ pub fn get_request() -> http::Request<()> {
         .body(())
         .unwrap_or_else(|e| panic!("static request is valid: {e}"))
 }
+
+pub mod loopback;

@@ -1,0 +1,370 @@
+//! End-to-end loopback comparison of hawser with another Rust client, in
+//! one run: `hawser-std` (one reused `Session`), `hawser-smol` (under
+//! `smol::block_on`), `ureq` 3 (one reused `Agent`) and a raw baseline (a
+//! hand-written GET over a std `TcpStream`, parsed with httparse) fetch
+//! from the same in-process server ([`hawser_benches::loopback::Server`]):
+//!
+//! - `e2e_small_keepalive`: a 13-byte body over a kept-alive connection
+//!   (latency per request);
+//! - `e2e_1mib_download`: a 1 MiB body over a kept-alive connection
+//!   (throughput);
+//! - `e2e_oneoff_small`: a one-off request without a session, so a fresh
+//!   client and connection per request (`hawser_std::get`, `ureq::get`).
+//!
+//! Every client reads the body through the same 64 KiB buffer and only
+//! counts it, so the comparison is of the clients, not of what is done with
+//! the bytes. After criterion, an interleaved manual timing loop measures
+//! the medians again and prints the ratios hawser/ureq and hawser/raw (the
+//! design asks for ratios, not absolute times alone), plus a breakdown of
+//! where hawser's time goes per request.
+//!
+//! Run: `cargo bench -p hawser-benches --bench e2e -- --warm-up-time 1 --measurement-time 3`
+
+use std::hint::black_box;
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput};
+use hawser_benches::loopback::{RawClient, Server, BIG_LEN, BIG_PATH, SMALL_PATH};
+use hawser_benches::BODY;
+use smol::io::AsyncReadExt;
+
+/// The body buffer every client reads through.
+const SCRATCH: usize = 64 * 1024;
+
+/// Read `r` to the end through `buf`; the number of bytes.
+fn drain(r: &mut impl Read, buf: &mut [u8]) -> usize {
+    let mut total = 0;
+    loop {
+        match r.read(buf) {
+            Ok(0) => return total,
+            Ok(n) => total += n,
+            Err(e) => panic!("reading the body: {e}"),
+        }
+    }
+}
+
+/// The clients under test, each set up once and reused.
+struct Clients {
+    small: String,
+    big: String,
+    hawser: hawser_std::Session,
+    smol: hawser_smol::Session,
+    ureq: ureq::Agent,
+    raw: RawClient,
+    raw_once: RawClient,
+    scratch: Vec<u8>,
+}
+
+impl Clients {
+    fn new(server: &Server) -> Clients {
+        // ureq reads proxy settings from the environment by default; the
+        // benchmark talks to loopback directly, as hawser does.
+        let ureq = ureq::Agent::new_with_config(ureq::Agent::config_builder().proxy(None).build());
+        Clients {
+            small: server.url(SMALL_PATH),
+            big: server.url(BIG_PATH),
+            hawser: hawser_std::Session::new(),
+            smol: hawser_smol::Session::new(),
+            ureq,
+            raw: RawClient::keep_alive(server.addr()),
+            raw_once: RawClient::one_off(server.addr()),
+            scratch: vec![0; SCRATCH],
+        }
+    }
+
+    fn hawser_get(&mut self, big: bool) -> usize {
+        let url = if big { &self.big } else { &self.small };
+        let mut resp = self
+            .hawser
+            .get(url)
+            .send()
+            .unwrap_or_else(|e| panic!("hawser-std GET {url}: {e}"));
+        drain(&mut resp, &mut self.scratch)
+    }
+
+    fn smol_get(&mut self, big: bool) -> usize {
+        let url = if big { &self.big } else { &self.small };
+        let (session, buf) = (&self.smol, &mut self.scratch);
+        smol::block_on(async {
+            let mut resp = session
+                .get(url)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("hawser-smol GET {url}: {e}"));
+            let mut total = 0;
+            loop {
+                match resp.read(buf).await {
+                    Ok(0) => return total,
+                    Ok(n) => total += n,
+                    Err(e) => panic!("hawser-smol body: {e}"),
+                }
+            }
+        })
+    }
+
+    fn ureq_get(&mut self, big: bool) -> usize {
+        let url = if big { &self.big } else { &self.small };
+        let mut resp = self
+            .ureq
+            .get(url.as_str())
+            .call()
+            .unwrap_or_else(|e| panic!("ureq GET {url}: {e}"));
+        drain(&mut resp.body_mut().as_reader(), &mut self.scratch)
+    }
+
+    fn raw_get(&mut self, big: bool) -> usize {
+        let path = if big { BIG_PATH } else { SMALL_PATH };
+        let n = self
+            .raw
+            .get(path, &mut self.scratch, |_| ())
+            .unwrap_or_else(|e| panic!("raw GET {path}: {e}"));
+        usize::try_from(n).unwrap_or(usize::MAX)
+    }
+
+    fn hawser_oneoff(&mut self) -> usize {
+        let mut resp =
+            hawser_std::get(&self.small).unwrap_or_else(|e| panic!("hawser_std::get: {e}"));
+        drain(&mut resp, &mut self.scratch)
+    }
+
+    fn smol_oneoff(&mut self) -> usize {
+        let (url, buf) = (&self.small, &mut self.scratch);
+        smol::block_on(async {
+            let mut resp = hawser_smol::get(url)
+                .await
+                .unwrap_or_else(|e| panic!("hawser_smol::get: {e}"));
+            let mut total = 0;
+            loop {
+                match resp.read(buf).await {
+                    Ok(0) => return total,
+                    Ok(n) => total += n,
+                    Err(e) => panic!("hawser-smol body: {e}"),
+                }
+            }
+        })
+    }
+
+    fn ureq_oneoff(&mut self) -> usize {
+        let mut resp = ureq::get(self.small.as_str())
+            .call()
+            .unwrap_or_else(|e| panic!("ureq::get: {e}"));
+        drain(&mut resp.body_mut().as_reader(), &mut self.scratch)
+    }
+
+    fn raw_oneoff(&mut self) -> usize {
+        let n = self
+            .raw_once
+            .get(SMALL_PATH, &mut self.scratch, |_| ())
+            .unwrap_or_else(|e| panic!("raw one-off GET: {e}"));
+        usize::try_from(n).unwrap_or(usize::MAX)
+    }
+
+    /// Every client fetches both bodies whole before anything is timed, so
+    /// a broken client fails loudly instead of measuring an error path.
+    fn check(&mut self) {
+        for big in [false, true] {
+            let want = if big { BIG_LEN } else { BODY.len() };
+            assert_eq!(self.hawser_get(big), want, "hawser-std");
+            assert_eq!(self.smol_get(big), want, "hawser-smol");
+            assert_eq!(self.ureq_get(big), want, "ureq");
+            assert_eq!(self.raw_get(big), want, "raw");
+        }
+        assert_eq!(self.hawser_oneoff(), BODY.len(), "hawser_std::get");
+        assert_eq!(self.smol_oneoff(), BODY.len(), "hawser_smol::get");
+        assert_eq!(self.ureq_oneoff(), BODY.len(), "ureq::get");
+        assert_eq!(self.raw_oneoff(), BODY.len(), "raw one-off");
+    }
+}
+
+fn bench_small(c: &mut Criterion, cl: &mut Clients) {
+    let mut g = c.benchmark_group("e2e_small_keepalive");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("hawser_std", |b| b.iter(|| cl.hawser_get(false)));
+    g.bench_function("hawser_smol", |b| b.iter(|| cl.smol_get(false)));
+    g.bench_function("ureq", |b| b.iter(|| cl.ureq_get(false)));
+    g.bench_function("raw", |b| b.iter(|| cl.raw_get(false)));
+    g.finish();
+}
+
+fn bench_big(c: &mut Criterion, cl: &mut Clients) {
+    let mut g = c.benchmark_group("e2e_1mib_download");
+    g.throughput(Throughput::Bytes(BIG_LEN as u64));
+    g.bench_function("hawser_std", |b| b.iter(|| cl.hawser_get(true)));
+    g.bench_function("hawser_smol", |b| b.iter(|| cl.smol_get(true)));
+    g.bench_function("ureq", |b| b.iter(|| cl.ureq_get(true)));
+    g.bench_function("raw", |b| b.iter(|| cl.raw_get(true)));
+    g.finish();
+}
+
+fn bench_oneoff(c: &mut Criterion, cl: &mut Clients) {
+    let mut g = c.benchmark_group("e2e_oneoff_small");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("hawser_std", |b| b.iter(|| cl.hawser_oneoff()));
+    g.bench_function("hawser_smol", |b| b.iter(|| cl.smol_oneoff()));
+    g.bench_function("ureq", |b| b.iter(|| cl.ureq_oneoff()));
+    g.bench_function("raw", |b| b.iter(|| cl.raw_oneoff()));
+    g.finish();
+}
+
+/// Median time per call of each function over `rounds` batches, the
+/// functions interleaved so that machine noise hits them alike.
+fn medians(
+    rounds: usize,
+    batch: u32,
+    cl: &mut Clients,
+    fns: &[fn(&mut Clients) -> usize],
+) -> Vec<Duration> {
+    let mut samples = vec![Vec::with_capacity(rounds); fns.len()];
+    for _ in 0..rounds {
+        for (f, s) in fns.iter().zip(samples.iter_mut()) {
+            let t = Instant::now();
+            for _ in 0..batch {
+                black_box(f(cl));
+            }
+            s.push(t.elapsed() / batch);
+        }
+    }
+    samples
+        .into_iter()
+        .map(|mut v| {
+            v.sort();
+            v.get(v.len() / 2).copied().unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Prints one scenario's medians and the hawser ratios. `fns` are, in
+/// order: hawser-std, hawser-smol, ureq, raw.
+fn report(
+    title: &str,
+    bytes: Option<usize>,
+    rounds: usize,
+    batch: u32,
+    cl: &mut Clients,
+    fns: [fn(&mut Clients) -> usize; 4],
+) {
+    let m = medians(rounds, batch, cl, &fns);
+    println!("{title} (median per request, {rounds} interleaved batches of {batch}):");
+    for (name, d) in ["hawser-std", "hawser-smol", "ureq", "raw"].iter().zip(&m) {
+        let rate = bytes.map_or(String::new(), |b| {
+            format!(
+                "  {:7.0} MiB/s",
+                b as f64 / d.as_secs_f64().max(1e-12) / f64::from(1 << 20)
+            )
+        });
+        println!("  {name:<12} {:9.1} us{rate}", d.as_secs_f64() * 1e6);
+    }
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-12);
+    println!(
+        "  ratio hawser-std/ureq {:.2}x, hawser-std/raw {:.2}x, hawser-smol/ureq {:.2}x, hawser-smol/raw {:.2}x",
+        ratio(m[0], m[2]),
+        ratio(m[0], m[3]),
+        ratio(m[1], m[2]),
+        ratio(m[1], m[3]),
+    );
+}
+
+/// Where a hawser-std keep-alive request spends its time: up to the head
+/// (`send()`), then the body to the end, median over `n` requests.
+fn breakdown(cl: &mut Clients, n: usize, big: bool) {
+    let url = if big {
+        cl.big.clone()
+    } else {
+        cl.small.clone()
+    };
+    let (mut to_head, mut to_end) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for _ in 0..n {
+        let t0 = Instant::now();
+        let mut resp = cl
+            .hawser
+            .get(&url)
+            .send()
+            .unwrap_or_else(|e| panic!("hawser-std GET {url}: {e}"));
+        let t1 = Instant::now();
+        black_box(drain(&mut resp, &mut cl.scratch));
+        to_head.push(t1 - t0);
+        to_end.push(t1.elapsed());
+    }
+    to_head.sort();
+    to_end.sort();
+    let mid = |v: &[Duration]| v.get(v.len() / 2).copied().unwrap_or_default();
+    println!(
+        "  hawser-std {}: send() to head {:.1} us, body to end {:.1} us",
+        if big { "1 MiB" } else { "small" },
+        mid(&to_head).as_secs_f64() * 1e6,
+        mid(&to_end).as_secs_f64() * 1e6,
+    );
+}
+
+fn main() {
+    let server = Server::start().unwrap_or_else(|e| panic!("loopback server: {e}"));
+    let mut cl = Clients::new(&server);
+    cl.check();
+
+    let mut criterion = Criterion::default().configure_from_args();
+    bench_small(&mut criterion, &mut cl);
+    bench_big(&mut criterion, &mut cl);
+    bench_oneoff(&mut criterion, &mut cl);
+    criterion.final_summary();
+
+    // `cargo test --benches` runs this binary in test mode; keep that quick.
+    let quick = std::env::args().any(|a| a == "--test");
+    let (rounds, small, big, once) = if quick {
+        (3, 5, 1, 2)
+    } else {
+        (31, 500, 10, 200)
+    };
+    report(
+        "small GET, keep-alive",
+        None,
+        rounds,
+        small,
+        &mut cl,
+        [
+            |c| c.hawser_get(false),
+            |c| c.smol_get(false),
+            |c| c.ureq_get(false),
+            |c| c.raw_get(false),
+        ],
+    );
+    report(
+        "1 MiB GET, keep-alive",
+        Some(BIG_LEN),
+        rounds,
+        big,
+        &mut cl,
+        [
+            |c| c.hawser_get(true),
+            |c| c.smol_get(true),
+            |c| c.ureq_get(true),
+            |c| c.raw_get(true),
+        ],
+    );
+    report(
+        "one-off small GET (new client and connection each)",
+        None,
+        rounds,
+        once,
+        &mut cl,
+        [
+            Clients::hawser_oneoff,
+            Clients::smol_oneoff,
+            Clients::ureq_oneoff,
+            Clients::raw_oneoff,
+        ],
+    );
+    println!("hawser-std time split (median):");
+    breakdown(&mut cl, if quick { 3 } else { 2000 }, false);
+    breakdown(&mut cl, if quick { 1 } else { 100 }, true);
+
+    // Keep-alive really was kept: each session opened one connection.
+    let (std_opened, smol_opened) = (cl.hawser.pool_stats().opened, cl.smol.pool_stats().opened);
+    println!(
+        "connections: hawser-std session opened {std_opened}, hawser-smol session opened {smol_opened}, server accepted {}",
+        server.connections_accepted()
+    );
+    assert_eq!((std_opened, smol_opened), (1, 1), "keep-alive was not kept");
+    drop(cl);
+    drop(server);
+}
