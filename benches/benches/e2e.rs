@@ -160,6 +160,19 @@ impl Clients {
         usize::try_from(n).unwrap_or(usize::MAX)
     }
 
+    /// Keep-alive really was kept: each session opened one connection.
+    fn assert_kept_alive(&self) {
+        let opened = (
+            self.hawser.pool_stats().opened,
+            self.smol.pool_stats().opened,
+        );
+        assert_eq!(
+            opened,
+            (1, 1),
+            "a hawser session opened more than one connection"
+        );
+    }
+
     /// Every client fetches both bodies whole before anything is timed, so
     /// a broken client fails loudly instead of measuring an error path.
     fn check(&mut self) {
@@ -207,22 +220,43 @@ fn bench_oneoff(c: &mut Criterion, cl: &mut Clients) {
     g.finish();
 }
 
-/// Median time per call of each function over `rounds` batches, the
-/// functions interleaved so that machine noise hits them alike.
+/// Median time per call of each function: `trials` times, fresh clients
+/// (so fresh connections) are made and warmed up, then `rounds` batches of
+/// each function run interleaved, so that machine noise hits them alike;
+/// the order rotates between trials. Fresh connections per trial keep one
+/// connection's luck (its socket buffers, its server thread) from deciding
+/// a client's result.
 fn medians(
+    server: &Server,
+    trials: usize,
     rounds: usize,
     batch: u32,
-    cl: &mut Clients,
+    keep_alive: bool,
     fns: &[fn(&mut Clients) -> usize],
 ) -> Vec<Duration> {
-    let mut samples = vec![Vec::with_capacity(rounds); fns.len()];
-    for _ in 0..rounds {
-        for (f, s) in fns.iter().zip(samples.iter_mut()) {
-            let t = Instant::now();
-            for _ in 0..batch {
-                black_box(f(cl));
+    let mut samples = vec![Vec::with_capacity(trials * rounds); fns.len()];
+    for trial in 0..trials {
+        let mut cl = Clients::new(server);
+        cl.check();
+        let accepted = server.connections_accepted();
+        for _ in 0..rounds {
+            for k in 0..fns.len() {
+                let i = (k + trial) % fns.len();
+                let t = Instant::now();
+                for _ in 0..batch {
+                    black_box(fns[i](&mut cl));
+                }
+                samples[i].push(t.elapsed() / batch);
             }
-            s.push(t.elapsed() / batch);
+        }
+        cl.assert_kept_alive();
+        if keep_alive {
+            // check() opened every client's connection; none opened more.
+            assert_eq!(
+                server.connections_accepted(),
+                accepted,
+                "a client did not keep its connection alive"
+            );
         }
     }
     samples
@@ -234,18 +268,39 @@ fn medians(
         .collect()
 }
 
+/// How many times the interleaved loop is repeated and how large it is.
+#[derive(Clone, Copy)]
+struct Plan {
+    trials: usize,
+    rounds: usize,
+}
+
+/// One line of the manual comparison.
+#[derive(Clone, Copy)]
+struct Scenario {
+    title: &'static str,
+    /// The body length, for a throughput column.
+    bytes: Option<usize>,
+    /// Requests per timed batch.
+    batch: u32,
+    /// Whether the clients must not open connections while measured.
+    keep_alive: bool,
+}
+
 /// Prints one scenario's medians and the hawser ratios. `fns` are, in
 /// order: hawser-std, hawser-smol, ureq, raw.
-fn report(
-    title: &str,
-    bytes: Option<usize>,
-    rounds: usize,
-    batch: u32,
-    cl: &mut Clients,
-    fns: [fn(&mut Clients) -> usize; 4],
-) {
-    let m = medians(rounds, batch, cl, &fns);
-    println!("{title} (median per request, {rounds} interleaved batches of {batch}):");
+fn report(server: &Server, plan: Plan, sc: Scenario, fns: [fn(&mut Clients) -> usize; 4]) {
+    let Scenario {
+        title,
+        bytes,
+        batch,
+        keep_alive,
+    } = sc;
+    let m = medians(server, plan.trials, plan.rounds, batch, keep_alive, &fns);
+    println!(
+        "{title} (median per request; {} trials x {} interleaved batches of {batch}):",
+        plan.trials, plan.rounds
+    );
     for (name, d) in ["hawser-std", "hawser-smol", "ureq", "raw"].iter().zip(&m) {
         let rate = bytes.map_or(String::new(), |b| {
             format!(
@@ -265,9 +320,18 @@ fn report(
     );
 }
 
+fn mid(v: &mut [Duration]) -> f64 {
+    v.sort();
+    v.get(v.len() / 2)
+        .copied()
+        .unwrap_or_default()
+        .as_secs_f64()
+        * 1e6
+}
+
 /// Where a hawser-std keep-alive request spends its time: up to the head
-/// (`send()`), then the body to the end, median over `n` requests.
-fn breakdown(cl: &mut Clients, n: usize, big: bool) {
+/// (`send()`), then the body to the end; medians over `n` requests.
+fn breakdown_keepalive(cl: &mut Clients, n: usize, big: bool) {
     let url = if big {
         cl.big.clone()
     } else {
@@ -286,18 +350,96 @@ fn breakdown(cl: &mut Clients, n: usize, big: bool) {
         to_head.push(t1 - t0);
         to_end.push(t1.elapsed());
     }
-    to_head.sort();
-    to_end.sort();
-    let mid = |v: &[Duration]| v.get(v.len() / 2).copied().unwrap_or_default();
     println!(
-        "  hawser-std {}: send() to head {:.1} us, body to end {:.1} us",
+        "  hawser-std keep-alive {}: send() to head {:.1} us, body to end {:.1} us",
         if big { "1 MiB" } else { "small" },
-        mid(&to_head).as_secs_f64() * 1e6,
-        mid(&to_end).as_secs_f64() * 1e6,
+        mid(&mut to_head),
+        mid(&mut to_end),
     );
 }
 
+/// Where a one-off request spends its time, for hawser-std and hawser-smol
+/// (under `smol::block_on`): building the session, `send()` (connect,
+/// request, head), the body, and dropping it all; medians over `n`.
+fn breakdown_oneoff(cl: &mut Clients, n: usize) {
+    let url = cl.small.clone();
+    let mut std_t: [Vec<Duration>; 4] = Default::default();
+    let mut smol_t: [Vec<Duration>; 4] = Default::default();
+    for _ in 0..n {
+        let t0 = Instant::now();
+        let session = hawser_std::Session::new();
+        let t1 = Instant::now();
+        let mut resp = session
+            .get(&url)
+            .send()
+            .unwrap_or_else(|e| panic!("hawser-std GET {url}: {e}"));
+        let t2 = Instant::now();
+        black_box(drain(&mut resp, &mut cl.scratch));
+        let t3 = Instant::now();
+        drop((resp, session));
+        let t4 = Instant::now();
+        for (v, d) in std_t.iter_mut().zip([t1 - t0, t2 - t1, t3 - t2, t4 - t3]) {
+            v.push(d);
+        }
+
+        let buf = &mut cl.scratch;
+        let d = smol::block_on(async {
+            let t0 = Instant::now();
+            let session = hawser_smol::Session::new();
+            let t1 = Instant::now();
+            let mut resp = session
+                .get(&url)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("hawser-smol GET {url}: {e}"));
+            let t2 = Instant::now();
+            while resp
+                .read(buf)
+                .await
+                .unwrap_or_else(|e| panic!("hawser-smol body: {e}"))
+                > 0
+            {}
+            let t3 = Instant::now();
+            drop((resp, session));
+            [t1 - t0, t2 - t1, t3 - t2, t3.elapsed()]
+        });
+        for (v, d) in smol_t.iter_mut().zip(d) {
+            v.push(d);
+        }
+    }
+    for (name, t) in [("hawser-std", &mut std_t), ("hawser-smol", &mut smol_t)] {
+        let [a, b, c, d] = t;
+        println!(
+            "  {name} one-off: Session::new {:.1} us, send() to head {:.1} us, body {:.1} us, drop {:.1} us",
+            mid(a),
+            mid(b),
+            mid(c),
+            mid(d),
+        );
+    }
+}
+
+/// Pin this thread, and so every thread it starts (the server's, the
+/// clients'), to one CPU: loopback ping-pong then costs two context
+/// switches per request instead of a cross-CPU wake-up whose price depends
+/// on where the scheduler put each connection's thread (we saw 9 us vs
+/// 70 us per request for the same client between runs). One CPU also makes
+/// the time what the client and server spend, which is what the ratios are
+/// about. `HAWSER_E2E_NO_PIN=1` turns it off.
+fn pin_to_one_cpu() -> Option<usize> {
+    if std::env::var_os("HAWSER_E2E_NO_PIN").is_some() {
+        return None;
+    }
+    // The last allowed CPU: the first tends to take more interrupts.
+    let core = core_affinity::get_core_ids()?.pop()?;
+    core_affinity::set_for_current(core).then_some(core.id)
+}
+
 fn main() {
+    match pin_to_one_cpu() {
+        Some(cpu) => println!("e2e: pinned to CPU {cpu} (HAWSER_E2E_NO_PIN=1 to turn off)"),
+        None => println!("e2e: not pinned to a CPU"),
+    }
     let server = Server::start().unwrap_or_else(|e| panic!("loopback server: {e}"));
     let mut cl = Clients::new(&server);
     cl.check();
@@ -307,20 +449,31 @@ fn main() {
     bench_big(&mut criterion, &mut cl);
     bench_oneoff(&mut criterion, &mut cl);
     criterion.final_summary();
+    cl.assert_kept_alive();
 
     // `cargo test --benches` runs this binary in test mode; keep that quick.
     let quick = std::env::args().any(|a| a == "--test");
-    let (rounds, small, big, once) = if quick {
-        (3, 5, 1, 2)
+    let plan = if quick {
+        Plan {
+            trials: 1,
+            rounds: 3,
+        }
     } else {
-        (31, 500, 10, 200)
+        Plan {
+            trials: 7,
+            rounds: 15,
+        }
     };
+    let (small, big, once) = if quick { (5, 1, 2) } else { (300, 10, 100) };
     report(
-        "small GET, keep-alive",
-        None,
-        rounds,
-        small,
-        &mut cl,
+        &server,
+        plan,
+        Scenario {
+            title: "small GET, keep-alive",
+            bytes: None,
+            batch: small,
+            keep_alive: true,
+        },
         [
             |c| c.hawser_get(false),
             |c| c.smol_get(false),
@@ -329,11 +482,14 @@ fn main() {
         ],
     );
     report(
-        "1 MiB GET, keep-alive",
-        Some(BIG_LEN),
-        rounds,
-        big,
-        &mut cl,
+        &server,
+        plan,
+        Scenario {
+            title: "1 MiB GET, keep-alive",
+            bytes: Some(BIG_LEN),
+            batch: big,
+            keep_alive: true,
+        },
         [
             |c| c.hawser_get(true),
             |c| c.smol_get(true),
@@ -342,11 +498,14 @@ fn main() {
         ],
     );
     report(
-        "one-off small GET (new client and connection each)",
-        None,
-        rounds,
-        once,
-        &mut cl,
+        &server,
+        plan,
+        Scenario {
+            title: "one-off small GET (new client and connection each)",
+            bytes: None,
+            batch: once,
+            keep_alive: false,
+        },
         [
             Clients::hawser_oneoff,
             Clients::smol_oneoff,
@@ -354,17 +513,14 @@ fn main() {
             Clients::raw_oneoff,
         ],
     );
-    println!("hawser-std time split (median):");
-    breakdown(&mut cl, if quick { 3 } else { 2000 }, false);
-    breakdown(&mut cl, if quick { 1 } else { 100 }, true);
-
-    // Keep-alive really was kept: each session opened one connection.
-    let (std_opened, smol_opened) = (cl.hawser.pool_stats().opened, cl.smol.pool_stats().opened);
+    println!("time split (median):");
+    breakdown_keepalive(&mut cl, if quick { 3 } else { 2000 }, false);
+    breakdown_keepalive(&mut cl, if quick { 1 } else { 100 }, true);
+    breakdown_oneoff(&mut cl, if quick { 2 } else { 500 });
     println!(
-        "connections: hawser-std session opened {std_opened}, hawser-smol session opened {smol_opened}, server accepted {}",
+        "connections accepted by the server: {}",
         server.connections_accepted()
     );
-    assert_eq!((std_opened, smol_opened), (1, 1), "keep-alive was not kept");
     drop(cl);
     drop(server);
 }
