@@ -369,6 +369,54 @@ fn breakdown_keepalive(cl: &mut Clients, n: usize, big: bool) {
     );
 }
 
+/// The raw baseline on smol: a one-off GET over `smol::net::TcpStream`
+/// under `smol::block_on`, the head parsed with httparse. It shows what
+/// smol itself costs per connection, apart from hawser.
+fn raw_smol_oneoff(addr: std::net::SocketAddr, buf: &mut [u8]) -> usize {
+    use smol::io::AsyncWriteExt;
+    smol::block_on(async {
+        let mut s = smol::net::TcpStream::connect(addr)
+            .await
+            .unwrap_or_else(|e| panic!("raw smol connect: {e}"));
+        s.set_nodelay(true)
+            .unwrap_or_else(|e| panic!("raw smol nodelay: {e}"));
+        let req = format!(
+            "GET {SMALL_PATH} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: raw\r\nAccept: */*\r\n\r\n"
+        );
+        s.write_all(req.as_bytes())
+            .await
+            .unwrap_or_else(|e| panic!("raw smol write: {e}"));
+        let mut got: Vec<u8> = Vec::with_capacity(512);
+        loop {
+            let mut headers = [httparse::EMPTY_HEADER; 32];
+            let mut resp = httparse::Response::new(&mut headers);
+            if let Ok(httparse::Status::Complete(n)) = resp.parse(&got) {
+                let len = resp
+                    .headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                    .and_then(|h| {
+                        std::str::from_utf8(h.value)
+                            .ok()?
+                            .trim()
+                            .parse::<usize>()
+                            .ok()
+                    })
+                    .unwrap_or_else(|| panic!("raw smol: no Content-Length"));
+                if got.len() >= n + len {
+                    return len;
+                }
+            }
+            let k = s
+                .read(buf)
+                .await
+                .unwrap_or_else(|e| panic!("raw smol read: {e}"));
+            assert!(k > 0, "raw smol: early EOF");
+            got.extend_from_slice(buf.get(..k).unwrap_or_default());
+        }
+    })
+}
+
 /// Where a one-off request spends its time, for hawser-std and hawser-smol
 /// (under `smol::block_on`): building the session, `send()` (connect,
 /// request, head), the body, and dropping it all; medians over `n`.
@@ -376,6 +424,8 @@ fn breakdown_oneoff(cl: &mut Clients, n: usize) {
     let url = cl.small.clone();
     let mut std_t: [Vec<Duration>; 4] = Default::default();
     let mut smol_t: [Vec<Duration>; 4] = Default::default();
+    let (mut smol_whole, mut raw_smol_whole) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let addr = cl.raw_once.addr();
     for _ in 0..n {
         let t0 = Instant::now();
         let session = hawser_std::Session::new();
@@ -394,6 +444,7 @@ fn breakdown_oneoff(cl: &mut Clients, n: usize) {
         }
 
         let buf = &mut cl.scratch;
+        let whole = Instant::now();
         let d = smol::block_on(async {
             let t0 = Instant::now();
             let session = hawser_smol::Session::new();
@@ -414,9 +465,13 @@ fn breakdown_oneoff(cl: &mut Clients, n: usize) {
             drop((resp, session));
             [t1 - t0, t2 - t1, t3 - t2, t3.elapsed()]
         });
+        smol_whole.push(whole.elapsed());
         for (v, d) in smol_t.iter_mut().zip(d) {
             v.push(d);
         }
+        let t = Instant::now();
+        assert_eq!(raw_smol_oneoff(addr, &mut cl.scratch), BODY.len());
+        raw_smol_whole.push(t.elapsed());
     }
     for (name, t) in [("hawser-std", &mut std_t), ("hawser-smol", &mut smol_t)] {
         let [a, b, c, d] = t;
@@ -428,6 +483,11 @@ fn breakdown_oneoff(cl: &mut Clients, n: usize) {
             mid(d),
         );
     }
+    let (h, r) = (mid(&mut smol_whole), mid(&mut raw_smol_whole));
+    println!(
+        "  one-off under smol::block_on, whole call: hawser-smol {h:.1} us, raw smol::net {r:.1} us, ratio {:.2}x",
+        h / r.max(1e-9)
+    );
 }
 
 /// Pin this thread, and so every thread it starts (the server's, the

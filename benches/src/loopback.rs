@@ -282,6 +282,11 @@ impl RawClient {
         }
     }
 
+    /// The server address this client talks to.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// `GET path`; the body is read through `scratch` and handed to
     /// `on_body` piece by piece. Returns the body length. A response that
     /// is not `200` with a `Content-Length`, or a head over 16 KiB, is an
