@@ -152,6 +152,10 @@ impl Clients {
         drain(&mut resp.body_mut().as_reader(), &mut self.scratch)
     }
 
+    fn raw_smol_oneoff(&mut self) -> usize {
+        raw_smol_oneoff(self.raw_once.addr(), &mut self.scratch)
+    }
+
     fn raw_oneoff(&mut self) -> usize {
         let n = self
             .raw_once
@@ -190,6 +194,7 @@ impl Clients {
         assert_eq!(self.smol_oneoff(), BODY.len(), "hawser_smol::get");
         assert_eq!(self.ureq_oneoff(), BODY.len(), "ureq::get");
         assert_eq!(self.raw_oneoff(), BODY.len(), "raw one-off");
+        assert_eq!(self.raw_smol_oneoff(), BODY.len(), "raw smol one-off");
     }
 }
 
@@ -220,6 +225,7 @@ fn bench_oneoff(c: &mut Criterion, cl: &mut Clients) {
     g.bench_function("hawser_smol", |b| b.iter(|| cl.smol_oneoff()));
     g.bench_function("ureq", |b| b.iter(|| cl.ureq_oneoff()));
     g.bench_function("raw", |b| b.iter(|| cl.raw_oneoff()));
+    g.bench_function("raw_smol", |b| b.iter(|| cl.raw_smol_oneoff()));
     g.finish();
 }
 
@@ -231,12 +237,7 @@ fn bench_oneoff(c: &mut Criterion, cl: &mut Clients) {
 /// medians. Fresh connections per trial keep one connection's luck (its
 /// socket buffers, its server thread) from deciding a client's result; the
 /// best trial shows the client's cost when the kernel cooperates.
-fn medians(
-    server: &Server,
-    plan: Plan,
-    sc: &Scenario,
-    fns: &[fn(&mut Clients) -> usize],
-) -> Vec<(Duration, Duration)> {
+fn medians(server: &Server, plan: Plan, sc: &Scenario, fns: &[Fetch]) -> Vec<(Duration, Duration)> {
     let mut per_trial = vec![Vec::with_capacity(plan.trials); fns.len()];
     for trial in 0..plan.trials {
         let mut cl = Clients::new(server);
@@ -287,6 +288,9 @@ struct Plan {
     rounds: usize,
 }
 
+/// One request by one client; the body length.
+type Fetch = fn(&mut Clients) -> usize;
+
 /// One line of the manual comparison.
 #[derive(Clone, Copy)]
 struct Scenario {
@@ -301,14 +305,15 @@ struct Scenario {
 
 /// Prints one scenario's medians and the hawser ratios. `fns` are, in
 /// order: hawser-std, hawser-smol, ureq, raw.
-fn report(server: &Server, plan: Plan, sc: Scenario, fns: [fn(&mut Clients) -> usize; 4]) {
+fn report(server: &Server, plan: Plan, sc: Scenario, fns: &[(&str, Fetch)]) {
+    let (names, fns): (Vec<&str>, Vec<Fetch>) = fns.iter().copied().unzip();
     let m = medians(server, plan, &sc, &fns);
     println!(
         "{} (per request: median over {} trials [best trial]; each trial {} interleaved batches of {}):",
         sc.title, plan.trials, plan.rounds, sc.batch
     );
     let us = |d: Duration| d.as_secs_f64() * 1e6;
-    for (name, &(med, best)) in ["hawser-std", "hawser-smol", "ureq", "raw"].iter().zip(&m) {
+    for (name, &(med, best)) in names.iter().zip(&m) {
         let rate = sc.bytes.map_or(String::new(), |b| {
             format!(
                 "  {:7.0} MiB/s",
@@ -317,18 +322,33 @@ fn report(server: &Server, plan: Plan, sc: Scenario, fns: [fn(&mut Clients) -> u
         });
         println!("  {name:<12} {:9.1} us [{:7.1}]{rate}", us(med), us(best));
     }
-    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-12);
-    let line = |pick: fn(&(Duration, Duration)) -> Duration| {
-        format!(
-            "hawser-std/ureq {:.2}x, hawser-std/raw {:.2}x, hawser-smol/ureq {:.2}x, hawser-smol/raw {:.2}x",
-            ratio(pick(&m[0]), pick(&m[2])),
-            ratio(pick(&m[0]), pick(&m[3])),
-            ratio(pick(&m[1]), pick(&m[2])),
-            ratio(pick(&m[1]), pick(&m[3])),
-        )
-    };
-    println!("  ratio (medians)     {}", line(|p| p.0));
-    println!("  ratio (best trials) {}", line(|p| p.1));
+    let find = |n: &str| names.iter().position(|&x| x == n).and_then(|i| m.get(i));
+    let pairs = [
+        ("hawser-std", "ureq"),
+        ("hawser-std", "raw"),
+        ("hawser-smol", "ureq"),
+        ("hawser-smol", "raw"),
+        ("hawser-smol", "raw-smol"),
+    ];
+    for (label, pick) in [
+        (
+            "medians",
+            (|p: &(Duration, Duration)| p.0) as fn(&(Duration, Duration)) -> Duration,
+        ),
+        ("best trials", |p| p.1),
+    ] {
+        let line: Vec<String> = pairs
+            .iter()
+            .filter_map(|&(a, b)| {
+                let (x, y) = (pick(find(a)?), pick(find(b)?));
+                Some(format!(
+                    "{a}/{b} {:.2}x",
+                    x.as_secs_f64() / y.as_secs_f64().max(1e-12)
+                ))
+            })
+            .collect();
+        println!("  ratio ({label}) {}", line.join(", "));
+    }
 }
 
 fn mid(v: &mut [Duration]) -> f64 {
@@ -554,11 +574,11 @@ fn main() {
             batch: small,
             keep_alive: true,
         },
-        [
-            |c| c.hawser_get(false),
-            |c| c.smol_get(false),
-            |c| c.ureq_get(false),
-            |c| c.raw_get(false),
+        &[
+            ("hawser-std", |c| c.hawser_get(false)),
+            ("hawser-smol", |c| c.smol_get(false)),
+            ("ureq", |c| c.ureq_get(false)),
+            ("raw", |c| c.raw_get(false)),
         ],
     );
     report(
@@ -570,11 +590,11 @@ fn main() {
             batch: big,
             keep_alive: true,
         },
-        [
-            |c| c.hawser_get(true),
-            |c| c.smol_get(true),
-            |c| c.ureq_get(true),
-            |c| c.raw_get(true),
+        &[
+            ("hawser-std", |c| c.hawser_get(true)),
+            ("hawser-smol", |c| c.smol_get(true)),
+            ("ureq", |c| c.ureq_get(true)),
+            ("raw", |c| c.raw_get(true)),
         ],
     );
     report(
@@ -586,11 +606,12 @@ fn main() {
             batch: once,
             keep_alive: false,
         },
-        [
-            Clients::hawser_oneoff,
-            Clients::smol_oneoff,
-            Clients::ureq_oneoff,
-            Clients::raw_oneoff,
+        &[
+            ("hawser-std", Clients::hawser_oneoff),
+            ("hawser-smol", Clients::smol_oneoff),
+            ("ureq", Clients::ureq_oneoff),
+            ("raw", Clients::raw_oneoff),
+            ("raw-smol", Clients::raw_smol_oneoff),
         ],
     );
     println!("time split (median):");
