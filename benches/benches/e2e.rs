@@ -9,14 +9,24 @@
 //! - `e2e_1mib_download`: a 1 MiB body over a kept-alive connection
 //!   (throughput);
 //! - `e2e_oneoff_small`: a one-off request without a session, so a fresh
-//!   client and connection per request (`hawser_std::get`, `ureq::get`).
+//!   client and connection per request (`hawser_std::get`, `ureq::get`),
+//!   plus `raw_smol`, the raw GET over `smol::net` under `smol::block_on`,
+//!   which tells smol's own per-connection cost from hawser-smol's.
+//!
+//! The process pins itself to one CPU first (`HAWSER_E2E_NO_PIN=1` turns
+//! that off; see `pin_to_one_cpu`), and small requests and 1 MiB downloads
+//! use separate connections (see `Clients::check`): both keep the kernel's
+//! scheduling and TCP behaviour from deciding the ratios.
+//! `HAWSER_E2E_CRITERION_ONLY=1` skips everything after criterion, for
+//! profiling one benchmark alone (`perf stat ... -- --bench NAME`).
 //!
 //! Every client reads the body through the same 64 KiB buffer and only
 //! counts it, so the comparison is of the clients, not of what is done with
 //! the bytes. After criterion, an interleaved manual timing loop measures
-//! the medians again and prints the ratios hawser/ureq and hawser/raw (the
-//! design asks for ratios, not absolute times alone), plus a breakdown of
-//! where hawser's time goes per request.
+//! the medians again over several sets of fresh connections and prints the
+//! ratios hawser/ureq and hawser/raw (the design asks for ratios, not
+//! absolute times alone), plus a breakdown of where hawser's time goes per
+//! request.
 //!
 //! Run: `cargo bench -p hawser-benches --bench e2e -- --warm-up-time 1 --measurement-time 3`
 
