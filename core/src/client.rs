@@ -15,13 +15,14 @@
 //!
 //! /// A toy backend that only records what it was asked to send.
 //! #[derive(Clone)]
-//! struct Recorder(Agent);
+//! struct Recorder(Agent<()>);
 //!
 //! impl Backend for Recorder {
+//!     type Transport = ();
 //!     type BodySource = Vec<u8>;
 //!     type Send = Result<String>;
-//!     fn from_agent(agent: Agent) -> Result<Self> { Ok(Recorder(agent)) }
-//!     fn agent(&self) -> &Agent { &self.0 }
+//!     fn from_agent(agent: Agent<()>) -> Result<Self> { Ok(Recorder(agent)) }
+//!     fn agent(&self) -> &Agent<()> { &self.0 }
 //!     fn execute(&self, req: Result<(Request, CallOptions)>, _body: Option<Vec<u8>>) -> Result<String> {
 //!         let (req, _opts) = req?;
 //!         Ok(format!("{} {}", req.method(), req.url()))
@@ -54,6 +55,8 @@ use crate::{Error, Result};
 
 /// What a backend crate supplies to the shared builders.
 pub trait Backend: Clone + Sized {
+    /// The driver's transport handle (what its agent's pool holds).
+    type Transport;
     /// Where a streamed request body comes from (`std::io::Read` for a
     /// blocking backend, `AsyncRead` for an async one).
     type BodySource;
@@ -61,9 +64,9 @@ pub trait Backend: Clone + Sized {
     /// future of one.
     type Send;
     /// A session from a configured agent.
-    fn from_agent(agent: Agent) -> Result<Self>;
+    fn from_agent(agent: Agent<Self::Transport>) -> Result<Self>;
     /// The session's agent.
-    fn agent(&self) -> &Agent;
+    fn agent(&self) -> &Agent<Self::Transport>;
     /// Run a request (or report the error met while building it). The
     /// backend picks the call's RNG seed.
     fn execute(
@@ -228,7 +231,7 @@ impl<B: Backend> SessionBuilder<B> {
     pub fn build(self) -> Result<B> {
         match self.error {
             Some(e) => Err(e),
-            None => B::from_agent(Agent::new(self.config)),
+            None => B::from_agent(Agent::new(self.config)?),
         }
     }
 }

@@ -203,6 +203,30 @@ impl Error {
         self.report.as_deref()
     }
 
+    /// A copy for sticky errors: same kind, phase, message and report; a
+    /// hawser cause is copied too, any other cause keeps its message.
+    pub(crate) fn duplicate(&self) -> Error {
+        let source: Option<Source> =
+            self.source
+                .as_deref()
+                .map(|s| match s.downcast_ref::<Error>() {
+                    Some(inner) => Box::new(inner.duplicate()) as Source,
+                    None => match s.downcast_ref::<std::io::Error>() {
+                        Some(io) => {
+                            Box::new(std::io::Error::new(io.kind(), io.to_string())) as Source
+                        }
+                        None => s.to_string().into(),
+                    },
+                });
+        Error {
+            kind: self.kind,
+            phase: self.phase,
+            message: self.message.clone(),
+            source,
+            report: self.report.clone(),
+        }
+    }
+
     /// What went wrong.
     pub fn kind(&self) -> ErrorKind {
         self.kind

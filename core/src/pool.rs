@@ -292,6 +292,9 @@ pub struct PoolStats {
     pub wait_cancelled: u64,
     /// Checkouts refused by `WhenFull::Error`.
     pub rejected_full: u64,
+    /// Idle connections discarded before reuse because the liveness check
+    /// found them closed by the server or carrying unsolicited bytes.
+    pub discarded_stale: u64,
     /// Idle connections now.
     pub idle: usize,
     /// Active pooled connections now (including slots granted to waiters).
@@ -898,6 +901,49 @@ impl<C> Pool<C> {
         host.active = host.active.saturating_sub(1);
         self.drop_if_empty(slot);
         None
+    }
+
+    /// Whether the waiter holding `ticket` has been granted a slot (so
+    /// [`Pool::claim`] would not answer [`Checkout::Wait`]).
+    pub fn is_granted(&self, ticket: &WaiterTicket) -> bool {
+        ticket.pool == self.id && self.granted.contains_key(&ticket.id)
+    }
+
+    /// The idle connection handed out with `lease` was found dead before
+    /// use (closed by the server, or with unsolicited bytes on it): count
+    /// it, and hand out the next live idle connection of the same key under
+    /// the same lease, or `None` to open a new one with it. The lease keeps
+    /// its slot either way, so no waiter can take it in between.
+    pub fn replace_stale(&mut self, lease: &mut Lease, now: Instant) -> Option<C> {
+        // The discarded connection was not reused after all.
+        self.stats.discarded_stale += 1;
+        self.stats.reused = self.stats.reused.saturating_sub(1);
+        lease.created = now;
+        let slot = lease.slot;
+        let key = Arc::clone(&lease.key);
+        let ours = lease.pool == self.id && !lease.extra;
+        loop {
+            let next = match self.host_at(slot, &key) {
+                Some(host) if ours => host.idle.pop(),
+                _ => None,
+            };
+            let Some(conn) = next else {
+                self.stats.opened += 1;
+                return None;
+            };
+            self.idle_total -= 1;
+            if now >= conn.expires {
+                self.count_evicted(conn.reason);
+                self.pending_close.push(Evicted {
+                    handle: conn.handle,
+                    reason: conn.reason,
+                });
+                continue;
+            }
+            self.stats.reused += 1;
+            lease.created = conn.created;
+            return Some(conn.handle);
+        }
     }
 
     /// The connection of `lease` was closed instead of returned: free its

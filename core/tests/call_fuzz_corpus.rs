@@ -52,6 +52,9 @@ fn call_corpus_replays_without_findings() {
         "seed-refused-twice-then-ok",
         "seed-drip-one-byte",
         "seed-partial-writes-and-consumes",
+        "seed-reuse-check-stale",
+        "seed-happy-eyeballs-stagger",
+        "seed-early-timeout-noop",
     ] {
         assert_eq!(ending(seed), ok, "{seed}");
     }

@@ -864,7 +864,7 @@ fn debug_of_call_agent_and_config_never_prints_credentials() {
     );
     cfg.proxies = hawser_core::proxy::ProxyConfig::new()
         .with_all(hawser_core::proxy::Proxy::parse("http://pu:proxy-SECRET@p.test:1").unwrap());
-    let agent = hawser_core::call::Agent::new(cfg);
+    let agent: hawser_core::call::Agent<()> = hawser_core::call::Agent::new(cfg).unwrap();
     let req = Request::get("http://bob:url-SECRET@h.test/")
         .build()
         .unwrap();
@@ -1099,8 +1099,8 @@ fn chunked_response_with_trailers_is_delivered_and_reusable() {
 
 // ----- driver misuse: typed errors, never a hang ------------------------------------
 
-fn started() -> (hawser_core::call::Call, std::time::Instant) {
-    let agent = hawser_core::call::Agent::new(retry(0));
+fn started() -> (hawser_core::call::Call<u8>, std::time::Instant) {
+    let agent = hawser_core::call::Agent::new(retry(0)).unwrap();
     let now = std::time::Instant::now();
     let call = agent
         .start(
@@ -1113,20 +1113,34 @@ fn started() -> (hawser_core::call::Call, std::time::Instant) {
     (call, now)
 }
 
-fn drive_to_transmit(call: &mut hawser_core::call::Call, now: std::time::Instant) -> usize {
+/// Resolve, start one attempt, report it connected.
+fn connect(call: &mut hawser_core::call::Call<u8>, now: std::time::Instant) {
     use hawser_core::call::{Input, Output};
     assert!(matches!(
         call.poll_output(now).unwrap(),
-        Output::Acquire { .. }
+        Output::Resolve { .. }
     ));
-    call.handle_input(Input::NoPooled, now).unwrap();
+    call.handle_input(Input::Resolved(vec![([127, 0, 0, 1], 80).into()]), now)
+        .unwrap();
+    let Output::Connect { id, .. } = call.poll_output(now).unwrap() else {
+        panic!("no Connect");
+    };
     assert!(matches!(
         call.poll_output(now).unwrap(),
-        Output::Connect { .. }
+        Output::AwaitConnect { .. }
     ));
-    call.handle_input(Input::Connected, now).unwrap();
+    call.handle_input(Input::Connected { id, conn: 7 }, now)
+        .unwrap();
+}
+
+fn drive_to_transmit(call: &mut hawser_core::call::Call<u8>, now: std::time::Instant) -> usize {
+    use hawser_core::call::Output;
+    connect(call, now);
     match call.poll_output(now).unwrap() {
-        Output::Transmit { data, .. } => data.len(),
+        Output::Transmit { data, conn, .. } => {
+            assert_eq!(*conn, 7, "the transport the driver connected");
+            data.len()
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -1137,23 +1151,13 @@ fn misuse_answers_are_usage_errors_and_the_call_can_go_on() {
     let (mut call, now) = started();
     assert!(matches!(
         call.poll_output(now).unwrap(),
-        Output::Acquire { .. }
+        Output::Resolve { .. }
     ));
     // An answer to another output.
     let e = call.handle_input(Input::Read(3), now).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Usage);
     // The same output is asked again: nothing was lost.
-    assert!(matches!(
-        call.poll_output(now).unwrap(),
-        Output::Acquire { .. }
-    ));
-    call.handle_input(Input::NoPooled, now).unwrap();
-    call.poll_output(now).unwrap();
-    call.handle_input(Input::Connected, now).unwrap();
-    let len = match call.poll_output(now).unwrap() {
-        Output::Transmit { data, .. } => data.len(),
-        other => panic!("{other:?}"),
-    };
+    let len = drive_to_transmit(&mut call, now);
     // More written than was handed out.
     let e = call.handle_input(Input::Written(len + 1), now).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Usage);
@@ -1185,11 +1189,10 @@ fn read_more_than_the_lent_buffer_is_a_usage_error() {
     call.handle_input(Input::Written(head), now).unwrap();
     call.poll_output(now).unwrap();
     call.handle_input(Input::Written(3), now).unwrap();
-    assert!(matches!(
-        call.poll_output(now).unwrap(),
-        Output::Receive { .. }
-    ));
-    let lent = call.read_buffer().len();
+    let lent = match call.poll_output(now).unwrap() {
+        Output::Receive { buf, .. } => buf.len(),
+        other => panic!("{other:?}"),
+    };
     let e = call.handle_input(Input::Read(lent + 1), now).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Usage);
 }
@@ -1221,8 +1224,12 @@ fn pool_wait_timeout_names_the_pool_wait() {
     let t = Timeouts::default()
         .with_pool_wait(Duration::from_secs(2))
         .unwrap();
-    let mut s = Scenario::new(retry(3));
-    s.pool_exhausted = true;
+    let mut cfg = retry(3);
+    cfg.pool.max_active_per_host = 1;
+    cfg.pool.when_full = hawser_core::pool::WhenFull::Wait;
+    let mut s = Scenario::new(cfg);
+    s.hold_slot("http://h.test/");
+    s.server.connect_targets.clear();
     let out = s.run_with(get("http://h.test/"), opts_timeouts(t), Stream::default());
     let e = out.err();
     assert_eq!(e.timeout_phase(), Some(TimeoutPhase::PoolWait), "{e:?}");
@@ -1389,9 +1396,19 @@ fn keep_alive_hint_is_handed_to_the_pool_with_the_connection() {
     ));
     let out = s.run(get("http://h.test/"));
     assert_eq!(out.releases, vec![true]);
-    let ka = out.keep_alive[0].expect("hint kept");
-    assert_eq!(ka.timeout, Some(Duration::from_secs(5)));
-    assert_eq!(ka.max, Some(100));
+    // Within the hint (5 s less the 1 s margin) the connection is reused...
+    s.advance(Duration::from_millis(3_500));
+    s.answer(Answer::status(200, "Keep-Alive: timeout=5\r\n", "ok"));
+    let again = s.run(get("http://h.test/"));
+    assert_eq!(again.report.connections_reused, 1);
+    assert_eq!(s.server.connections(), 1);
+    // ...past it, the pool retires it and a new one is opened.
+    s.advance(Duration::from_millis(4_500));
+    s.answer(Answer::reply(OK));
+    let late = s.run(get("http://h.test/"));
+    assert_eq!(late.report.connections_reused, 0);
+    assert_eq!(s.server.connections(), 2);
+    assert_eq!(s.agent.pool_stats().evicted_keep_alive, 1);
 }
 
 #[test]

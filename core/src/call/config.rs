@@ -1,8 +1,10 @@
 //! Session-level settings and shared state: [`Config`], [`Agent`], and the
 //! per-request overrides in [`CallOptions`].
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Waker;
 use std::time::{Duration, Instant, SystemTime};
 
 use http::header::{HeaderValue, ACCEPT, USER_AGENT};
@@ -12,7 +14,7 @@ use crate::auth::Auth;
 use crate::cookies::CookieJar;
 use crate::deadline::Timeouts;
 use crate::h1::Limits;
-use crate::pool::PoolConfig;
+use crate::pool::{Checkin, Pool, PoolConfig, PoolStats, WaiterId};
 use crate::proxy::{Proxy, ProxyConfig};
 use crate::redirect::RedirectPolicy;
 use crate::request::Request;
@@ -21,7 +23,7 @@ use crate::retry::{Retry, RetryBudget};
 use crate::tls::TlsConnector;
 use crate::Result;
 
-use super::Call;
+use super::{Call, Connection};
 
 /// Everything a session decides once for all its requests.
 ///
@@ -74,6 +76,11 @@ pub struct Config {
     /// How long to wait for `100 Continue` before sending the body anyway
     /// (default 1 s, as curl).
     pub expect_continue_wait: Duration,
+    /// Happy Eyeballs (RFC 8305) connection attempt delay: when a name has
+    /// several addresses, the next one is tried this long after the last
+    /// attempt started if none has connected yet, and the first to connect
+    /// wins (default 250 ms, the RFC's recommendation).
+    pub happy_eyeballs_delay: Duration,
     /// The largest response body hawser reads and discards to keep a
     /// connection when it follows a redirect, answers an auth challenge or
     /// retries a status (default 64 KiB); larger bodies close the connection.
@@ -107,6 +114,7 @@ impl Default for Config {
             max_decompressed: 1 << 30,
             expect_continue_min: Some(1 << 20),
             expect_continue_wait: Duration::from_secs(1),
+            happy_eyeballs_delay: Duration::from_millis(250),
             max_drain: 64 * 1024,
         }
     }
@@ -153,7 +161,7 @@ pub struct CallOptions {
     pub seed: u64,
 }
 
-pub(crate) struct Shared {
+pub(crate) struct Shared<T> {
     pub(crate) config: Config,
     pub(crate) cookies: Mutex<CookieJar>,
     pub(crate) budget: Option<Mutex<RetryBudget>>,
@@ -162,10 +170,67 @@ pub(crate) struct Shared {
     /// call, so later calls answer it preemptively instead of paying a 407
     /// round trip each. One entry per configured proxy at most.
     pub(crate) proxy_digest: Mutex<Vec<(Proxy, Auth)>>,
+    /// The connection pool: idle connections with their transports, the
+    /// active count per host, the wait queue, and the wakers of waiting calls.
+    pub(crate) slots: Mutex<Slots<T>>,
 }
 
-/// A session's core: its [`Config`] and the state its calls share (cookie
-/// jar, retry budget, Digest nonces). Cheap to clone; `Send + Sync`.
+/// An idle connection: the driver's transport and the core's state for it.
+pub(crate) struct Parked<T> {
+    pub(crate) transport: T,
+    pub(crate) conn: Connection,
+}
+
+/// The pool and the wakers of the calls waiting in its queue.
+pub(crate) struct Slots<T> {
+    pub(crate) pool: Pool<Parked<T>>,
+    pub(crate) wakers: HashMap<WaiterId, Waker>,
+}
+
+/// What a pool operation freed: transports to close and waiters to wake.
+/// Wakers run after the lock is released, so a waker that polls at once
+/// cannot deadlock on the pool.
+pub(crate) struct Freed<T> {
+    pub(crate) close: Vec<T>,
+    pub(crate) wake: Vec<Waker>,
+}
+
+impl<T> Freed<T> {
+    pub(crate) fn new() -> Self {
+        Freed {
+            close: Vec::new(),
+            wake: Vec::new(),
+        }
+    }
+
+    /// Take what a checkin/release/cancel answered.
+    pub(crate) fn take(&mut self, slots: &mut Slots<T>, c: Checkin<Parked<T>>) {
+        if let Some(p) = c.close {
+            self.close.push(p.transport);
+        }
+        if let Some(id) = c.wake {
+            if let Some(w) = slots.wakers.remove(&id) {
+                self.wake.push(w);
+            }
+        }
+    }
+
+    /// Run the wakers (call with the pool unlocked).
+    pub(crate) fn wake(&mut self) {
+        for w in self.wake.drain(..) {
+            w.wake();
+        }
+    }
+}
+
+/// A session's core: its [`Config`], its connection pool, and the state its
+/// calls share (cookie jar, retry budget, Digest nonces). Cheap to clone;
+/// `Send + Sync` when the transport `T` is `Send`.
+///
+/// `T` is the driver's transport handle (a socket the core never touches:
+/// it only stores it in the pool, lends it back in outputs, and drops it).
+/// Idle connections wait in the agent's pool with their TLS and keep-alive
+/// state, so a driver keeps no pool of its own.
 ///
 /// The locks inside are held only for the duration of a core method, never
 /// across I/O, so an async backend may use an `Agent` from any task.
@@ -174,31 +239,45 @@ pub(crate) struct Shared {
 /// use hawser_core::call::{Agent, CallOptions, Config};
 /// use hawser_core::request::Request;
 /// use std::time::{Instant, SystemTime};
-/// let agent = Agent::new(Config::default());
+/// let agent: Agent<std::net::TcpStream> = Agent::new(Config::default())?;
 /// let call = agent.start(Request::get("http://127.0.0.1:1/").build()?, CallOptions::default(),
 ///     Instant::now(), SystemTime::now())?;
-/// # let _ = call;
+/// assert_eq!(agent.pool_stats().active, 0); // nothing held before the first poll
+/// # drop(call);
 /// # Ok::<(), hawser_core::Error>(())
 /// ```
-#[derive(Clone)]
-pub struct Agent {
-    pub(crate) shared: Arc<Shared>,
+pub struct Agent<T> {
+    pub(crate) shared: Arc<Shared<T>>,
 }
 
-impl Agent {
-    /// A new agent with `config`.
-    pub fn new(config: Config) -> Agent {
+impl<T> Clone for Agent<T> {
+    fn clone(&self) -> Self {
+        Agent {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T> Agent<T> {
+    /// A new agent with `config`; fails with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest)
+    /// when the pool settings are invalid.
+    pub fn new(config: Config) -> Result<Agent<T>> {
+        let pool = Pool::new(config.pool.clone())?;
         let budget = config.retry_budget.clone().map(Mutex::new);
         let auth = config.auth.clone();
-        Agent {
+        Ok(Agent {
             shared: Arc::new(Shared {
                 config,
                 cookies: Mutex::new(CookieJar::new()),
                 budget,
                 auth,
                 proxy_digest: Mutex::new(Vec::new()),
+                slots: Mutex::new(Slots {
+                    pool,
+                    wakers: HashMap::new(),
+                }),
             }),
-        }
+        })
     }
 
     /// The session's settings.
@@ -214,6 +293,12 @@ impl Agent {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Connection pool counters: opened, reused, evicted, waiting, and the
+    /// idle and active connections now.
+    pub fn pool_stats(&self) -> PoolStats {
+        self.shared.slots().pool.stats()
+    }
+
     /// Start one logical request at `now` (`wall` is the matching wall-clock
     /// time, used for cookie expiry and HTTP-date `Retry-After`).
     pub fn start(
@@ -222,12 +307,19 @@ impl Agent {
         options: CallOptions,
         now: Instant,
         wall: SystemTime,
-    ) -> Result<Call> {
+    ) -> Result<Call<T>> {
         Call::new(self.clone(), request, options, now, wall)
     }
 }
 
-impl fmt::Debug for Agent {
+impl<T> Shared<T> {
+    /// The pool, locked (never across I/O: only inside a core method).
+    pub(crate) fn slots(&self) -> MutexGuard<'_, Slots<T>> {
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<T> fmt::Debug for Agent<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Agent")
             .field("config", &self.shared.config)

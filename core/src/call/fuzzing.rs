@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use http::Method;
 
-use super::{Agent, CallOptions, Config, Connection, Input, Output};
+use super::{Agent, CallOptions, Config, Input, Output};
 use crate::deadline::Timeouts;
 use crate::redirect::RedirectPolicy;
 use crate::request::{Body, Request};
@@ -56,7 +56,7 @@ impl Script<'_> {
 /// Builds the request and agent from the script's first bytes.
 // Field by field, as code outside the crate must (`Config` is non_exhaustive).
 #[allow(clippy::field_reassign_with_default)]
-fn setup(s: &mut Script<'_>) -> Option<(Agent, Request, CallOptions, Vec<u8>)> {
+fn setup(s: &mut Script<'_>) -> Option<(Agent<u32>, Request, CallOptions, Vec<u8>)> {
     let kind = s.byte().unwrap_or(0);
     let flags = s.byte().unwrap_or(0);
     let limits = s.byte().unwrap_or(0);
@@ -112,7 +112,7 @@ fn setup(s: &mut Script<'_>) -> Option<(Agent, Request, CallOptions, Vec<u8>)> {
     };
     // The streamed body pieces, when the request streams.
     let stream = b"abcdef".to_vec();
-    Some((Agent::new(cfg), req, opts, stream))
+    Some((Agent::new(cfg).ok()?, req, opts, stream))
 }
 
 /// How a scripted call ended (so the corpus replay can check that seeds
@@ -146,7 +146,11 @@ pub fn call(data: &[u8], base: Instant) -> Ending {
         return Ending::Setup;
     };
     let max_steps = data.len() * STEPS_PER_BYTE + ENDING_STEPS;
-    let mut pooled: Option<Connection> = None;
+    // Connection attempts started and not yet reported, and transports.
+    let mut attempts = Vec::new();
+    let mut next_conn: u32 = 0;
+    let v4: std::net::SocketAddr = ([127, 0, 0, 1], 80).into();
+    let v6: std::net::SocketAddr = (std::net::Ipv6Addr::LOCALHOST, 80).into();
     let mut heads = 0;
     let mut status = None;
     let mut stream_pos = 0;
@@ -166,24 +170,62 @@ pub fn call(data: &[u8], base: Instant) -> Ending {
             }
         };
         let input = match out {
-            Output::Acquire { key, .. } => match (s.byte(), pooled.take()) {
-                // A pool hands out connections for the asked key only.
-                (Some(b), Some(c)) if b & 1 == 0 && c.key() == key => Input::Pooled(c),
-                (Some(b), _) if b & 0x0f == 0x0f => {
-                    now = now.max(deadline);
-                    Input::Timeout
-                }
-                _ => Input::NoPooled,
-            },
-            Output::Connect { until, .. } => match s.byte() {
-                Some(b) if b % 4 != 3 => Input::Connected,
-                Some(b) if b % 8 == 3 => {
+            Output::Resolve { until, .. } => match s.byte() {
+                Some(b) if b & 0x0f == 0x0f => {
                     now = now.max(until);
                     Input::Timeout
                 }
-                _ => Input::Failed(io::Error::from(io::ErrorKind::ConnectionRefused)),
+                Some(b) if b & 0x0f == 0x0e => {
+                    Input::Failed(io::Error::from(io::ErrorKind::NotFound))
+                }
+                Some(b) if b & 1 == 1 => Input::Resolved(vec![v6, v4]),
+                _ => Input::Resolved(vec![v4]),
             },
-            Output::Transmit { data, until } => {
+            Output::Connect { id, .. } => {
+                attempts.push(id);
+                continue;
+            }
+            Output::AwaitConnect { until } => {
+                assert!(!attempts.is_empty(), "AwaitConnect with no attempt started");
+                match s.byte() {
+                    Some(b) if b % 4 == 3 => {
+                        // Nothing finished in time: the stagger or the bound.
+                        assert!(until >= now, "AwaitConnect until in the past");
+                        now = now.max(until);
+                        continue;
+                    }
+                    Some(b) if b % 4 == 2 => {
+                        let id = attempts.remove(0);
+                        let error = io::Error::from(io::ErrorKind::ConnectionRefused);
+                        Input::ConnectFailed { id, error }
+                    }
+                    None => {
+                        let id = attempts.remove(0);
+                        let error = io::Error::from(io::ErrorKind::ConnectionRefused);
+                        Input::ConnectFailed { id, error }
+                    }
+                    Some(_) => {
+                        let id = attempts.pop().unwrap_or(super::ConnectId(0));
+                        attempts.clear();
+                        next_conn += 1;
+                        Input::Connected {
+                            id,
+                            conn: next_conn,
+                        }
+                    }
+                }
+            }
+            Output::Check { .. } => match s.byte() {
+                Some(b) if b & 3 == 1 => Input::Eof,
+                Some(b) if b & 3 == 2 => Input::Read(1),
+                _ => Input::Quiet,
+            },
+            Output::Close(_) => continue,
+            Output::AwaitSlot { until, .. } => {
+                // A single call on a fresh agent never queues.
+                panic!("a lone call waited for a pool slot until {until:?}");
+            }
+            Output::Transmit { data, until, .. } => {
                 assert!(
                     data.len() <= BUFFER_BOUND,
                     "transmit of {} bytes",
@@ -195,33 +237,37 @@ pub fn call(data: &[u8], base: Instant) -> Ending {
                         now = now.max(until);
                         Input::Timeout
                     }
+                    Some(0xfd) => Input::from_write(Err(io::ErrorKind::Interrupted.into())),
                     Some(b) if b & 0x80 != 0 => {
-                        Input::Written(data.len().min(usize::from(b & 0x7f)))
+                        Input::from_write(Ok(data.len().min(usize::from(b & 0x7f))))
                     }
                     _ => Input::Written(data.len()),
                 }
             }
-            Output::Receive { until } => {
+            Output::Receive { until, buf, .. } => {
                 assert!(until >= base, "a read deadline before the call started");
+                assert!(
+                    buf.len() <= BUFFER_BOUND,
+                    "read buffer of {} bytes",
+                    buf.len()
+                );
                 match s.byte() {
                     None => Input::Eof,
                     Some(b) => match b >> 6 {
                         0 | 1 => {
                             let n = usize::from(b & 0x7f) + 1;
-                            let bytes = s.take(n).to_vec();
+                            let bytes = s.take(n);
                             if bytes.is_empty() {
                                 Input::Eof
                             } else {
-                                let buf = call.read_buffer();
-                                assert!(
-                                    buf.len() <= BUFFER_BOUND,
-                                    "read buffer of {} bytes",
-                                    buf.len()
-                                );
                                 let n = bytes.len().min(buf.len());
                                 buf[..n].copy_from_slice(&bytes[..n]);
                                 Input::Read(n)
                             }
+                        }
+                        2 if b & 1 == 1 => {
+                            // A timer that fires early must be a no-op.
+                            Input::Timeout
                         }
                         2 => {
                             now = now.max(until);
@@ -248,7 +294,7 @@ pub fn call(data: &[u8], base: Instant) -> Ending {
                     _ => Input::BodyEnd,
                 }
             }
-            Output::Wait { until } => {
+            Output::Sleep { until } => {
                 assert!(until <= deadline, "a backoff past the deadline");
                 // Sometimes wake early: the call must wait again, not act.
                 match s.byte() {
@@ -256,12 +302,6 @@ pub fn call(data: &[u8], base: Instant) -> Ending {
                         now += (until - now) / 2;
                     }
                     _ => now = now.max(until),
-                }
-                continue;
-            }
-            Output::Release { conn, reuse } => {
-                if reuse {
-                    pooled = Some(conn);
                 }
                 continue;
             }

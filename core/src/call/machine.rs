@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl Call {
+impl<T> Call<T> {
     fn wall(&self, now: Instant) -> SystemTime {
         self.wall0 + now.saturating_duration_since(self.start)
     }
@@ -67,15 +67,33 @@ impl Call {
         self.keep_alive = None;
     }
 
+    /// The call ends with `e`: give back what it holds and keep the error,
+    /// so every later poll returns it again (errors are sticky).
     pub(super) fn fail_final(&mut self, e: Error) -> Error {
-        self.state = State::Failed;
-        self.conn = None;
-        #[cfg(feature = "tracing")]
-        tracing::debug!(url = %self.url, error = %e, "hawser: call failed");
-        if e.kind() == ErrorKind::Usage || e.report().is_some() {
+        if self.state == State::Failed {
             return e;
         }
-        e.with_report(self.report())
+        self.state = State::Failed;
+        self.give_back();
+        // The call ends here: what it holds is closed by dropping it.
+        self.closing.clear();
+        #[cfg(feature = "tracing")]
+        tracing::debug!(url = %self.url, error = %e, "hawser: call failed");
+        let e = if e.report().is_some() {
+            e
+        } else {
+            e.with_report(self.report())
+        };
+        self.failed = Some(e.duplicate());
+        e
+    }
+
+    /// The error the call ended with, again.
+    pub(super) fn sticky_error(&self) -> Error {
+        match &self.failed {
+            Some(e) => e.duplicate(),
+            None => usage("the call failed"),
+        }
     }
 
     // ----- advancing -------------------------------------------------
@@ -85,17 +103,7 @@ impl Call {
             match self.step(now) {
                 Ok(Some(step)) => return Ok(step),
                 Ok(None) => continue,
-                Err(e) => {
-                    if let Err(e) = self.attempt_error(e, now) {
-                        if self.conn.is_none() || e.kind() == ErrorKind::Usage {
-                            return Err(e);
-                        }
-                        // Hand the connection back (closed) before the
-                        // error, as `handle_input` does: one exit for drivers.
-                        self.error = Some(e);
-                        self.release(false, Next::Fail);
-                    }
-                }
+                Err(e) => self.attempt_error(e, now)?,
             }
         }
     }
@@ -104,18 +112,13 @@ impl Call {
     fn step(&mut self, now: Instant) -> Result<Option<Step>> {
         let until = self.tracker.poll_timeout().at;
         match self.state {
-            State::Failed => {
-                Err(self.final_error(usage("poll_output called after the call failed")))
-            }
+            State::Failed => Err(self.final_error(self.sticky_error())),
             State::Done => Ok(Some(Step::Done)),
-            State::Acquire => {
-                // Leave the failed attempt's phase first: its expired timer
-                // must not count as a second failure (only the deadline may).
-                self.tracker.begin(Phase::PoolWait, now);
-                self.tracker.check(now)?;
-                Ok(Some(Step::Acquire))
-            }
-            State::Connect => Ok(Some(Step::Connect)),
+            State::Acquire => self.step_acquire(now),
+            State::AwaitSlot => self.step_await_slot(now),
+            State::Check => Ok(Some(Step::Check)),
+            State::Resolve => self.step_resolve(now),
+            State::Dial => self.step_dial(now),
             State::Sending(after) => {
                 if self.out_pos < self.out.len() {
                     return Ok(Some(Step::Transmit));
@@ -204,24 +207,13 @@ impl Call {
             },
             State::ReadBody => self.step_body(now),
             State::Release(reuse, next) => {
-                // First hand the connection to the driver (closed when the
-                // call failed), then move on; the state stays `Release`
-                // until the connection is gone.
-                if let Some(mut conn) = self.conn.take() {
-                    let reuse = reuse && !matches!(next, Next::Fail | Next::Tunnel);
-                    if reuse {
-                        conn.keep_alive = self.keep_alive;
-                    }
-                    self.in_start = 0;
-                    self.in_end = 0;
-                    #[cfg(feature = "rustls")]
-                    {
-                        self.raw_start = 0;
-                        self.raw_end = 0;
-                    }
-                    self.staged_release = Some((conn, reuse));
-                    return Ok(Some(Step::Release));
+                // First give the connection back to the pool (or close it),
+                // then move on.
+                let reuse = reuse && !matches!(next, Next::Fail | Next::Tunnel);
+                if let (true, Some(conn)) = (reuse, self.conn.as_mut()) {
+                    conn.keep_alive = self.keep_alive;
                 }
+                self.finish_connection(reuse, now);
                 match next {
                     Next::Attempt(Some(at)) if at > now => self.state = State::Backoff(at),
                     Next::Attempt(_) | Next::Tunnel => self.begin_attempt(),
@@ -243,7 +235,8 @@ impl Call {
                     Ok(None)
                 } else {
                     self.tracker.begin(Phase::Backoff, now);
-                    Ok(Some(Step::Wait(at)))
+                    self.tracker.check(now)?;
+                    Ok(Some(Step::Sleep(at)))
                 }
             }
         }
@@ -326,7 +319,7 @@ impl Call {
     }
 
     /// Mark an error as final (no retry) and return it for `?`.
-    fn final_error(&mut self, e: Error) -> Error {
+    pub(super) fn final_error(&mut self, e: Error) -> Error {
         self.final_pending = true;
         e
     }
@@ -337,8 +330,25 @@ impl Call {
         matches!(self.state, State::ReadHead | State::AwaitContinue(_))
     }
 
-    fn reusable(&self) -> bool {
-        self.reader.reusable() && !self.attempt_close && !self.eof
+    /// May the connection carry another request? Only when the h1 layer
+    /// says so and nothing is left on it: bytes past the end of the
+    /// response (a body after HEAD/204/304, a pipelined surprise) would be
+    /// read as the next request's response.
+    fn reusable(&mut self) -> bool {
+        if !self.reader.reusable() || self.attempt_close || self.eof {
+            return false;
+        }
+        if self.in_start < self.in_end {
+            return false;
+        }
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = self.conn.as_mut().and_then(|c| c.tls.as_deref_mut()) {
+            if self.raw_start < self.raw_end || tls.has_pending_plaintext() || tls.peer_has_closed()
+            {
+                return false;
+            }
+        }
+        true
     }
 
     fn release(&mut self, reuse: bool, next: Next) {
@@ -421,15 +431,9 @@ impl Call {
 
     // ----- connection set-up -----------------------------------------
 
-    fn connected(&mut self, now: Instant) -> Result<()> {
+    pub(super) fn connected(&mut self, now: Instant) -> Result<()> {
         self.report.connections_opened += 1;
-        self.conn = Some(Connection {
-            key: self.key.clone(),
-            #[cfg(feature = "rustls")]
-            tls: None,
-            keep_alive: None,
-            served: 0,
-        });
+        self.conn = Some(self.new_connection());
         if matches!(self.route, Route::Tunnel { .. }) {
             return self.send_connect();
         }
@@ -538,7 +542,7 @@ impl Call {
     }
 
     /// Encode the request for this attempt into `out` and start sending.
-    fn prepare_request(&mut self, now: Instant) -> Result<()> {
+    pub(super) fn prepare_request(&mut self, now: Instant) -> Result<()> {
         self.tracker.begin(Phase::Send, now);
         let cfg = self.agent.config();
         let mut headers = self.headers.clone();
@@ -922,7 +926,7 @@ impl Call {
                 headers.remove(CONTENT_LENGTH);
             }
         }
-        self.staged_head = Some(Response {
+        self.staged_head = Some(Head {
             status: head.status,
             version: head.version,
             headers,
@@ -1001,8 +1005,11 @@ impl Call {
     // ----- inputs --------------------------------------------------------
 
     /// Report what the driver did for the last [`Output`].
-    pub fn handle_input(&mut self, input: Input<'_>, now: Instant) -> Result<()> {
+    pub fn handle_input(&mut self, input: Input<'_, T>, now: Instant) -> Result<()> {
         self.now_hint = now;
+        if self.state == State::Failed {
+            return Err(self.sticky_error());
+        }
         let r = self.handle(input, now);
         match r {
             Ok(()) => Ok(()),
@@ -1011,7 +1018,7 @@ impl Call {
                 Ok(()) => Ok(()),
                 Err(e) => {
                     // Keep the error for poll_output, which reports it (after
-                    // releasing the connection) so drivers have one exit.
+                    // giving the connection back) so drivers have one exit.
                     self.error = Some(e);
                     self.final_pending = false;
                     self.release(false, Next::Fail);
@@ -1021,34 +1028,26 @@ impl Call {
         }
     }
 
-    fn handle(&mut self, input: Input<'_>, now: Instant) -> Result<()> {
+    fn handle(&mut self, input: Input<'_, T>, now: Instant) -> Result<()> {
+        // The core maps I/O results once, for every driver: EINTR is no
+        // progress, WouldBlock and TimedOut are a timer that fired.
+        let input = match input {
+            Input::Failed(e) if e.kind() == std::io::ErrorKind::Interrupted => Input::NoProgress,
+            Input::Failed(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) && !matches!(self.state, State::Resolve | State::Dial) =>
+            {
+                Input::Timeout
+            }
+            other => other,
+        };
         match (self.state, input) {
-            (State::Acquire, Input::Pooled(conn)) => {
-                if conn.key != self.key {
-                    return Err(usage(
-                        "Input::Pooled with a connection for another pool key",
-                    ));
-                }
-                self.conn = Some(conn);
-                self.reused = true;
-                self.report.connections_reused += 1;
-                self.prepare_request(now)
-            }
-            (State::Acquire, Input::NoPooled) => {
-                self.tracker.begin(Phase::Connect, now);
-                self.state = State::Connect;
-                Ok(())
-            }
-            (State::Acquire, Input::Timeout) => Err(self.final_error(Error::timeout(
-                TimeoutPhase::PoolWait,
-                "timed out waiting for a pooled connection",
-            ))),
-            (State::Connect, Input::Connected) => self.connected(now),
-            (State::Connect, Input::Failed(e)) => Err(Error::new(
-                ErrorKind::Connect,
-                format!("could not connect to {}: {e}", describe_target(&self.route)),
-            )
-            .with_source(e)),
+            (State::Check, input) => self.handle_check(input, now),
+            (State::Resolve | State::Dial, input) => self.handle_dial(input, now),
+            (State::Backoff(_) | State::Acquire | State::AwaitSlot, Input::Timeout) => Ok(()),
+            (_, Input::NoProgress) => Ok(()),
             (State::Sending(_), Input::Written(n)) => {
                 let offered = if self.tx_from_body {
                     let len = self.body.as_bytes().map_or(0, |b| b.len());
@@ -1061,7 +1060,9 @@ impl Call {
                         "Input::Written reports more bytes than the last Output::Transmit held",
                     ));
                 }
-                self.tracker.progress(now);
+                if n > 0 {
+                    self.tracker.progress(now);
+                }
                 if std::mem::take(&mut self.tx_from_body) {
                     self.body_pos += n;
                 } else {
@@ -1086,6 +1087,10 @@ impl Call {
                 | State::ReadBody,
                 Input::Read(n),
             ) => {
+                if n == 0 {
+                    // Zero bytes is no progress (EOF is `Input::Eof`).
+                    return Ok(());
+                }
                 self.tracker.progress(now);
                 self.received(n)
             }
@@ -1110,6 +1115,9 @@ impl Call {
                 Ok(())
             }
             (State::StreamBody, Input::BodyData(data)) => {
+                // A blocking body source cannot be interrupted: a piece that
+                // arrives after the deadline fails the call, as in any driver.
+                self.tracker.check(now)?;
                 self.tracker.progress(now);
                 self.body_streamed += data.len() as u64;
                 if let Some(len) = self.body.len() {
@@ -1161,7 +1169,9 @@ impl Call {
                 Ok(())
             }
             (State::Backoff(_), _) => Err(usage("input during a backoff wait")),
-            (_, Input::Timeout) => Err(self.timeout_error(now)),
+            // A timer that fired early (or spuriously) is a no-op: only an
+            // expired bound is a timeout.
+            (_, Input::Timeout) => self.tracker.check(now),
             (_, Input::Failed(e)) => {
                 let what = match self.state {
                     State::Sending(_) | State::StreamBody => "sending the request",
@@ -1173,20 +1183,7 @@ impl Call {
                         .with_source(e),
                 )
             }
-            (state, input) => Err(Error::new(
-                ErrorKind::Usage,
-                format!("input {input:?} does not answer the last output (state {state:?})"),
-            )),
-        }
-    }
-
-    fn timeout_error(&self, now: Instant) -> Error {
-        match self.tracker.check(now) {
-            Err(e) => e,
-            Ok(()) => {
-                let phase = self.tracker.poll_timeout().phase;
-                Error::timeout(phase, format!("timed out {phase}"))
-            }
+            (state, input) => Err(unexpected(&input, state)),
         }
     }
 
@@ -1257,7 +1254,7 @@ fn classify(e: &Error, state: State, closed_early: bool) -> Option<FailureKind> 
         ErrorKind::Protocol | ErrorKind::Body if closed_early => FailureKind::Eof,
         ErrorKind::Protocol => FailureKind::Reset,
         ErrorKind::Io => {
-            if state == State::Connect {
+            if matches!(state, State::Resolve | State::Dial) {
                 FailureKind::Refused
             } else {
                 FailureKind::Reset
@@ -1276,7 +1273,15 @@ fn proxy_error(msg: impl Into<std::borrow::Cow<'static, str>>) -> Error {
     Error::new(ErrorKind::Proxy, msg)
 }
 
-fn describe_target(route: &Route) -> String {
+/// A driver answered with an input the last output did not ask for.
+pub(super) fn unexpected<T>(input: &Input<'_, T>, state: State) -> Error {
+    Error::new(
+        ErrorKind::Usage,
+        format!("input {input:?} does not answer the last output (state {state:?})"),
+    )
+}
+
+pub(super) fn describe_target(route: &Route) -> String {
     let (h, p) = connect_target(route);
     match route.proxy() {
         Some(_) => format!("the proxy {h}:{p}"),
@@ -1293,7 +1298,7 @@ pub(super) fn connect_target(route: &Route) -> (&str, u16) {
 }
 
 /// The route and pool key for `url`.
-pub(super) fn route_for(agent: &Agent, url: &Url) -> Result<(Route, PoolKey)> {
+pub(super) fn route_for<T>(agent: &Agent<T>, url: &Url) -> Result<(Route, PoolKey)> {
     let route = agent.config().proxies.route(url)?;
     let host = url.host_str().unwrap_or_default();
     let port = url.port_or_known_default().unwrap_or(80);

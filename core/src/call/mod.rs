@@ -1,46 +1,110 @@
 //! The call orchestrator: one logical request, from the first attempt to the
 //! final response, as a state machine a driver runs.
 //!
-//! A [`Call`] owns everything about one logical request: which connection to
-//! use, the HTTP/1.1 exchange (and TLS, and a proxy tunnel), auth
-//! challenges, cookies, redirects, retries, backoff and deadlines. It never
-//! performs I/O. It tells the driver what to do next as an [`Output`], and
-//! the driver reports what happened as an [`Input`]:
+//! A [`Call`] owns everything about one logical request: its connection
+//! (a slot in the [`Agent`]'s pool, the liveness check of an idle one,
+//! resolution, a Happy Eyeballs race, handing it back), the HTTP/1.1
+//! exchange (and TLS, and a proxy tunnel), auth challenges, cookies,
+//! redirects, retries, backoff and every timer. It never performs I/O. It
+//! tells the driver what to do next as an [`Output`], and the driver
+//! reports what happened as an [`Input`].
+//!
+//! # The driver contract
+//!
+//! A driver is I/O only. `T` is its transport (a socket): the core stores
+//! it, lends it back in outputs, keeps it in the pool, and drops it; it never
+//! touches it.
 //!
 //! ```text
 //! loop {
 //!     match call.poll_output(now)? {
-//!         Output::Acquire { key, until }  => pool: Input::Pooled(conn) or Input::NoPooled
-//!         Output::Connect { host, port, until } => TCP connect: Input::Connected
-//!         Output::Transmit { data, until }  => write: Input::Written(n)
-//!         Output::Receive { until }        => read into call.read_buffer(): Input::Read(n) | Input::Eof
-//!         Output::SendBody { max, until }  => next piece of a streamed body: Input::BodyData(..) | Input::BodyEnd
-//!         Output::Wait { until }           => sleep (backoff)
-//!         Output::Release { conn, reuse }  => back to the pool, or close
-//!         Output::Head(response)           => status and headers for the user
-//!         Output::Body(bytes)              => body bytes; then call.consume(n)
-//!         Output::Done                     => finished
+//!         Resolve { host, port, until }  => resolve the name           -> Resolved(addrs) | Failed(e) | Timeout
+//!         Connect { id, addr, until }    => start an attempt            (no answer now; report it while AwaitConnect)
+//!         AwaitConnect { until }         => wait for an attempt to end  -> Connected { id, conn } | ConnectFailed { id, error } | (poll again)
+//!         Check { conn }                 => non-blocking peek           -> Input::from_peek(r)
+//!         Transmit { conn, data, until } => write                       -> Input::from_write(r)
+//!         Receive { conn, buf, until }   => read into buf               -> Input::from_read(r)
+//!         Close(conn)                    => drop it                     (no answer)
+//!         Sleep { until }                => sleep                       (no answer)
+//!         AwaitSlot { until, slot }      => await `slot` or until       (no answer)
+//!         SendBody { max, until }        => the next piece of a stream  -> BodyData(bytes) | BodyEnd | Timeout
+//!         Head(head)                     => give the user the head      (no answer)
+//!         Body(bytes)                    => give the user bytes         -> call.consume(n)
+//!         Done                           => finished                    (the connection is back in the pool)
 //!     }
 //! }
 //! ```
 //!
-//! A wait that reaches its `until` is reported as [`Input::Timeout`]; an I/O
-//! error as [`Input::Failed`]. The driver decides nothing: whether to
-//! retry, where to redirect, how long to wait and whether a connection may
-//! be reused are the call's answers. Calling out of order returns an
-//! [`ErrorKind::Usage`] error, never a hang.
+//! | output | the driver | then |
+//! |---|---|---|
+//! | `Resolve` | resolves `host` (bounded by `until`) | `Resolved`, `Failed`, or `Timeout` |
+//! | `Connect` | starts a connection attempt and keeps it running | polls again at once |
+//! | `AwaitConnect` | waits until an attempt ends, or until `until` | `Connected`/`ConnectFailed` naming the attempt, or just polls again |
+//! | `Check` | peeks without blocking | `from_peek`: `Quiet` reuses it; data, EOF or an error discards it |
+//! | `Transmit`, `Receive` | one write or read, bounded by `until` | `from_write` / `from_read` |
+//! | `SendBody` | reads the user's body stream | `BodyData`, `BodyEnd` |
+//! | `Close`, `Sleep`, `AwaitSlot`, `Head` | closes, sleeps, waits for the slot future, hands out the head | polls again |
+//! | `Body` | hands out bytes | `consume(n)`, polls again |
+//! | `Done` | stops | — |
+//!
+//! The rules, the same for every driver:
+//!
+//! - **Time**: every wait carries its `until`; the driver never computes a
+//!   timeout of its own. A [`Input::Timeout`] before anything expired (a
+//!   timer that fired early, a spurious wake-up) is a no-op: the core asks
+//!   again. An output with no answer is simply polled again.
+//! - **I/O results** are mapped once, by [`Input::from_read`],
+//!   [`Input::from_write`] and [`Input::from_peek`]: `EINTR` is no
+//!   progress, `WouldBlock`/`TimedOut` a timeout, zero bytes written is no
+//!   progress (it never re-arms a stall timer), zero bytes read is EOF.
+//! - **Connections** belong to the core. It reuses an idle one only after
+//!   a `Check` found it quiet, and never one with bytes left over after its
+//!   response, so unsolicited bytes are never read as a response and a POST
+//!   never goes out on a connection already seen closed.
+//! - **Happy Eyeballs** (RFC 8305): addresses are tried in interleaved
+//!   family order; the next attempt starts [`Config::happy_eyeballs_delay`]
+//!   after the last (at once when one fails), and the first `Connected`
+//!   wins. The race ends with the first `Connected` reported or when the
+//!   core asks for anything else: drop the attempts still running. A
+//!   driver that runs one attempt at a time performs it while answering
+//!   `AwaitConnect` (bounded by its `until`) and reports it failed when it
+//!   did not finish: a blackholed first address then costs the stagger,
+//!   not the connect timeout.
+//! - **Pool slots**: when the host is at its limit and the pool waits, the
+//!   call is queued and says `AwaitSlot`; exactly the waiter a freed slot
+//!   goes to is woken, through the waker it registered with the
+//!   [`SlotWait`] future.
+//! - **Errors are sticky**: after `poll_output` returned an error, every
+//!   later `poll_output` and `handle_input` returns the same error. An
+//!   input that does not answer the last output is an
+//!   [`ErrorKind::Usage`] error, never a hang.
+//! - **Ownership**: a `Call` dropped at any point (waiting for a slot,
+//!   connecting, mid-head, mid-body, mid-backoff) gives back what it holds:
+//!   its slot, its place in the queue (the next waiter is woken), its
+//!   connection (closed). No driver can leak one.
+//!
+//! # States
+//!
+//! ```text
+//!          ┌──────────────────────────── retry / redirect / auth ◀──────────────────────┐
+//!          ▼                                                                            │
+//!      Acquire ──full──▶ AwaitSlot ──granted──┐                                         │
+//!        │  │                                 ▼                                         │
+//!        │  └──idle──▶ Check ──quiet──────────────────────────────▶ Send ─▶ ReadHead ─▶ decide ─▶ ReadBody ─▶ Done
+//!        │               │ stale: next idle, or                      ▲         │          │
+//!        └──open──▶ Resolve ─▶ Dial ─▶ (Tunnel) ─▶ (Handshake) ──────┘   Drain/Release ─┘  Backoff (Sleep)
+//! ```
 //!
 //! Auth challenges are answered inside the call too: a `401` with the
 //! request's [`Auth`], and a proxy's `407` (to a forward request or to
 //! `CONNECT`) with the proxy URL's credentials, sent as Basic first and as
-//! Digest when the proxy asks for it, at most once per hop. A `407` to
-//! `CONNECT` is read to its end and `CONNECT` goes again on the same
-//! connection, or on a new one when the proxy closed it; the driver just
-//! sees more `Transmit`/`Receive` (or a new `Connect`). A Digest learnt for
-//! a proxy is reused by the agent's later calls.
+//! Digest when the proxy asks for it, at most once per hop. A Digest learnt
+//! for a proxy is reused by the agent's later calls.
 //!
-//! A driver that only moves bytes, using a scripted server and a fake clock
-//! (here: a 503 with `Retry-After: 1`, then a redirect, then the answer):
+//! # A whole call on a fake clock
+//!
+//! A driver that only moves bytes, using a scripted server (here: a 503
+//! with `Retry-After: 1`, then a redirect, then the answer):
 //!
 //! ```
 //! use std::time::{Duration, Instant, SystemTime};
@@ -50,7 +114,8 @@
 //!
 //! let mut config = Config::default();
 //! config.retry = Retry::new(3);
-//! let agent = Agent::new(config);
+//! // The transport is whatever the driver uses for a socket; here a number.
+//! let agent: Agent<u32> = Agent::new(config)?;
 //! let mut now = Instant::now();
 //! let wall = SystemTime::UNIX_EPOCH;
 //! let req = Request::get("http://example.test/start").build()?;
@@ -62,58 +127,61 @@
 //!     b"HTTP/1.1 302 Found\r\nLocation: /final\r\nContent-Length: 0\r\n\r\n",
 //!     b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
 //! ].into_iter();
-//! let (mut sent, mut pending, mut pooled) = (Vec::new(), &b""[..], None);
+//! let (mut sent, mut pending, mut attempt) = (Vec::new(), &b""[..], None);
 //! let mut body = Vec::new();
 //! loop {
-//!     match call.poll_output(now)? {
-//!         Output::Acquire { .. } => {
-//!             let input = match pooled.take() { Some(c) => Input::Pooled(c), None => Input::NoPooled };
-//!             call.handle_input(input, now)?;
-//!         }
-//!         Output::Connect { host, port, .. } => {
+//!     let input = match call.poll_output(now)? {
+//!         Output::Resolve { host, port, .. } => {
 //!             assert_eq!((host, port), ("example.test", 80));
-//!             call.handle_input(Input::Connected, now)?;
+//!             Input::Resolved(vec![([127, 0, 0, 1], 80).into()])
 //!         }
+//!         Output::Connect { id, .. } => { attempt = Some(id); continue }
+//!         Output::AwaitConnect { .. } => Input::Connected { id: attempt.take().unwrap(), conn: 1 },
+//!         Output::Check { .. } => Input::from_peek(Err(std::io::ErrorKind::WouldBlock.into())),
 //!         Output::Transmit { data, .. } => {
-//!             let n = data.len();
 //!             sent.extend_from_slice(data);
 //!             if sent.ends_with(b"\r\n\r\n") { pending = answers.next().unwrap(); }
-//!             call.handle_input(Input::Written(n), now)?;
+//!             Input::from_write(Ok(data.len()))
 //!         }
-//!         Output::Receive { .. } => {
-//!             let buf = call.read_buffer();
+//!         Output::Receive { buf, .. } => {
 //!             let n = pending.len().min(buf.len());
 //!             buf[..n].copy_from_slice(&pending[..n]);
 //!             pending = &pending[n..];
-//!             call.handle_input(Input::Read(n), now)?;
+//!             Input::from_read(Ok(n))
 //!         }
-//!         Output::Wait { until } => now = until, // a fake clock: sleeping is free
-//!         Output::Release { conn, reuse } => if reuse { pooled = Some(conn) },
-//!         Output::Head(resp) => assert_eq!(resp.status, 200),
-//!         Output::Body(b) => { body.extend_from_slice(b); let n = b.len(); call.consume(n); }
+//!         Output::Sleep { until } => { now = until; continue } // a fake clock: sleeping is free
+//!         Output::Close(_) => continue,
+//!         Output::Head(head) => { assert_eq!(head.status, 200); continue }
+//!         Output::Body(b) => { body.extend_from_slice(b); let n = b.len(); call.consume(n); continue }
 //!         Output::Done => break,
 //!         other => panic!("unexpected {other:?}"),
-//!     }
+//!     };
+//!     call.handle_input(input, now)?;
 //! }
 //! assert_eq!(body, b"hello");
 //! let report = call.report();
-//! assert_eq!(report.attempts.len(), 3);       // 503, 302, 200
+//! assert_eq!(report.attempts.len(), 3);             // 503, 302, 200
 //! assert_eq!(report.slept, Duration::from_secs(1)); // Retry-After honoured
-//! assert_eq!(report.connections_opened, 1);    // one keep-alive connection throughout
+//! assert_eq!(report.connections_opened, 1);         // one keep-alive connection throughout
+//! assert_eq!(report.connections_reused, 2);         // checked quiet before each reuse
 //! assert!(String::from_utf8_lossy(&sent).contains("GET /final HTTP/1.1\r\n"));
+//! drop(call);
+//! assert_eq!((agent.pool_stats().idle, agent.pool_stats().active), (1, 0));
 //! # Ok::<(), hawser_core::Error>(())
 //! ```
 
 mod config;
+mod conn;
+mod contract;
 mod decode;
 #[doc(hidden)]
 pub mod fuzzing;
+mod head;
 mod machine;
 mod proxy_auth;
 mod report;
 
 use std::fmt;
-use std::io;
 use std::ops::Range;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -127,12 +195,14 @@ use rand::SeedableRng;
 use url::Url;
 
 pub use config::{Agent, CallOptions, Config};
+pub use contract::{ConnectId, Input, Output, SlotWait};
+pub use head::{Head, HistoryItem};
 pub use report::{AttemptOutcome, AttemptReport, CallReport};
 
 use crate::auth::{Auth, AuthDecision, AuthState, OutgoingRequest};
 use crate::deadline::{Phase, Tracker};
 use crate::h1::{self, Event, RequestFraming, RequestInfo, ResponseReader, TargetForm};
-use crate::pool::{KeepAlive, PoolKey, Scheme};
+use crate::pool::{KeepAlive, Lease, PoolKey, Scheme, WaiterTicket};
 use crate::proxy::Route;
 use crate::redirect::RedirectHop;
 use crate::request::{Body, Request};
@@ -144,15 +214,15 @@ use crate::retry::{
 use crate::tls::{TlsRead, TlsSession};
 use crate::{Error, ErrorKind, Result, TimeoutPhase};
 
+use conn::Dial;
 use decode::Decoder;
 use machine::{connect_target, route_for};
 use proxy_auth::ProxyAuth;
 
 /// The core's state for one transport connection: TLS session (if any),
-/// pool key, and what the server said about keeping it alive. Drivers keep
-/// it beside their socket in the pool and hand it back with
-/// [`Input::Pooled`].
-pub struct Connection {
+/// pool key, and what the server said about keeping it alive. It sits
+/// beside the driver's transport in the agent's pool.
+pub(crate) struct Connection {
     key: PoolKey,
     #[cfg(feature = "rustls")]
     tls: Option<Box<TlsSession>>,
@@ -161,22 +231,6 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// The pool key this connection belongs to.
-    pub fn key(&self) -> &PoolKey {
-        &self.key
-    }
-
-    /// The server's `Keep-Alive` hint from the last response, for
-    /// [`Pool::checkin`](crate::pool::Pool::checkin).
-    pub fn keep_alive(&self) -> Option<KeepAlive> {
-        self.keep_alive
-    }
-
-    /// How many responses were read on this connection.
-    pub fn served(&self) -> u32 {
-        self.served
-    }
-
     fn is_tls(&self) -> bool {
         #[cfg(feature = "rustls")]
         {
@@ -197,206 +251,18 @@ impl fmt::Debug for Connection {
     }
 }
 
-/// What the driver must do next. See the [module docs](self).
-#[non_exhaustive]
-#[derive(Debug)]
-pub enum Output<'a> {
-    /// Look in the pool for an idle connection with this key: answer
-    /// [`Input::Pooled`] or [`Input::NoPooled`]. If the pool says wait, wait
-    /// at most until `until` and answer [`Input::Timeout`] if nothing came.
-    Acquire {
-        /// The pool key.
-        key: &'a PoolKey,
-        /// Wait no longer than this.
-        until: Instant,
-    },
-    /// Resolve `host` and open a TCP connection to `port` (try every
-    /// address) by `until`; answer [`Input::Connected`].
-    Connect {
-        /// Host name or IP literal (IPv6 without brackets).
-        host: &'a str,
-        /// Port.
-        port: u16,
-        /// Give up at this instant.
-        until: Instant,
-    },
-    /// Write these bytes (all or some) by `until`; answer [`Input::Written`].
-    Transmit {
-        /// Bytes to write.
-        data: &'a [u8],
-        /// Give up at this instant.
-        until: Instant,
-    },
-    /// Read into [`Call::read_buffer`] by `until`; answer [`Input::Read`] or
-    /// [`Input::Eof`].
-    Receive {
-        /// Give up at this instant.
-        until: Instant,
-    },
-    /// The request body is a stream: supply up to `max` bytes with
-    /// [`Input::BodyData`], or [`Input::BodyEnd`] when it is exhausted.
-    SendBody {
-        /// Most bytes wanted now.
-        max: usize,
-        /// Give up at this instant.
-        until: Instant,
-    },
-    /// Sleep until `until` (a backoff), then poll again.
-    Wait {
-        /// Wake at this instant.
-        until: Instant,
-    },
-    /// The connection is finished with: return it to the pool with its
-    /// socket when `reuse`, else close the socket.
-    Release {
-        /// The core's side of the connection.
-        conn: Connection,
-        /// Whether it may be pooled.
-        reuse: bool,
-    },
-    /// The final response head. The body follows as [`Output::Body`].
-    Head(Response),
-    /// Response body bytes. Report how many were used with [`Call::consume`];
-    /// unconsumed bytes are offered again.
-    Body(&'a [u8]),
-    /// The call is complete.
-    Done,
-}
-
-/// What the driver did. See the [module docs](self).
-#[non_exhaustive]
-#[derive(Debug)]
-pub enum Input<'a> {
-    /// Answer to [`Output::Acquire`]: this pooled connection (with its socket
-    /// now current).
-    Pooled(Connection),
-    /// Answer to [`Output::Acquire`]: no idle connection; open a new one.
-    NoPooled,
-    /// Answer to [`Output::Connect`]: connected.
-    Connected,
-    /// Answer to [`Output::Transmit`]: this many bytes were written.
-    Written(usize),
-    /// Answer to [`Output::Receive`]: this many bytes were read into
-    /// [`Call::read_buffer`].
-    Read(usize),
-    /// Answer to [`Output::Receive`]: the peer closed the connection.
-    Eof,
-    /// Answer to [`Output::SendBody`]: the next piece of the body.
-    BodyData(&'a [u8]),
-    /// Answer to [`Output::SendBody`]: the body is complete.
-    BodyEnd,
-    /// The `until` of the last output passed before it could be done.
-    Timeout,
-    /// The I/O operation of the last output failed.
-    Failed(io::Error),
-}
-
-/// A final response head, with what the call learnt on the way.
-#[derive(Debug, Clone)]
-pub struct Response {
-    /// The status code.
-    pub status: StatusCode,
-    /// HTTP/1.0 or HTTP/1.1.
-    pub version: Version,
-    /// The headers (when the body is decoded, `Content-Encoding` and
-    /// `Content-Length` are removed, as they no longer describe it).
-    pub headers: HeaderMap,
-    /// The final URL, after redirects.
-    pub url: Url,
-    /// The responses that were followed to get here (redirects), oldest first.
-    pub history: Vec<HistoryItem>,
-}
-
-impl Response {
-    /// The reason phrase hawser reports for the status (its canonical one).
-    pub fn reason(&self) -> &'static str {
-        self.status.canonical_reason().unwrap_or("")
-    }
-
-    /// The first value of header `name` as text, if it is valid text.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// `Content-Length`, if present (absent when hawser decodes the body).
-    pub fn content_length(&self) -> Option<u64> {
-        self.header("content-length")
-            .and_then(|v| v.trim().parse().ok())
-    }
-
-    /// For a 4xx or 5xx status, the error backends return from
-    /// `error_for_status()`, worded like requests' `raise_for_status`.
-    ///
-    /// ```
-    /// # let mut r = hawser_core::call::Response {
-    /// #     status: http::StatusCode::NOT_FOUND, version: http::Version::HTTP_11,
-    /// #     headers: http::HeaderMap::new(), url: url::Url::parse("http://h.test/x").unwrap(),
-    /// #     history: Vec::new() };
-    /// let e = r.status_error().unwrap();
-    /// assert_eq!(e.to_string(), "404 Client Error: Not Found for url: http://h.test/x");
-    /// r.status = http::StatusCode::OK;
-    /// assert!(r.status_error().is_none());
-    /// ```
-    pub fn status_error(&self) -> Option<Error> {
-        let class = match self.status.as_u16() {
-            400..=499 => "Client",
-            500..=599 => "Server",
-            _ => return None,
-        };
-        Some(Error::new(
-            ErrorKind::Status,
-            format!(
-                "{} {class} Error: {} for url: {}",
-                self.status.as_u16(),
-                self.reason(),
-                self.url
-            ),
-        ))
-    }
-
-    /// Decode a body as text with the `Content-Type` charset: UTF-8 and
-    /// ISO-8859-1 (Latin-1) exactly; anything else as UTF-8 with
-    /// replacement characters.
-    ///
-    /// ```
-    /// # let mut r = hawser_core::call::Response {
-    /// #     status: http::StatusCode::OK, version: http::Version::HTTP_11,
-    /// #     headers: http::HeaderMap::new(), url: url::Url::parse("http://h.test/").unwrap(),
-    /// #     history: Vec::new() };
-    /// r.headers.insert("content-type", "text/plain; charset=ISO-8859-1".parse().unwrap());
-    /// assert_eq!(r.decode_text(vec![0x63, 0x61, 0x66, 0xe9]), "café");
-    /// ```
-    pub fn decode_text(&self, body: Vec<u8>) -> String {
-        let latin1 = self.header("content-type").is_some_and(|ct| {
-            let ct = ct.to_ascii_lowercase();
-            ct.contains("charset=iso-8859-1") || ct.contains("charset=latin1")
-        });
-        if latin1 {
-            body.iter().map(|&b| char::from(b)).collect()
-        } else {
-            String::from_utf8(body)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-        }
-    }
-}
-
-/// A response that was followed (a redirect) on the way to the final one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistoryItem {
-    /// Its status.
-    pub status: StatusCode,
-    /// The URL that answered it.
-    pub url: Url,
-    /// The method that was sent.
-    pub method: Method,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Start an attempt: ask the pool.
     Acquire,
-    /// Open a TCP connection.
-    Connect,
+    /// Queued for a pool slot (the ticket is in `waiter`).
+    AwaitSlot,
+    /// An idle pooled connection is being checked before reuse.
+    Check,
+    /// Resolving the connect target's name.
+    Resolve,
+    /// Connection attempts to the resolved addresses (Happy Eyeballs).
+    Dial,
     /// Send the CONNECT head to the proxy, then read its answer.
     TunnelRead,
     /// TLS handshake with the origin.
@@ -413,13 +279,13 @@ enum State {
     Drain(Next),
     /// Final head delivered; streaming the body to the user.
     ReadBody,
-    /// Hand the connection to the driver, then `Next`.
+    /// Give the connection back to the pool (or close it), then `Next`.
     Release(bool, Next),
     /// Backoff sleep until the instant, then a new attempt.
     Backoff(Instant),
     /// Finished.
     Done,
-    /// Ended with an error (already returned once).
+    /// Ended with an error (kept in `failed`, returned again on every poll).
     Failed,
 }
 
@@ -467,8 +333,8 @@ const SEND_PIECE: usize = 64 * 1024;
 const READ_BUF: usize = 16 * 1024;
 
 /// One logical request in progress. See the [module docs](self).
-pub struct Call {
-    agent: Agent,
+pub struct Call<T> {
+    agent: Agent<T>,
     retry: Retry,
     redirect: crate::redirect::RedirectPolicy,
     auth: Option<Auth>,
@@ -491,7 +357,18 @@ pub struct Call {
 
     route: Route,
     key: PoolKey,
+    /// The core's state of the current connection, and the driver's
+    /// transport for it (absent while connecting).
     conn: Option<Connection>,
+    transport: Option<T>,
+    /// The pool slot the current attempt holds.
+    lease: Option<Lease>,
+    /// The place in the pool's wait queue, while waiting for a slot.
+    waiter: Option<WaiterTicket>,
+    /// Name resolution and connection attempts.
+    dial: Dial,
+    /// Transports to hand to the driver for closing.
+    closing: Vec<T>,
     reused: bool,
     sent_any: bool,
     got_any: bool,
@@ -514,14 +391,15 @@ pub struct Call {
     raw_end: usize,
     reader: ResponseReader,
 
-    staged_head: Option<Response>,
-    staged_release: Option<(Connection, bool)>,
+    staged_head: Option<Head>,
     pending: Pending,
     decoder: Option<Decoder>,
     decoded_total: u64,
     history: Vec<HistoryItem>,
     report: CallReport,
     error: Option<Error>,
+    /// The error the call ended with, returned again by every later poll.
+    failed: Option<Error>,
     /// The error being handled is final: no retry decision.
     final_pending: bool,
     /// The peer closed the connection (or TLS saw close_notify).
@@ -537,7 +415,7 @@ pub struct Call {
     now_hint: Instant,
 }
 
-impl fmt::Debug for Call {
+impl<T> fmt::Debug for Call<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Call")
             .field("method", &self.method)
@@ -556,14 +434,14 @@ enum Fed {
     Done,
 }
 
-impl Call {
+impl<T> Call<T> {
     fn new(
-        agent: Agent,
+        agent: Agent<T>,
         request: Request,
         opts: CallOptions,
         now: Instant,
         wall: SystemTime,
-    ) -> Result<Call> {
+    ) -> Result<Call<T>> {
         let cfg = agent.config();
         let url_creds = request
             .url_credentials()
@@ -622,6 +500,11 @@ impl Call {
             route,
             key,
             conn: None,
+            transport: None,
+            lease: None,
+            waiter: None,
+            dial: Dial::default(),
+            closing: Vec::new(),
             reused: false,
             sent_any: false,
             got_any: false,
@@ -642,13 +525,13 @@ impl Call {
             raw_end: 0,
             reader,
             staged_head: None,
-            staged_release: None,
             pending: Pending::None,
             decoder: None,
             decoded_total: 0,
             history: Vec::new(),
             report: CallReport::default(),
             error: None,
+            failed: None,
             final_pending: false,
             eof: false,
             closed_early: false,
@@ -678,8 +561,9 @@ impl Call {
         &self.url
     }
 
-    /// The buffer the driver reads into before answering [`Input::Read`].
-    pub fn read_buffer(&mut self) -> &mut [u8] {
+    /// Make room for a read and say where it goes: `(raw, start)` for TLS
+    /// ciphertext, or the plaintext buffer.
+    fn prepare_read(&mut self) -> (bool, usize) {
         #[cfg(feature = "rustls")]
         if self.conn.as_ref().is_some_and(Connection::is_tls) {
             // Keep ciphertext TLS has not taken yet; lend the space after it.
@@ -689,10 +573,10 @@ impl Call {
             if self.raw.len() < self.raw_end + READ_BUF {
                 self.raw.resize(self.raw_end + READ_BUF, 0);
             }
-            return &mut self.raw[self.raw_end..];
+            return (true, self.raw_end);
         }
         self.make_room();
-        &mut self.inbuf[self.in_end..]
+        (false, self.in_end)
     }
 
     /// Mark `n` bytes of the last [`Output::Body`] as used.
@@ -719,46 +603,105 @@ impl Call {
     }
 
     /// What the driver must do next. Call it again after each
-    /// [`Call::handle_input`]; it returns the same action until that action
-    /// is answered.
-    pub fn poll_output(&mut self, now: Instant) -> Result<Output<'_>> {
+    /// [`Call::handle_input`] (and after each output that needs no answer).
+    /// An output that needs an answer is returned again until it is
+    /// answered. After a failure every call returns the same error.
+    pub fn poll_output(&mut self, now: Instant) -> Result<Output<'_, T>> {
         self.now_hint = now;
+        if self.state == State::Failed {
+            return Err(self.sticky_error());
+        }
+        if let Some(t) = self.closing.pop() {
+            return Ok(Output::Close(t));
+        }
         let step = match self.advance(now) {
             Ok(s) => s,
             Err(e) => return Err(self.fail_final(e)),
         };
+        if !matches!(step, Step::Connect(..)) {
+            if let Some(t) = self.closing.pop() {
+                // Pool work during this step freed transports: close them
+                // first; the step (not a started attempt) is computed again.
+                return Ok(Output::Close(t));
+            }
+        }
+        let ready = match step {
+            Step::Check | Step::Transmit | Step::TransmitBody(_) | Step::Receive(_) => {
+                self.transport.is_some()
+            }
+            Step::AwaitSlot(_) => self.waiter.is_some(),
+            Step::Head => self.staged_head.is_some(),
+            _ => true,
+        };
+        if !ready {
+            return Err(self.fail_final(usage("the call lost track of its connection")));
+        }
         let until = self.tracker.poll_timeout().at;
         Ok(match step {
-            Step::Acquire => Output::Acquire {
-                key: &self.key,
-                until,
-            },
-            Step::Connect => {
+            Step::Resolve => {
                 let (host, port) = connect_target(&self.route);
-                Output::Connect {
+                Output::Resolve {
                     host: host.trim_start_matches('[').trim_end_matches(']'),
                     port,
                     until,
                 }
             }
-            Step::Transmit => Output::Transmit {
-                data: &self.out[self.out_pos..],
-                until,
+            Step::Connect(id, addr) => Output::Connect { id, addr, until },
+            Step::AwaitConnect(at) => Output::AwaitConnect { until: at },
+            Step::AwaitSlot(at) => match &self.waiter {
+                Some(ticket) => Output::AwaitSlot {
+                    until: at,
+                    slot: SlotWait {
+                        shared: &self.agent.shared,
+                        ticket,
+                    },
+                },
+                None => return Err(usage("waiting without a ticket")),
             },
-            Step::TransmitBody(r) => {
-                let bytes = self.body.as_bytes().map(|b| &b[r]).unwrap_or(&[]);
-                Output::Transmit { data: bytes, until }
+            Step::Check => match self.transport.as_mut() {
+                Some(conn) => Output::Check { conn },
+                None => return Err(usage("check without a connection")),
+            },
+            Step::Transmit => match self.transport.as_mut() {
+                Some(conn) => Output::Transmit {
+                    conn,
+                    data: &self.out[self.out_pos..],
+                    until,
+                },
+                None => return Err(usage("transmit without a connection")),
+            },
+            Step::TransmitBody(r) => match self.transport.as_mut() {
+                Some(conn) => Output::Transmit {
+                    conn,
+                    data: self.body.as_bytes().and_then(|b| b.get(r)).unwrap_or(&[]),
+                    until,
+                },
+                None => return Err(usage("transmit without a connection")),
+            },
+            Step::Receive(until) => {
+                let (tls, start) = self.prepare_read();
+                let buf = if tls {
+                    #[cfg(feature = "rustls")]
+                    {
+                        &mut self.raw[start..]
+                    }
+                    #[cfg(not(feature = "rustls"))]
+                    {
+                        &mut self.inbuf[start..]
+                    }
+                } else {
+                    &mut self.inbuf[start..]
+                };
+                match self.transport.as_mut() {
+                    Some(conn) => Output::Receive { conn, buf, until },
+                    None => return Err(usage("receive without a connection")),
+                }
             }
-            Step::Receive(until) => Output::Receive { until },
             Step::SendBody => Output::SendBody {
                 max: SEND_PIECE,
                 until,
             },
-            Step::Wait(until) => Output::Wait { until },
-            Step::Release => match self.staged_release.take() {
-                Some((conn, reuse)) => Output::Release { conn, reuse },
-                None => return Err(usage("no connection to release")),
-            },
+            Step::Sleep(until) => Output::Sleep { until },
             Step::Head => match self.staged_head.take() {
                 Some(h) => Output::Head(h),
                 None => return Err(usage("no response head to deliver")),
@@ -778,14 +721,16 @@ impl Call {
 
 /// An [`Output`] without borrows, computed by `advance`.
 enum Step {
-    Acquire,
-    Connect,
+    Resolve,
+    Connect(ConnectId, std::net::SocketAddr),
+    AwaitConnect(Instant),
+    AwaitSlot(Instant),
+    Check,
     Transmit,
     TransmitBody(Range<usize>),
     Receive(Instant),
     SendBody,
-    Wait(Instant),
-    Release,
+    Sleep(Instant),
     Head,
     Body,
     Done,

@@ -32,7 +32,7 @@ pub(super) struct ProxyAuth {
 impl ProxyAuth {
     /// Auth for the proxy on `route`, when it has credentials: the Digest
     /// auth an earlier call on `agent` learnt for this proxy, else Basic.
-    pub(super) fn for_route(route: &Route, agent: &Agent) -> Result<Option<ProxyAuth>> {
+    pub(super) fn for_route<T>(route: &Route, agent: &Agent<T>) -> Result<Option<ProxyAuth>> {
         let Some(proxy) = route.proxy() else {
             return Ok(None);
         };
@@ -62,10 +62,10 @@ impl ProxyAuth {
     /// After a redirect: keep what was learnt when the new route uses the
     /// same proxy with the same credentials (a new hop, with its own re-send
     /// allowance); otherwise start again for the new route's proxy, if any.
-    pub(super) fn for_next_hop(
+    pub(super) fn for_next_hop<T>(
         previous: Option<ProxyAuth>,
         route: &Route,
-        agent: &Agent,
+        agent: &Agent<T>,
     ) -> Result<Option<Self>> {
         match (previous, route.proxy()) {
             (Some(mut pa), Some(p)) if pa.proxy == *p => {
@@ -103,12 +103,12 @@ impl ProxyAuth {
 
     /// Look at a response head from (or through) the proxy: `Resend` when a
     /// `407` should be answered with new credentials.
-    pub(super) fn on_response(
+    pub(super) fn on_response<T>(
         &mut self,
         url: &Url,
         status: StatusCode,
         headers: &HeaderMap,
-        agent: &Agent,
+        agent: &Agent<T>,
     ) -> AuthDecision {
         if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED {
             if let Auth::Basic { user, password } = &self.auth {

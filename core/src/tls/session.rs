@@ -331,6 +331,13 @@ impl TlsSession {
         self.failed.is_none() && !self.eof && self.conn.wants_read()
     }
 
+    /// True when decrypted bytes wait to be read: the server sent more
+    /// than has been read so far (after a complete response, that means
+    /// the connection must not be reused).
+    pub fn has_pending_plaintext(&mut self) -> bool {
+        matches!(self.process(), Ok(n) if n > 0)
+    }
+
     /// True once the server's `close_notify` has been processed.
     pub fn peer_has_closed(&self) -> bool {
         self.peer_closed

@@ -7,11 +7,12 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
-use std::sync::Arc;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use hawser_core::call::{
-    Agent, CallOptions, CallReport, Config, Connection, Input, Output, Response,
+    Agent, Call, CallOptions, CallReport, Config, ConnectId, Head, Input, Output,
 };
 use hawser_core::request::Request;
 use hawser_core::Error;
@@ -188,6 +189,17 @@ impl Server {
     /// Raw bytes sent into a tunnel that had no TLS server (connection `i`).
     pub fn tunnel_bytes(&self, i: usize) -> Option<&[u8]> {
         self.conns.get(i)?.raw_after_tunnel.as_deref()
+    }
+
+    /// Unsolicited bytes from the server on connection `i` (it may be idle).
+    pub fn inject(&mut self, i: usize, bytes: &[u8]) {
+        let a = Answer::reply(bytes);
+        self.queue(i, &a, bytes);
+    }
+
+    /// The server closes connection `i` (FIN): the client reads EOF.
+    pub fn close(&mut self, i: usize) {
+        self.conns[i].end = End::Eof;
     }
 
     /// How many connections were opened.
@@ -406,19 +418,24 @@ fn dechunk(mut rest: &[u8]) -> Option<(Vec<u8>, usize)> {
 #[derive(Debug)]
 pub struct Outcome {
     /// The final head, if one was delivered.
-    pub head: Option<Response>,
+    pub head: Option<Head>,
     /// Body bytes delivered.
     pub body: Vec<u8>,
     /// The error the call ended with.
     pub error: Option<Error>,
     /// The call's report.
     pub report: CallReport,
-    /// Every `Output::Wait` duration the driver slept.
+    /// Every `Output::Sleep` duration the driver slept.
     pub waits: Vec<Duration>,
-    /// `(reuse)` of every `Output::Release`.
+    /// For every connection the call used, in order of first use: whether
+    /// it was left in the pool (true) or closed (false) when the call ended.
     pub releases: Vec<bool>,
-    /// The server's `Keep-Alive` hint on every released connection.
-    pub keep_alive: Vec<Option<hawser_core::pool::KeepAlive>>,
+    /// How many `Output::Close` the call emitted.
+    pub closes: usize,
+    /// How many `Output::Check` the call emitted.
+    pub checks: usize,
+    /// Every `Output::Connect` address, in order.
+    pub attempts: Vec<SocketAddr>,
     /// When the call ended, relative to when it started.
     pub elapsed: Duration,
 }
@@ -446,35 +463,59 @@ pub struct Stream {
     pub pieces: VecDeque<Vec<u8>>,
 }
 
-/// A scenario: an agent, a fake clock, the scripted server and the pool.
+/// The harness's transport: the index of a server connection. Dropping it
+/// (by `Output::Close` or when the core lets go of it) records the close.
+#[derive(Debug)]
+pub struct Wire {
+    /// Which server connection.
+    pub id: usize,
+    closed: Arc<Mutex<Vec<usize>>>,
+}
+
+impl Drop for Wire {
+    fn drop(&mut self) {
+        self.closed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(self.id);
+    }
+}
+
+/// A scenario: an agent, a fake clock, the scripted server.
 pub struct Scenario {
     /// The session's core.
-    pub agent: Agent,
+    pub agent: Agent<Wire>,
     base: Instant,
     offset: Duration,
     /// The scripted server.
     pub server: Server,
     connects_left: VecDeque<ConnectResult>,
-    pool: Vec<(Connection, usize)>,
+    /// What names resolve to (default: 127.0.0.1 with the asked port).
+    pub resolve: Option<Vec<SocketAddr>>,
+    /// Connections the core closed (ids, in order).
+    closed: Arc<Mutex<Vec<usize>>>,
     /// Writes never complete: every Transmit runs to its `until`.
     pub stall_writes: bool,
-    /// The pool is full and nobody returns a connection: every Acquire
-    /// runs to its `until`.
-    pub pool_exhausted: bool,
+    /// A call started by [`Scenario::hold_slot`], kept alive.
+    holder: Option<Call<Wire>>,
+    /// The last `run_until_sleep` stopped at a sleep.
+    sleep_seen: bool,
 }
 
 impl Scenario {
     /// A scenario with `config`.
     pub fn new(config: Config) -> Scenario {
         Scenario {
-            agent: Agent::new(config),
+            agent: Agent::new(config).expect("valid config"),
             base: Instant::now(),
             offset: Duration::ZERO,
             server: Server::new(),
             connects_left: VecDeque::new(),
-            pool: Vec::new(),
+            resolve: None,
+            closed: Arc::new(Mutex::new(Vec::new())),
             stall_writes: false,
-            pool_exhausted: false,
+            holder: None,
+            sleep_seen: false,
         }
     }
 
@@ -520,9 +561,34 @@ impl Scenario {
         self
     }
 
+    /// Start a call to `url` and drive it until it holds a pool slot (it
+    /// is connecting), then keep it alive: the slot stays taken.
+    pub fn hold_slot(&mut self, url: &str) -> &mut Scenario {
+        let now = self.now();
+        let wall = SystemTime::UNIX_EPOCH;
+        let mut call = self
+            .agent
+            .start(get(url), CallOptions::default(), now, wall)
+            .expect("start");
+        loop {
+            match call.poll_output(now).expect("holder") {
+                Output::Resolve { .. } | Output::AwaitConnect { .. } => break,
+                Output::Connect { .. } | Output::Close(_) => continue,
+                other => panic!("holder got {other:?}"),
+            }
+        }
+        self.holder = Some(call);
+        self
+    }
+
+    /// Let go of the call started by [`Scenario::hold_slot`].
+    pub fn release_slot(&mut self) {
+        self.holder = None;
+    }
+
     /// Idle pooled connections.
     pub fn pooled(&self) -> usize {
-        self.pool.len()
+        self.agent.pool_stats().idle
     }
 
     /// Run `req` with default options (seed 1).
@@ -537,6 +603,13 @@ impl Scenario {
         )
     }
 
+    fn closed_ids(&self) -> Vec<usize> {
+        self.closed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     /// Run `req` to its end, driving it as a backend does.
     pub fn run_with(&mut self, req: Request, opts: CallOptions, mut stream: Stream) -> Outcome {
         let start = self.now();
@@ -549,11 +622,17 @@ impl Scenario {
             report: CallReport::default(),
             waits: Vec::new(),
             releases: Vec::new(),
-            keep_alive: Vec::new(),
+            closes: 0,
+            checks: 0,
+            attempts: Vec::new(),
             elapsed: Duration::ZERO,
         };
-        // The server connection the call is using now.
-        let mut current: Option<usize> = None;
+        let closed_before = self.closed_ids().len();
+        // Connections used, in order of first use.
+        let mut used: Vec<usize> = Vec::new();
+        // Attempts started and not yet reported.
+        let mut racing: VecDeque<ConnectId> = VecDeque::new();
+        let mut resolved = false;
         let mut steps = 0;
         // The streamed body piece lent to the call for one input.
         let mut piece: Vec<u8>;
@@ -568,50 +647,94 @@ impl Scenario {
                     break;
                 }
             };
-            let input: Input<'_> = match output {
-                Output::Acquire { until, .. } if self.pool_exhausted => {
-                    self.jump_to(until);
-                    Input::Timeout
-                }
-                Output::Transmit { until, .. } if self.stall_writes => {
-                    self.jump_to(until);
-                    Input::Timeout
-                }
-                Output::Acquire { key, .. } => {
-                    match self.pool.iter().position(|(c, _)| c.key() == key) {
-                        Some(p) => {
-                            let (c, id) = self.pool.remove(p);
-                            current = Some(id);
-                            Input::Pooled(c)
-                        }
-                        None => Input::NoPooled,
-                    }
-                }
-                Output::Connect { host, port, until } => {
+            let input: Input<'_, Wire> = match output {
+                Output::Resolve { host, port, .. } => {
+                    resolved = true;
                     self.server.connect_targets.push((host.to_string(), port));
+                    let addrs = self
+                        .resolve
+                        .clone()
+                        .unwrap_or_else(|| vec![SocketAddr::from(([127, 0, 0, 1], port))]);
+                    Input::Resolved(addrs)
+                }
+                Output::Connect { id, addr, .. } => {
+                    // One target per connect phase: from Resolve, or here
+                    // for an IP literal (which skips Resolve).
+                    if !std::mem::take(&mut resolved) && racing.is_empty() {
+                        self.server
+                            .connect_targets
+                            .push((addr.ip().to_string(), addr.port()));
+                    }
+                    out.attempts.push(addr);
+                    racing.push_back(id);
+                    continue;
+                }
+                Output::AwaitConnect { until } => {
+                    let id = racing.pop_front().expect("AwaitConnect with no attempt");
                     match self.connects_left.pop_front().unwrap_or(ConnectResult::Ok) {
                         ConnectResult::Ok => {
-                            current = Some(self.server.open());
-                            Input::Connected
+                            racing.clear();
+                            let wire = Wire {
+                                id: self.server.open(),
+                                closed: Arc::clone(&self.closed),
+                            };
+                            Input::Connected { id, conn: wire }
                         }
-                        ConnectResult::Refused => {
-                            Input::Failed(io::Error::from(io::ErrorKind::ConnectionRefused))
-                        }
+                        ConnectResult::Refused => Input::ConnectFailed {
+                            id,
+                            error: io::Error::from(io::ErrorKind::ConnectionRefused),
+                        },
                         ConnectResult::Hang => {
+                            // This attempt never finishes: the core moves on
+                            // at `until` (the stagger, or the connect timeout).
                             self.jump_to(until);
-                            Input::Timeout
+                            continue;
                         }
                     }
                 }
-                Output::Transmit { data, .. } => {
-                    let id = current.expect("transmit without a connection");
+                Output::AwaitSlot { until, .. } => {
+                    // Nobody else runs here: the slot never frees.
+                    self.jump_to(until);
+                    continue;
+                }
+                Output::Check { conn } => {
+                    out.checks += 1;
+                    let c = &self.server.conns[conn.id];
+                    if !c.out.is_empty() {
+                        Input::Read(c.out.len())
+                    } else {
+                        match c.end {
+                            End::Eof => Input::Eof,
+                            End::Reset => {
+                                Input::Failed(io::Error::from(io::ErrorKind::ConnectionReset))
+                            }
+                            End::Stay | End::Stall => Input::Quiet,
+                        }
+                    }
+                }
+                Output::Close(w) => {
+                    out.closes += 1;
+                    drop(w);
+                    continue;
+                }
+                Output::Transmit { until, conn, .. } if self.stall_writes => {
+                    if !used.contains(&conn.id) {
+                        used.push(conn.id);
+                    }
+                    self.jump_to(until);
+                    Input::Timeout
+                }
+                Output::Transmit { conn, data, .. } => {
+                    let id = conn.id;
+                    if !used.contains(&id) {
+                        used.push(id);
+                    }
                     let n = data.len();
-                    let data = data.to_vec();
-                    self.server.client_wrote(id, &data);
+                    self.server.client_wrote(id, data);
                     Input::Written(n)
                 }
-                Output::Receive { until } => {
-                    let id = current.expect("receive without a connection");
+                Output::Receive { conn, buf, until } => {
+                    let id = conn.id;
                     let c = &mut self.server.conns[id];
                     if c.out.is_empty() {
                         match c.end {
@@ -636,7 +759,6 @@ impl Scenario {
                             Input::Timeout
                         } else {
                             self.offset += delay;
-                            let buf = call.read_buffer();
                             let n = n.min(buf.len());
                             let c = &mut self.server.conns[id];
                             for (dst, src) in buf.iter_mut().zip(c.out.drain(..n)) {
@@ -654,18 +776,9 @@ impl Scenario {
                     }
                     None => Input::BodyEnd,
                 },
-                Output::Wait { until } => {
+                Output::Sleep { until } => {
                     out.waits.push(until.saturating_duration_since(now));
                     self.jump_to(until);
-                    continue;
-                }
-                Output::Release { conn, reuse } => {
-                    out.releases.push(reuse);
-                    out.keep_alive.push(conn.keep_alive());
-                    if let (true, Some(id)) = (reuse, current) {
-                        self.pool.push((conn, id));
-                    }
-                    current = None;
                     continue;
                 }
                 Output::Head(h) => {
@@ -688,8 +801,101 @@ impl Scenario {
             }
         }
         out.report = call.report();
+        drop(call);
+        let closed = self.closed_ids();
+        let closed = &closed[closed_before.min(closed.len())..];
+        out.releases = used.iter().map(|id| !closed.contains(id)).collect();
         out.elapsed = self.now().saturating_duration_since(start);
         out
+    }
+
+    /// Run `req` until the driver would wait on a read that never ends
+    /// (the server stalls), then drop the call. Returns how many transports
+    /// were closed by then.
+    pub fn run_until_stall(&mut self, req: Request) -> usize {
+        self.run_and_drop(req, |o| matches!(o, Output::Receive { .. }), true)
+    }
+
+    /// Run `req` until it asks to sleep (a backoff), then drop the call.
+    /// True if it got there.
+    pub fn run_until_sleep(&mut self, req: Request) -> bool {
+        self.run_and_drop(req, |o| matches!(o, Output::Sleep { .. }), false);
+        self.sleep_seen
+    }
+
+    /// The shared part: drive like `run_with`, but stop (dropping the call)
+    /// at the first output `stop` matches; with `stall_only`, only a
+    /// `Receive` with nothing to deliver counts.
+    fn run_and_drop(
+        &mut self,
+        req: Request,
+        stop: impl Fn(&Output<'_, Wire>) -> bool,
+        stall_only: bool,
+    ) -> usize {
+        let now = self.now();
+        let closed_before = self.closed_ids().len();
+        self.sleep_seen = false;
+        let mut call = self
+            .agent
+            .start(req, CallOptions::default(), now, SystemTime::UNIX_EPOCH)
+            .expect("start");
+        let mut racing = None;
+        for _ in 0..MAX_STEPS {
+            let now = self.now();
+            let output = call
+                .poll_output(now)
+                .expect("the call failed before its stop");
+            let stalled = match &output {
+                Output::Receive { conn, .. } => self.server.conns[conn.id].out.is_empty(),
+                _ => false,
+            };
+            if stop(&output) && (!stall_only || stalled) {
+                self.sleep_seen = matches!(output, Output::Sleep { .. });
+                break;
+            }
+            let input: Input<'_, Wire> = match output {
+                Output::Resolve { port, .. } => {
+                    Input::Resolved(vec![SocketAddr::from(([127, 0, 0, 1], port))])
+                }
+                Output::Connect { id, .. } => {
+                    racing = Some(id);
+                    continue;
+                }
+                Output::AwaitConnect { .. } => Input::Connected {
+                    id: racing.take().expect("an attempt"),
+                    conn: Wire {
+                        id: self.server.open(),
+                        closed: Arc::clone(&self.closed),
+                    },
+                },
+                Output::Check { .. } => Input::Quiet,
+                Output::Close(_) => continue,
+                Output::Transmit { conn, data, .. } => {
+                    let n = data.len();
+                    self.server.client_wrote(conn.id, data);
+                    Input::Written(n)
+                }
+                Output::Receive { conn, buf, .. } => {
+                    let c = &mut self.server.conns[conn.id];
+                    let n = c.out.len().min(buf.len());
+                    for (dst, src) in buf.iter_mut().zip(c.out.drain(..n)) {
+                        *dst = src;
+                    }
+                    Input::Read(n)
+                }
+                Output::Head(_) => continue,
+                Output::Body(b) => {
+                    let n = b.len();
+                    call.consume(n);
+                    continue;
+                }
+                other => panic!("unexpected {other:?} before the stop"),
+            };
+            let now = self.now();
+            call.handle_input(input, now).expect("input");
+        }
+        drop(call);
+        self.closed_ids().len() - closed_before
     }
 
     /// Sleep (jump the clock) until `t`.

@@ -1,0 +1,106 @@
+//! The final response head a call delivers, and the redirects behind it.
+
+use http::{HeaderMap, Method, StatusCode, Version};
+use url::Url;
+
+use crate::{Error, ErrorKind};
+
+/// A final response head, with what the call learnt on the way.
+#[derive(Debug, Clone)]
+pub struct Head {
+    /// The status code.
+    pub status: StatusCode,
+    /// HTTP/1.0 or HTTP/1.1.
+    pub version: Version,
+    /// The headers (when the body is decoded, `Content-Encoding` and
+    /// `Content-Length` are removed, as they no longer describe it).
+    pub headers: HeaderMap,
+    /// The final URL, after redirects.
+    pub url: Url,
+    /// The responses that were followed to get here (redirects), oldest first.
+    pub history: Vec<HistoryItem>,
+}
+
+impl Head {
+    /// The reason phrase hawser reports for the status (its canonical one).
+    pub fn reason(&self) -> &'static str {
+        self.status.canonical_reason().unwrap_or("")
+    }
+
+    /// The first value of header `name` as text, if it is valid text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// `Content-Length`, if present (absent when hawser decodes the body).
+    pub fn content_length(&self) -> Option<u64> {
+        self.header("content-length")
+            .and_then(|v| v.trim().parse().ok())
+    }
+
+    /// For a 4xx or 5xx status, the error backends return from
+    /// `error_for_status()`, worded like requests' `raise_for_status`.
+    ///
+    /// ```
+    /// # let mut r = hawser_core::call::Head {
+    /// #     status: http::StatusCode::NOT_FOUND, version: http::Version::HTTP_11,
+    /// #     headers: http::HeaderMap::new(), url: url::Url::parse("http://h.test/x").unwrap(),
+    /// #     history: Vec::new() };
+    /// let e = r.status_error().unwrap();
+    /// assert_eq!(e.to_string(), "404 Client Error: Not Found for url: http://h.test/x");
+    /// r.status = http::StatusCode::OK;
+    /// assert!(r.status_error().is_none());
+    /// ```
+    pub fn status_error(&self) -> Option<Error> {
+        let class = match self.status.as_u16() {
+            400..=499 => "Client",
+            500..=599 => "Server",
+            _ => return None,
+        };
+        Some(Error::new(
+            ErrorKind::Status,
+            format!(
+                "{} {class} Error: {} for url: {}",
+                self.status.as_u16(),
+                self.reason(),
+                self.url
+            ),
+        ))
+    }
+
+    /// Decode a body as text with the `Content-Type` charset: UTF-8 and
+    /// ISO-8859-1 (Latin-1) exactly; anything else as UTF-8 with
+    /// replacement characters.
+    ///
+    /// ```
+    /// # let mut r = hawser_core::call::Head {
+    /// #     status: http::StatusCode::OK, version: http::Version::HTTP_11,
+    /// #     headers: http::HeaderMap::new(), url: url::Url::parse("http://h.test/").unwrap(),
+    /// #     history: Vec::new() };
+    /// r.headers.insert("content-type", "text/plain; charset=ISO-8859-1".parse().unwrap());
+    /// assert_eq!(r.decode_text(vec![0x63, 0x61, 0x66, 0xe9]), "café");
+    /// ```
+    pub fn decode_text(&self, body: Vec<u8>) -> String {
+        let latin1 = self.header("content-type").is_some_and(|ct| {
+            let ct = ct.to_ascii_lowercase();
+            ct.contains("charset=iso-8859-1") || ct.contains("charset=latin1")
+        });
+        if latin1 {
+            body.iter().map(|&b| char::from(b)).collect()
+        } else {
+            String::from_utf8(body)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        }
+    }
+}
+
+/// A response that was followed (a redirect) on the way to the final one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryItem {
+    /// Its status.
+    pub status: StatusCode,
+    /// The URL that answered it.
+    pub url: Url,
+    /// The method that was sent.
+    pub method: Method,
+}
