@@ -13,6 +13,17 @@
 //!
 //! Expected behaviour comes from `RETRY.md` (urllib3 semantics plus
 //! hawser's deliberate improvements) and the hawser-std issue.
+//!
+//! The "Connection lifecycle" scenarios (from
+//! [`failed_connect_frees_slot_error_mode`] on) check that nothing a
+//! request holds leaks: a pool slot after a failed connect, what an
+//! abandoned request held ([`ConformanceSession::abandon`]: while queued
+//! for a slot, connecting, waiting for the head, mid-body, in a backoff
+//! sleep), and that a connection is never reused with unsolicited or
+//! left-over bytes on it, or after the server closed it. Where a client
+//! answers [`Abandoned::Unsupported`] the abandon step is skipped with a
+//! note and the rest of the scenario still runs; only
+//! [`AbandonAt::AfterBodyBytes`] is required of every client.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -139,11 +150,15 @@ pub struct ClientConfig {
     pub cookies: bool,
     /// Headers sent with every request.
     pub default_headers: Vec<(String, String)>,
-    /// Cap on connections per host.
+    /// Cap on active (checked-out or connecting) connections per host.
     pub max_connections_per_host: Option<usize>,
-    /// When the pool is full: wait for a connection (true) rather than fail
-    /// or open an extra one.
+    /// When the cap is reached: wait for a connection (true), or fail at
+    /// once (false) with a pool-full error (kind [`TestErrorKind::Other`]).
     pub pool_wait: bool,
+    /// Bound on waiting for a pooled connection (with `pool_wait`); when it
+    /// runs out the error is `Timeout { phase: PoolWait }`. None: bounded
+    /// only by the deadline.
+    pub pool_wait_timeout: Option<Duration>,
 }
 
 impl Default for ClientConfig {
@@ -162,6 +177,7 @@ impl Default for ClientConfig {
             default_headers: Vec::new(),
             max_connections_per_host: None,
             pool_wait: true,
+            pool_wait_timeout: None,
         }
     }
 }
@@ -335,6 +351,9 @@ pub struct TestError {
     /// The wrapped cause (for `RetriesExhausted` and a deadline that ended
     /// the call after an earlier failure).
     pub cause: Option<Box<TestError>>,
+    /// The client's per-call report as text (attempts, waits, decisions),
+    /// when its errors carry one.
+    pub report: Option<String>,
 }
 
 impl TestError {
@@ -347,10 +366,50 @@ impl TestError {
     }
 }
 
+/// Where [`ConformanceSession::abandon`] gives up on a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AbandonAt {
+    /// Start the request and drop it (the future, for async clients) after
+    /// this long, wherever it is: waiting for a pooled connection,
+    /// connecting, waiting for the head, in a backoff sleep.
+    After(Duration),
+    /// Send the request, read this many body bytes, then drop the response.
+    AfterBodyBytes(usize),
+}
+
+/// What [`ConformanceSession::abandon`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Abandoned {
+    /// The request was dropped at the abandon point (or it ended without an
+    /// error before reaching it, and was dropped then).
+    Done,
+    /// The client cannot abandon a request at this point; it did not start
+    /// the request at all.
+    Unsupported,
+    /// The request failed before the abandon point.
+    Failed(TestError),
+}
+
 /// A session: connection pool, cookie jar and settings shared by requests.
 pub trait ConformanceSession: Send + Sync {
     /// Sends `req` and reads the whole body.
     fn send(&self, req: &TestRequest) -> Result<TestResponse, TestError>;
+
+    /// Starts `req` and gives up on it at `at`, the way a caller drops a
+    /// request it no longer wants; the session must get back whatever the
+    /// request held (its pool slot, its place in the queue for a slot, its
+    /// connection) so later requests are not affected.
+    ///
+    /// Async clients drop the request's future: they can support both
+    /// points. Blocking clients typically support only
+    /// [`AbandonAt::AfterBodyBytes`] (drop the response while streaming its
+    /// body) and answer [`Abandoned::Unsupported`] for
+    /// [`AbandonAt::After`]; the scenarios then skip that step with a note.
+    /// The default supports neither.
+    fn abandon(&self, req: &TestRequest, at: AbandonAt) -> Abandoned {
+        let _ = (req, at);
+        Abandoned::Unsupported
+    }
 }
 
 /// What a backend implements to run the suite.
@@ -2104,6 +2163,514 @@ pub fn pool_limit_under_concurrency(c: &dyn ConformanceClient) {
     );
 }
 
+// ---------------------------------------------------------------------------
+// Connection lifecycle
+// ---------------------------------------------------------------------------
+
+fn capped(max: usize, wait: bool) -> ClientConfig {
+    let mut config = cfg();
+    config.max_connections_per_host = Some(max);
+    config.pool_wait = wait;
+    config
+}
+
+/// True if the request was abandoned; false (after a note) if the client
+/// cannot abandon there. A failure before the abandon point panics.
+#[track_caller]
+fn abandoned(outcome: Abandoned, at: AbandonAt, what: &str) -> bool {
+    match outcome {
+        Abandoned::Done => true,
+        Abandoned::Unsupported => {
+            eprintln!(
+                "conformance: {what}: the client cannot abandon a request at {at:?}; \
+                 that step is skipped, the checks that follow still run"
+            );
+            false
+        }
+        Abandoned::Failed(e) => {
+            panic!("{what}: the request failed before the abandon point {at:?}: {e:?}")
+        }
+    }
+}
+
+/// Waits (bounded) until the server has seen `n` requests to `path`.
+#[track_caller]
+fn wait_for_hits(srv: &TestServer, path: &str, n: usize, what: &str) {
+    let t = Instant::now();
+    while srv.hits(path) < n {
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "{what}: {path} reached the server {} times within 2 s, expected {n}",
+            srv.hits(path)
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[track_caller]
+fn joined(h: std::thread::JoinHandle<Result<TestResponse, TestError>>, what: &str) -> TestResponse {
+    match h.join() {
+        Ok(r) => ok(r, what),
+        Err(_) => panic!("{what}: the thread sending it panicked"),
+    }
+}
+
+#[track_caller]
+fn within(t: Instant, limit: Duration, what: &str) {
+    assert!(
+        t.elapsed() < limit,
+        "{what}: took {:?}, expected under {limit:?}",
+        t.elapsed()
+    );
+}
+
+fn failed_connect_scenario(c: &dyn ConformanceClient, wait: bool) {
+    let url = closed_port();
+    let mut config = capped(1, wait);
+    config.retry = RetryConfig::total(2);
+    if wait {
+        config.deadline = Some(Duration::from_secs(3));
+    }
+    let s = c.session(&config);
+    for what in ["first request", "second request"] {
+        let t = Instant::now();
+        let e = err(s.send(&TestRequest::get(&url)), what);
+        expect_kind(
+            &e,
+            TestErrorKind::Connect,
+            &format!(
+                "{what} to a refused port, cap 1, connect retries (a pool-full error or a \
+                 deadline here means a failed connect kept its pool slot)"
+            ),
+        );
+        within(
+            t,
+            Duration::from_millis(1500),
+            &format!("{what} to a refused port"),
+        );
+    }
+}
+
+/// Cap 1, error when full, two connect retries, a refused port: every
+/// attempt is a Connect failure. A failed connect that keeps its pool slot
+/// turns the retry (and the next request) into a pool-full error.
+pub fn failed_connect_frees_slot_error_mode(c: &dyn ConformanceClient) {
+    failed_connect_scenario(c, false);
+}
+
+/// As [`failed_connect_frees_slot_error_mode`] but waiting when full
+/// (deadline 3 s): a leaked slot makes the retry wait for the pool until
+/// the deadline; a correct client fails with Connect within ~1.5 s.
+pub fn failed_connect_frees_slot_wait_mode(c: &dyn ConformanceClient) {
+    failed_connect_scenario(c, true);
+}
+
+/// Cap 1, waiting when full. While a slow request holds the slot, a second
+/// request queued for it is abandoned; once the slow one is done, a new
+/// request gets the slot at once (the abandoned one left the queue) and
+/// the abandoned one was never sent.
+pub fn abandon_while_waiting_for_slot(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/slow",
+            Behaviour::StallBeforeHead(Duration::from_millis(500)),
+        ),
+        ("/fast", Behaviour::Reply(Reply::text("fast"))),
+    ]);
+    let mut config = capped(1, true);
+    config.deadline = Some(Duration::from_secs(5));
+    let s: Arc<dyn ConformanceSession> = Arc::from(c.session(&config));
+    let slow = {
+        let s = s.clone();
+        let url = srv.url("/slow");
+        std::thread::spawn(move || s.send(&TestRequest::get(&url)))
+    };
+    wait_for_hits(&srv, "/slow", 1, "the request holding the slot");
+    let at = AbandonAt::After(Duration::from_millis(150));
+    let t = Instant::now();
+    let done = abandoned(
+        s.abandon(&TestRequest::get(&srv.url("/fast")), at),
+        at,
+        "GET /fast queued for the slot",
+    );
+    if done {
+        within(t, Duration::from_secs(2), "abandoning a queued request");
+    }
+    let r = joined(slow, "GET /slow holding the slot");
+    assert_eq!(r.body, b"late");
+    let t = Instant::now();
+    let r = ok(
+        s.send(&TestRequest::get(&srv.url("/fast"))),
+        "GET /fast after the slot was freed (an abandoned waiter must give up its place)",
+    );
+    assert_eq!(r.body, b"fast");
+    within(
+        t,
+        Duration::from_millis(1500),
+        "GET /fast after the slot was freed (an abandoned waiter kept its place in the queue?)",
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        srv.hits("/fast"),
+        1,
+        "the abandoned GET /fast was sent after all"
+    );
+}
+
+/// Cap 1, error when full, connect timeout 300 ms, no retries: a request
+/// abandoned while connecting to a black hole gives its slot back, so the
+/// next request times out connecting (not a pool-full error).
+pub fn abandon_while_connecting(c: &dyn ConformanceClient) {
+    let hole = match BlackHole::start() {
+        Ok(h) => h,
+        Err(e) => panic!("conformance: black hole unavailable: {e}"),
+    };
+    let mut config = capped(1, false);
+    config.connect_timeout = Some(Duration::from_millis(300));
+    let s = c.session(&config);
+    let at = AbandonAt::After(Duration::from_millis(100));
+    let t = Instant::now();
+    if abandoned(
+        s.abandon(&TestRequest::get(&hole.url("/")), at),
+        at,
+        "a connect to a black hole",
+    ) {
+        within(t, Duration::from_secs(2), "abandoning a connect");
+    }
+    let t = Instant::now();
+    let e = err(
+        s.send(&TestRequest::get(&hole.url("/"))),
+        "a connect after an abandoned connect",
+    );
+    expect_kind(
+        &e,
+        TestErrorKind::Timeout {
+            phase: Phase::Connect,
+        },
+        "a connect after an abandoned connect (a pool-full error means the abandoned connect kept its slot)",
+    );
+    within(t, Duration::from_secs(2), "the connect timeout");
+}
+
+/// Cap 1, error when full: a request abandoned while waiting for its head
+/// gives back its slot and its connection is not reused; the next request
+/// gets its own response promptly, on another connection.
+pub fn abandon_mid_head(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/stall",
+            Behaviour::StallBeforeHead(Duration::from_millis(400)),
+        ),
+        ("/ok", Behaviour::Reply(Reply::text("ok"))),
+    ]);
+    let s = c.session(&capped(1, false));
+    let at = AbandonAt::After(Duration::from_millis(100));
+    let t = Instant::now();
+    if abandoned(
+        s.abandon(&TestRequest::get(&srv.url("/stall")), at),
+        at,
+        "GET /stall waiting for its head",
+    ) {
+        within(t, Duration::from_secs(2), "abandoning a request mid-head");
+    }
+    let t = Instant::now();
+    let r = ok(
+        s.send(&TestRequest::get(&srv.url("/ok"))),
+        "GET /ok after a request abandoned mid-head (pool-full: the slot was kept)",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&r.body),
+        "ok",
+        "GET /ok got another request's response"
+    );
+    within(t, Duration::from_millis(1500), "GET /ok after an abandon");
+    let oks = srv.requests_to("/ok");
+    assert_eq!(oks.len(), 1);
+    if let Some(stall) = srv.requests_to("/stall").first() {
+        assert_ne!(
+            stall.connection, oks[0].connection,
+            "GET /ok reused the connection of the request abandoned mid-head"
+        );
+    }
+}
+
+/// Cap 1, error when full: a response dropped after 1000 body bytes (of
+/// 1 MiB) gives back its slot; the next request succeeds promptly on a new
+/// connection (the old one has unread bytes). Every client must support
+/// this abandon point.
+pub fn abandon_mid_body(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/big",
+            Behaviour::Stream {
+                len: 1024 * 1024,
+                chunked: false,
+            },
+        ),
+        ("/ok", Behaviour::Reply(Reply::text("ok"))),
+    ]);
+    let s = c.session(&capped(1, false));
+    let at = AbandonAt::AfterBodyBytes(1000);
+    let t = Instant::now();
+    match s.abandon(&TestRequest::get(&srv.url("/big")), at) {
+        Abandoned::Done => {}
+        Abandoned::Unsupported => {
+            panic!("every client must be able to drop a response part-way through its body")
+        }
+        Abandoned::Failed(e) => panic!("GET /big failed before 1000 body bytes: {e:?}"),
+    }
+    within(t, Duration::from_secs(2), "dropping a response mid-body");
+    let t = Instant::now();
+    let r = ok(
+        s.send(&TestRequest::get(&srv.url("/ok"))),
+        "GET /ok after a response dropped mid-body (pool-full: the slot was kept)",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&r.body),
+        "ok",
+        "GET /ok got another request's bytes"
+    );
+    within(
+        t,
+        Duration::from_millis(1500),
+        "GET /ok after a dropped body",
+    );
+    assert_eq!(srv.hits("/big"), 1);
+    let (big, oks) = (srv.requests_to("/big"), srv.requests_to("/ok"));
+    assert_eq!(oks.len(), 1);
+    assert_ne!(
+        big[0].connection, oks[0].connection,
+        "GET /ok reused the connection whose body was dropped half-read"
+    );
+}
+
+/// Cap 1, error when full, 503 + `Retry-After: 1` retried: a request
+/// abandoned in its backoff sleep never makes its retry and holds nothing
+/// afterwards; the next request succeeds at once.
+pub fn abandon_mid_backoff(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        ("/busy", flaky(vec![retry_after(503, "1")], status(200))),
+        ("/ok", Behaviour::Reply(Reply::text("ok"))),
+    ]);
+    let mut config = capped(1, false);
+    config.retry = RetryConfig::total(3).forcelist(&[503]);
+    config.retry.respect_retry_after = true;
+    let s = c.session(&config);
+    let at = AbandonAt::After(Duration::from_millis(300));
+    let start = Instant::now();
+    let done = abandoned(
+        s.abandon(&TestRequest::get(&srv.url("/busy")), at),
+        at,
+        "GET /busy in its Retry-After sleep",
+    );
+    if done {
+        within(start, Duration::from_secs(2), "abandoning a backoff sleep");
+        assert_eq!(
+            srv.hits("/busy"),
+            1,
+            "GET /busy: the first attempt (503) should have been sent"
+        );
+    }
+    let t = Instant::now();
+    let r = ok(
+        s.send(&TestRequest::get(&srv.url("/ok"))),
+        "GET /ok after a request abandoned in its backoff (pool-full: it kept its slot)",
+    );
+    assert_eq!(String::from_utf8_lossy(&r.body), "ok");
+    within(
+        t,
+        Duration::from_millis(1500),
+        "GET /ok after an abandoned backoff",
+    );
+    // Past the end of the abandoned sleep: its retry must never come.
+    let end = start + Duration::from_millis(1500);
+    std::thread::sleep(end.saturating_duration_since(Instant::now()));
+    assert_eq!(
+        srv.hits("/busy"),
+        usize::from(done),
+        "the abandoned GET /busy made its retry"
+    );
+    assert_eq!(srv.hits("/ok"), 1);
+}
+
+/// The server writes a complete fake response, unsolicited, on an idle
+/// keep-alive connection. The next request must not read it as its
+/// response (nor store its cookie): an idle connection with bytes waiting
+/// is discarded, and the request goes out on another connection.
+pub fn unsolicited_bytes_on_idle_connection(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/inject",
+            Behaviour::Inject {
+                body: b"first".to_vec(),
+                after: Duration::from_millis(50),
+                bytes: b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\nSet-Cookie: injected=1\r\n\r\ninjected"
+                    .to_vec(),
+            },
+        ),
+        ("/second", Behaviour::Reply(Reply::text("second"))),
+        ("/see", Behaviour::Cookies(Vec::new())),
+    ]);
+    let s = c.session(&cfg());
+    let r = ok(
+        s.send(&TestRequest::get(&srv.url("/inject"))),
+        "GET /inject",
+    );
+    assert_eq!(r.body, b"first");
+    std::thread::sleep(Duration::from_millis(200));
+    let r = ok(
+        s.send(&TestRequest::get(&srv.url("/second"))),
+        "GET /second after unsolicited bytes",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&r.body),
+        "second",
+        "the unsolicited bytes were read as the response"
+    );
+    let r = ok(s.send(&TestRequest::get(&srv.url("/see"))), "GET /see");
+    let sent = String::from_utf8_lossy(&r.body);
+    assert!(
+        !sent.contains("injected"),
+        "a cookie from unsolicited bytes was stored: {sent:?}"
+    );
+    let injected = srv.requests_to("/inject")[0].connection;
+    let second = srv.requests_to("/second");
+    assert_eq!(second.len(), 1);
+    assert_ne!(
+        second[0].connection, injected,
+        "GET /second went out on the connection with unsolicited bytes"
+    );
+}
+
+/// A HEAD 200 with `Content-Length: 5`, a 204 and a 304, each wrongly
+/// followed by "hello" on a keep-alive connection: the response has no
+/// body, and the next request on the session gets its genuine response,
+/// not the stray bytes (a connection with bytes left over is not reused).
+pub fn body_after_bodiless_response(c: &dyn ConformanceClient) {
+    let cases: [(&str, &str, u16, &[u8]); 3] = [
+        (
+            "HEAD",
+            "/head",
+            200,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+        ),
+        ("GET", "/204", 204, b"HTTP/1.1 204 No Content\r\n\r\nhello"),
+        (
+            "GET",
+            "/304",
+            304,
+            b"HTTP/1.1 304 Not Modified\r\n\r\nhello",
+        ),
+    ];
+    let mut b = TestServer::builder().route("/echo", Behaviour::Echo);
+    for (_, path, _, bytes) in cases {
+        b = b.route(path, Behaviour::RawKeepAlive(bytes.to_vec()));
+    }
+    let srv = start(b);
+    for (method, path, code, _) in cases {
+        let s = c.session(&cfg());
+        let r = ok(
+            s.send(&TestRequest::new(method, &srv.url(path))),
+            &format!("{method} {path}"),
+        );
+        assert_eq!(r.status, code, "{method} {path}");
+        assert!(
+            r.body.is_empty(),
+            "{method} {path}: a bodiless response got a body {:?}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let target = format!("/echo?after={}", &path[1..]);
+        let r = ok(
+            s.send(&TestRequest::get(&srv.url(&target))),
+            &format!("GET after {method} {path} with stray bytes"),
+        );
+        assert_eq!(r.status, 200, "GET after {method} {path}");
+        assert_eq!(
+            r.echo()["target"],
+            target.as_str(),
+            "GET after {method} {path}: not the genuine response: {:?}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    assert_eq!(srv.hits("/echo"), 3);
+}
+
+/// Retries disabled. The server closes an idle connection (FIN); a POST
+/// afterwards must not be written on it (it could not be re-sent safely):
+/// the client notices the close before reuse, and the server sees exactly
+/// one POST.
+pub fn post_on_connection_closed_by_server(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/warm",
+            Behaviour::CloseIdle {
+                idle: Duration::from_millis(50),
+                hint: None,
+            },
+        ),
+        ("/post", Behaviour::Echo),
+    ]);
+    let s = c.session(&cfg());
+    ok(s.send(&TestRequest::get(&srv.url("/warm"))), "GET /warm");
+    std::thread::sleep(Duration::from_millis(250));
+    let r = ok(
+        s.send(&TestRequest::post(&srv.url("/post"), b"payload")),
+        "POST after the server closed the idle connection",
+    );
+    assert_eq!(r.status, 200);
+    let posts = srv.requests_to("/post");
+    assert_eq!(posts.len(), 1, "the server saw {} POSTs", posts.len());
+    assert_eq!(posts[0].body, b"payload");
+    assert_ne!(posts[0].connection, srv.requests_to("/warm")[0].connection);
+}
+
+/// Cap 1, waiting when full, `pool_wait_timeout` 200 ms: while another
+/// request holds the slot, a second one fails with
+/// `Timeout { phase: PoolWait }` within ~0.7 s, and its error carries the
+/// per-call report.
+pub fn pool_wait_timeout_has_report(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        ("/hold", Behaviour::StallBeforeHead(Duration::from_secs(1))),
+        ("/next", Behaviour::Reply(Reply::text("next"))),
+    ]);
+    let mut config = capped(1, true);
+    config.pool_wait_timeout = Some(Duration::from_millis(200));
+    let s: Arc<dyn ConformanceSession> = Arc::from(c.session(&config));
+    let holder = {
+        let s = s.clone();
+        let url = srv.url("/hold");
+        std::thread::spawn(move || s.send(&TestRequest::get(&url)))
+    };
+    wait_for_hits(&srv, "/hold", 1, "the request holding the slot");
+    let t = Instant::now();
+    let e = err(
+        s.send(&TestRequest::get(&srv.url("/next"))),
+        "GET /next while the only slot is held",
+    );
+    let took = t.elapsed();
+    expect_kind(
+        &e,
+        TestErrorKind::Timeout {
+            phase: Phase::PoolWait,
+        },
+        "pool wait timeout",
+    );
+    assert!(
+        took >= Duration::from_millis(150),
+        "gave up after {took:?}, before the 200 ms pool wait timeout"
+    );
+    assert!(
+        took < Duration::from_millis(900),
+        "the pool wait took {took:?}"
+    );
+    assert!(
+        e.report.is_some(),
+        "the pool-wait timeout carries no per-call report: {e:?}"
+    );
+    assert_eq!(srv.hits("/next"), 0);
+    assert_eq!(joined(holder, "GET /hold").body, b"late");
+}
+
 /// Every scenario, by name, for a backend to run in one loop or one test each.
 pub fn all() -> Vec<(&'static str, Scenario)> {
     vec![
@@ -2237,6 +2804,32 @@ pub fn all() -> Vec<(&'static str, Scenario)> {
         ("tls_unknown_issuer", tls_unknown_issuer),
         ("tls_untrusted_without_ca", tls_untrusted_without_ca),
         ("pool_limit_under_concurrency", pool_limit_under_concurrency),
+        (
+            "failed_connect_frees_slot_error_mode",
+            failed_connect_frees_slot_error_mode,
+        ),
+        (
+            "failed_connect_frees_slot_wait_mode",
+            failed_connect_frees_slot_wait_mode,
+        ),
+        (
+            "abandon_while_waiting_for_slot",
+            abandon_while_waiting_for_slot,
+        ),
+        ("abandon_while_connecting", abandon_while_connecting),
+        ("abandon_mid_head", abandon_mid_head),
+        ("abandon_mid_body", abandon_mid_body),
+        ("abandon_mid_backoff", abandon_mid_backoff),
+        (
+            "unsolicited_bytes_on_idle_connection",
+            unsolicited_bytes_on_idle_connection,
+        ),
+        ("body_after_bodiless_response", body_after_bodiless_response),
+        (
+            "post_on_connection_closed_by_server",
+            post_on_connection_closed_by_server,
+        ),
+        ("pool_wait_timeout_has_report", pool_wait_timeout_has_report),
     ]
 }
 
@@ -2253,7 +2846,12 @@ pub fn all() -> Vec<(&'static str, Scenario)> {
 /// impl ConformanceSession for MySession {
 ///     fn send(&self, req: &TestRequest) -> Result<TestResponse, TestError> {
 ///         // Map `req` onto the backend's request builder and send it.
-///         Err(TestError { kind: TestErrorKind::Other, message: req.url.clone(), cause: None })
+///         Err(TestError {
+///             kind: TestErrorKind::Other,
+///             message: req.url.clone(),
+///             cause: None,
+///             report: None,
+///         })
 ///     }
 /// }
 ///
@@ -2345,7 +2943,18 @@ macro_rules! conformance_tests {
             tls_expired,
             tls_unknown_issuer,
             tls_untrusted_without_ca,
-            pool_limit_under_concurrency
+            pool_limit_under_concurrency,
+            failed_connect_frees_slot_error_mode,
+            failed_connect_frees_slot_wait_mode,
+            abandon_while_waiting_for_slot,
+            abandon_while_connecting,
+            abandon_mid_head,
+            abandon_mid_body,
+            abandon_mid_backoff,
+            unsolicited_bytes_on_idle_connection,
+            body_after_bodiless_response,
+            post_on_connection_closed_by_server,
+            pool_wait_timeout_has_report
         );
     };
 }

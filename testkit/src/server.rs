@@ -13,7 +13,7 @@ use rustls::ServerConfig;
 
 use crate::auth::{basic_ok, DigestAlgorithm, DigestState, DigestVerdict};
 use crate::tls::{TestCa, TlsSetupError, TlsVariant};
-use crate::wire::{head_bytes, is_timeout, Conn, Head, HeadRead, Stream};
+use crate::wire::{head_bytes, is_timeout, Conn, Head, HeadRead, Stream, Waited};
 
 /// A fixed response: status, headers and body.
 ///
@@ -140,6 +140,12 @@ pub enum Behaviour {
     MalformedStatusLine,
     /// Sends these bytes verbatim and closes.
     Raw(Vec<u8>),
+    /// Sends these bytes verbatim (whatever the method, even a HEAD) and
+    /// keeps the connection open for the next request, unlike
+    /// [`Behaviour::Raw`]. For answers a client must frame by itself, e.g.
+    /// a HEAD, 204 or 304 answer that wrongly carries a body: the stray
+    /// bytes sit on a connection that looks reusable.
+    RawKeepAlive(Vec<u8>),
     /// A 200 carrying both `Content-Length: 3` and `Transfer-Encoding:
     /// chunked`; the chunked body is "hello world". Closes afterwards.
     ContentLengthAndChunked,
@@ -202,6 +208,20 @@ pub enum Behaviour {
         /// Chunked transfer coding instead of Content-Length.
         chunked: bool,
     },
+    /// Answers 200 with `body` as a normal keep-alive response
+    /// (Content-Length); then, if no new request has arrived on the
+    /// connection within `after`, writes `bytes` unsolicited on it, and
+    /// keeps serving: a request that arrives later is handled normally
+    /// (its answer follows the injected bytes). A client must never read
+    /// such bytes on an idle pooled connection as the next response.
+    Inject {
+        /// The genuine response body.
+        body: Vec<u8>,
+        /// How long the connection must sit idle before the injection.
+        after: Duration,
+        /// What is written unsolicited (e.g. a complete fake response).
+        bytes: Vec<u8>,
+    },
 }
 
 impl Behaviour {
@@ -234,6 +254,8 @@ impl Behaviour {
             Behaviour::Expect100 { .. } => "Expect100",
             Behaviour::Gzip(_) => "Gzip",
             Behaviour::Stream { .. } => "Stream",
+            Behaviour::RawKeepAlive(_) => "RawKeepAlive",
+            Behaviour::Inject { .. } => "Inject",
         }
     }
 }
@@ -777,6 +799,19 @@ fn serve_requests(tcp: TcpStream, id: u64, shared: &Shared) -> Option<(Conn, End
         match next {
             Ok(Next::KeepAlive) => idle = shared.idle_timeout,
             Ok(Next::KeepAliveFor(d)) => idle = d,
+            Ok(Next::InjectAfter(after, bytes)) => {
+                idle = shared.idle_timeout;
+                match conn.wait_for_data(after) {
+                    Ok(Waited::Quiet) => {
+                        if conn.send(&bytes).is_err() {
+                            return Some((conn, End::Drop));
+                        }
+                    }
+                    // A request began to arrive in time: serve it, inject nothing.
+                    Ok(Waited::Data) => {}
+                    Ok(Waited::Gone) | Err(_) => return Some((conn, End::Drop)),
+                }
+            }
             Ok(Next::Close) => {
                 return Some((conn, End::Close));
             }
@@ -821,6 +856,8 @@ fn resolve(b: &Behaviour, count: usize) -> &Behaviour {
 enum Next {
     KeepAlive,
     KeepAliveFor(Duration),
+    /// Keep alive; write these bytes if the connection stays idle this long.
+    InjectAfter(Duration, Vec<u8>),
     Close,
     Reset,
     Abort,
@@ -1008,6 +1045,21 @@ fn run(
         Behaviour::Raw(bytes) => {
             conn.send(bytes)?;
             Ok(Next::Close)
+        }
+        Behaviour::RawKeepAlive(bytes) => {
+            conn.send(bytes)?;
+            Ok(next_for(close))
+        }
+        Behaviour::Inject { body, after, bytes } => {
+            let reply = Reply::new(200)
+                .header("Content-Type", "text/plain")
+                .body(body.clone());
+            respond(conn, &reply, close, shared)?;
+            Ok(if close {
+                Next::Close
+            } else {
+                Next::InjectAfter(*after, bytes.clone())
+            })
         }
         Behaviour::ContentLengthAndChunked => {
             conn.send(

@@ -83,6 +83,16 @@ pub(crate) fn path_of(target: &str) -> &str {
     &rest[..end]
 }
 
+/// What `wait_for_data` found.
+pub(crate) enum Waited {
+    /// Bytes arrived (they are left unread).
+    Data,
+    /// Nothing arrived within the time.
+    Quiet,
+    /// The peer closed, or the server is stopping.
+    Gone,
+}
+
 /// What `read_head` found.
 pub(crate) enum HeadRead {
     Head(Head),
@@ -173,6 +183,16 @@ impl Conn {
                     }
                 }
             }
+        }
+    }
+
+    /// Waits up to `d` for the peer to send anything, without consuming it.
+    pub fn wait_for_data(&mut self, d: Duration) -> io::Result<Waited> {
+        match self.peek_more(0, Instant::now() + d)? {
+            Some(bytes) if bytes.is_empty() => Ok(Waited::Gone),
+            Some(_) => Ok(Waited::Data),
+            None if self.stopping() => Ok(Waited::Gone),
+            None => Ok(Waited::Quiet),
         }
     }
 

@@ -3,20 +3,34 @@
 //! suite through the same one-call-per-scenario interface a backend uses.
 //!
 //! It follows RETRY.md as plainly as possible (std sockets, rustls, no
-//! hawser code). It is not a product: no connection limits beyond a simple
-//! cap, a toy cookie jar, only what the scenarios exercise.
+//! hawser code). It is not a product: a per-host cap with a FIFO queue of
+//! waiters, a toy cookie jar, only what the scenarios exercise.
+//!
+//! Connection lifecycle: a checked-out connection is a `Lease` that gives
+//! its slot (and, if clean, its connection) back when dropped, on every
+//! path. Idle connections are checked before reuse (a non-blocking peek:
+//! data or EOF waiting means discard and open a new one), and a connection
+//! with unread bytes after a response is never pooled. A request can be
+//! abandoned (`ConformanceSession::abandon`): every wait (pool queue,
+//! connect, reads, backoff sleeps) is bounded by the abandon instant and
+//! checks a cancellation flag, so an abandoned request really stops.
+//!
+//! `Quirks` switch on, one by one, the lifecycle bugs the suite must
+//! catch; the `quirks` tests at the end show that each lifecycle scenario
+//! fails against the client with its matching quirk.
 
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use hawser_testkit::conformance::{
-    AuthConfig, ClientConfig, ConformanceClient, ConformanceSession, Phase, TestBody, TestError,
-    TestErrorKind, TestRequest, TestResponse,
+    AbandonAt, Abandoned, AuthConfig, ClientConfig, ConformanceClient, ConformanceSession, Phase,
+    TestBody, TestError, TestErrorKind, TestRequest, TestResponse,
 };
 use hawser_testkit::{digest_authorization, DigestAlgorithm};
 use rustls::pki_types::pem::PemObject;
@@ -28,7 +42,42 @@ fn e(kind: TestErrorKind, msg: impl Into<String>) -> TestError {
         kind,
         message: msg.into(),
         cause: None,
+        report: None,
     }
+}
+
+/// The message of the error an abandoned call ends with.
+const ABANDONED: &str = "abandoned by the caller";
+
+fn abandoned() -> TestError {
+    e(TestErrorKind::Other, ABANDONED)
+}
+
+/// The lifecycle bugs the suite must catch, reproduced on demand.
+#[derive(Debug, Clone, Copy, Default)]
+struct Quirks {
+    /// A failed connect keeps its pool slot.
+    leak_slot_on_connect_failure: bool,
+    /// An abandoned request keeps what it holds: its pool slot, its place
+    /// in the queue for a slot, its connection.
+    leak_on_abandon: bool,
+    /// Idle pooled connections are reused without checking that they are
+    /// still quiet (no data, no close waiting).
+    no_liveness_check: bool,
+    /// A connection with unread bytes after a response goes back to the pool.
+    reuse_with_leftover: bool,
+    /// Errors carry no per-call report.
+    no_report: bool,
+}
+
+impl Quirks {
+    const NONE: Quirks = Quirks {
+        leak_slot_on_connect_failure: false,
+        leak_on_abandon: false,
+        no_liveness_check: false,
+        reuse_with_leftover: false,
+        no_report: false,
+    };
 }
 
 fn timeout(phase: Phase) -> TestError {
@@ -81,29 +130,141 @@ struct Conn {
     buf: Vec<u8>,
     idle_since: Instant,
     keep_alive: Option<Duration>,
+    /// Body bytes received for the current response (framing included).
+    body_seen: usize,
 }
 
-/// Waits are bounded by the phase timeout and the deadline; this says which.
-#[derive(Clone, Copy)]
-struct Clock {
+impl Conn {
+    fn new(stream: Stream) -> Conn {
+        Conn {
+            stream,
+            buf: Vec::new(),
+            idle_since: Instant::now(),
+            keep_alive: None,
+            body_seen: 0,
+        }
+    }
+
+    /// No bytes left over after the last response (ours or rustls').
+    fn is_clean(&mut self) -> bool {
+        if !self.buf.is_empty() {
+            return false;
+        }
+        match &mut self.stream {
+            Stream::Plain(_) => true,
+            Stream::Tls(s) => s
+                .conn
+                .process_new_packets()
+                .is_ok_and(|st| st.plaintext_bytes_to_read() == 0 && !st.peer_has_closed()),
+        }
+    }
+
+    /// The liveness check of an idle connection: a non-blocking peek. Data
+    /// (unsolicited bytes, a TLS alert) or EOF waiting means it is not fit
+    /// for reuse.
+    fn socket_quiet(&self) -> bool {
+        let tcp = self.stream.tcp();
+        if tcp.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let mut b = [0u8; 1];
+        let r = tcp.peek(&mut b);
+        let back = tcp.set_nonblocking(false);
+        back.is_ok() && matches!(r, Err(ref err) if err.kind() == io::ErrorKind::WouldBlock)
+    }
+}
+
+/// One call's context: what bounds its waits (phase timeouts, the
+/// deadline, the abandon point), its cancellation flag, and its report.
+struct Ctx {
+    start: Instant,
     deadline: Option<Instant>,
     read: Duration,
+    /// `AbandonAt::After`: every wait ends by then, and the call stops.
+    abandon_at: Option<Instant>,
+    /// `AbandonAt::AfterBodyBytes`.
+    abandon_after_body: Option<usize>,
+    /// The cancellation flag, raised once an abandon point is reached.
+    cancelled: Cell<bool>,
+    report: RefCell<Vec<String>>,
 }
 
-impl Clock {
+impl Ctx {
+    fn note(&self, line: impl AsRef<str>) {
+        let ms = self.start.elapsed().as_millis();
+        self.report
+            .borrow_mut()
+            .push(format!("+{ms}ms {}", line.as_ref()));
+    }
+
+    fn cancel(&self) {
+        if !self.cancelled.replace(true) {
+            self.note("abandoned by the caller");
+        }
+    }
+
+    /// Raises the flag when the abandon instant has passed.
+    fn cancelled(&self) -> bool {
+        if !self.cancelled.get() && self.abandon_at.is_some_and(|t| Instant::now() >= t) {
+            self.cancel();
+        }
+        self.cancelled.get()
+    }
+
+    /// How long a wait limited to `phase_limit` may last now, and which
+    /// timeout names it; also bounded by the abandon instant.
     fn bound(&self, phase_limit: Duration, phase: Phase) -> Result<(Duration, Phase), TestError> {
-        match self.deadline {
-            Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    Err(timeout(Phase::Deadline))
-                } else if left < phase_limit {
-                    Ok((left, Phase::Deadline))
-                } else {
-                    Ok((phase_limit, phase))
-                }
+        if self.cancelled() {
+            return Err(abandoned());
+        }
+        let now = Instant::now();
+        let (mut limit, mut named) = (phase_limit, phase);
+        if let Some(d) = self.deadline {
+            let left = d.saturating_duration_since(now);
+            if left.is_zero() {
+                return Err(timeout(Phase::Deadline));
             }
-            None => Ok((phase_limit, phase)),
+            if left < limit {
+                (limit, named) = (left, Phase::Deadline);
+            }
+        }
+        if let Some(a) = self.abandon_at {
+            limit = limit.min(a.saturating_duration_since(now));
+        }
+        // A zero socket timeout would mean "no timeout".
+        Ok((limit.max(Duration::from_millis(1)), named))
+    }
+
+    /// The error for a wait that ran out: the abandon (when its instant is
+    /// reached, allowing for coarse timers), or the named timeout.
+    fn expired(&self, named: Phase) -> TestError {
+        let near = self
+            .abandon_at
+            .is_some_and(|a| Instant::now() + Duration::from_millis(5) >= a);
+        if near || self.cancelled() {
+            self.cancel();
+            abandoned()
+        } else {
+            timeout(named)
+        }
+    }
+
+    /// A backoff sleep that ends early if the call is abandoned.
+    fn sleep(&self, d: Duration) -> Result<(), TestError> {
+        let end = Instant::now() + d;
+        loop {
+            if self.cancelled() {
+                return Err(abandoned());
+            }
+            let now = Instant::now();
+            if now >= end {
+                return Ok(());
+            }
+            let mut step = end - now;
+            if let Some(a) = self.abandon_at {
+                step = step.min(a.saturating_duration_since(now));
+            }
+            std::thread::sleep(step.max(Duration::from_millis(1)));
         }
     }
 }
@@ -140,23 +301,32 @@ fn is_timeout(e: &io::Error) -> bool {
 }
 
 impl Conn {
-    fn fill(&mut self, clock: &Clock, phase: Phase) -> Result<usize, TestError> {
+    fn fill(&mut self, clock: &Ctx, phase: Phase) -> Result<usize, TestError> {
+        if let (Phase::Body, Some(n)) = (phase, clock.abandon_after_body) {
+            if self.body_seen >= n {
+                clock.cancel();
+                return Err(abandoned());
+            }
+        }
         let (limit, named) = clock.bound(clock.read, phase)?;
         let _ = self.stream.tcp().set_read_timeout(Some(limit));
         let mut tmp = [0u8; 16384];
         match self.stream.read(&mut tmp) {
             Ok(n) => {
                 self.buf.extend_from_slice(&tmp[..n]);
+                if phase == Phase::Body {
+                    self.body_seen += n;
+                }
                 Ok(n)
             }
-            Err(err) if is_timeout(&err) => Err(timeout(named)),
+            Err(err) if is_timeout(&err) => Err(clock.expired(named)),
             Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
             Err(err) => Err(e(TestErrorKind::Other, err.to_string())),
         }
     }
 
     /// Reads one response head (skipping 1xx unless `stop_at_100`).
-    fn read_head(&mut self, clock: &Clock, stop_at_100: bool) -> Result<Raw, (TestError, bool)> {
+    fn read_head(&mut self, clock: &Ctx, stop_at_100: bool) -> Result<Raw, (TestError, bool)> {
         let mut got_any = !self.buf.is_empty();
         loop {
             let mut hs = [httparse::EMPTY_HEADER; 128];
@@ -207,7 +377,7 @@ impl Conn {
         }
     }
 
-    fn take(&mut self, n: usize, clock: &Clock) -> Result<Vec<u8>, TestError> {
+    fn take(&mut self, n: usize, clock: &Ctx) -> Result<Vec<u8>, TestError> {
         while self.buf.len() < n {
             if self.fill(clock, Phase::Body)? == 0 {
                 return Err(e(TestErrorKind::Body, "body ended early"));
@@ -216,7 +386,7 @@ impl Conn {
         Ok(self.buf.drain(..n).collect())
     }
 
-    fn line(&mut self, clock: &Clock) -> Result<String, TestError> {
+    fn line(&mut self, clock: &Ctx) -> Result<String, TestError> {
         loop {
             if let Some(i) = self.buf.windows(2).position(|w| w == b"\r\n") {
                 let l = String::from_utf8_lossy(&self.buf[..i]).into_owned();
@@ -233,7 +403,7 @@ impl Conn {
     }
 
     /// Reads the body; returns whether the connection may be reused.
-    fn read_body(&mut self, raw: &mut Raw, method: &str, clock: &Clock) -> Result<bool, TestError> {
+    fn read_body(&mut self, raw: &mut Raw, method: &str, clock: &Ctx) -> Result<bool, TestError> {
         let te = raw.header("transfer-encoding").map(str::to_ascii_lowercase);
         let cl = raw.header("content-length").map(str::to_string);
         if te.is_some() && cl.is_some() {
@@ -242,6 +412,7 @@ impl Conn {
                 "Content-Length with Transfer-Encoding",
             ));
         }
+        self.body_seen = self.buf.len();
         let close = raw
             .header("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
@@ -294,11 +465,60 @@ impl Conn {
 
 struct Pool {
     idle: HashMap<String, Vec<Conn>>,
+    /// Slots in use per key: connections checked out or being opened.
     active: HashMap<String, usize>,
+    /// Tickets of the calls waiting for a slot, first come first served.
+    waiters: VecDeque<u64>,
+    next_ticket: u64,
+    /// What quirky calls never gave back (kept open, like a real leak).
+    leaked: Vec<Conn>,
+}
+
+/// A pool slot held by one call, with its connection once opened. Dropping
+/// it gives the slot back, and the connection to the idle list if its last
+/// response left it reusable and nothing unread is left on it; otherwise
+/// the connection is closed. So every path, abandonment included, returns
+/// what the call held.
+struct Lease<'a> {
+    s: &'a Session,
+    ctx: &'a Ctx,
+    key: String,
+    conn: Option<Conn>,
+    /// The last response left the connection fit for reuse.
+    reusable: bool,
+    /// Keep the slot when dropped (the connect-failure quirk).
+    leak: bool,
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let conn = self.conn.take();
+        let q = self.s.quirks;
+        let mut pool = self.s.lock_pool();
+        if self.leak || (q.leak_on_abandon && self.ctx.cancelled()) {
+            // The bug, reproduced: the slot stays counted, the connection open.
+            pool.leaked.extend(conn);
+            return;
+        }
+        if let Some(a) = pool.active.get_mut(&self.key) {
+            *a = a.saturating_sub(1);
+        }
+        if let Some(mut c) = conn {
+            if self.reusable && (q.reuse_with_leftover || c.is_clean()) {
+                c.idle_since = Instant::now();
+                pool.idle.entry(self.key.clone()).or_default().push(c);
+            } else if self.reusable {
+                self.ctx
+                    .note("closed the connection: unread bytes after the response");
+            }
+        }
+        self.s.freed.notify_all();
+    }
 }
 
 struct Session {
     cfg: ClientConfig,
+    quirks: Quirks,
     tls: Arc<rustls::ClientConfig>,
     pool: Mutex<Pool>,
     freed: Condvar,
@@ -355,7 +575,7 @@ impl Session {
         &self,
         host: &str,
         port: u16,
-        clock: &Clock,
+        clock: &Ctx,
         limit: Duration,
     ) -> Result<TcpStream, Fail> {
         let addrs: Vec<SocketAddr> = (host, port)
@@ -371,14 +591,18 @@ impl Session {
                     let _ = s.set_write_timeout(Some(Duration::from_secs(10)));
                     return Ok(s);
                 }
-                Err(err) if is_timeout(&err) => last = timeout(phase),
+                Err(err) if is_timeout(&err) => last = clock.expired(phase),
                 Err(err) => last = e(TestErrorKind::Connect, err.to_string()),
             }
+            if clock.cancelled() {
+                return Err(Fail::Connect(abandoned()));
+            }
         }
+        clock.note(format!("connect to {host}:{port} failed: {}", last.message));
         Err(Fail::Connect(last))
     }
 
-    fn open(&self, t: &Target, clock: &Clock, limit: Duration) -> Result<Conn, Fail> {
+    fn open(&self, t: &Target, clock: &Ctx, limit: Duration) -> Result<Conn, Fail> {
         let proxy = self.cfg.proxy.as_deref().and_then(|p| Url::parse(p).ok());
         let mut tcp = match &proxy {
             Some(p) => self.connect_tcp(
@@ -400,12 +624,7 @@ impl Session {
             req.push_str("\r\n");
             tcp.write_all(req.as_bytes())
                 .map_err(|err| Fail::Connect(e(TestErrorKind::Proxy, err.to_string())))?;
-            let mut c = Conn {
-                stream: Stream::Plain(tcp),
-                buf: Vec::new(),
-                idle_since: Instant::now(),
-                keep_alive: None,
-            };
+            let mut c = Conn::new(Stream::Plain(tcp));
             let head = c
                 .read_head(clock, false)
                 .map_err(|(err, _)| Fail::Final(e(TestErrorKind::Proxy, err.message)))?;
@@ -432,7 +651,7 @@ impl Session {
             while tls.is_handshaking() {
                 if let Err(err) = tls.complete_io(&mut tcp) {
                     if is_timeout(&err) {
-                        return Err(Fail::Connect(timeout(phase)));
+                        return Err(Fail::Connect(clock.expired(phase)));
                     }
                     let cert = err
                         .get_ref()
@@ -449,61 +668,132 @@ impl Session {
         } else {
             Stream::Plain(tcp)
         };
-        Ok(Conn {
-            stream,
-            buf: Vec::new(),
-            idle_since: Instant::now(),
-            keep_alive: None,
-        })
+        Ok(Conn::new(stream))
     }
 
-    /// A pooled connection (true = reused) or a new one, within the cap.
-    fn checkout(&self, t: &Target, clock: &Clock, limit: Duration) -> Result<(Conn, bool), Fail> {
-        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+    fn lock_pool(&self) -> MutexGuard<'_, Pool> {
+        self.pool.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Leaves the queue for a slot (unless the abandon quirk keeps the
+    /// place of an abandoned call), letting the next waiter look.
+    fn leave_queue(&self, pool: &mut Pool, ticket: u64, ctx: &Ctx) {
+        if !(self.quirks.leak_on_abandon && ctx.cancelled()) {
+            pool.waiters.retain(|w| *w != ticket);
+        }
+        self.freed.notify_all();
+    }
+
+    /// A slot for `t` with a pooled connection (true = reused) or a new
+    /// one. When the cap is reached: a pool-full error, or (with
+    /// `pool_wait`) a place in the FIFO queue until a slot frees, bounded
+    /// by `pool_wait_timeout`, the deadline and the abandon point.
+    fn checkout<'a>(
+        &'a self,
+        t: &Target,
+        ctx: &'a Ctx,
+        limit: Duration,
+    ) -> Result<(Lease<'a>, bool), Fail> {
+        let q = self.quirks;
+        let cap = self.cfg.max_connections_per_host;
+        let wait_until = self.cfg.pool_wait_timeout.map(|d| Instant::now() + d);
+        let mut ticket: Option<u64> = None;
+        let mut pool = self.lock_pool();
         loop {
-            if let Some(list) = pool.idle.get_mut(&t.key) {
-                while let Some(c) = list.pop() {
+            let my_turn = match ticket {
+                Some(n) => pool.waiters.front() == Some(&n),
+                None => pool.waiters.is_empty(),
+            };
+            if my_turn {
+                let mut reused = None;
+                while let Some(c) = pool.idle.get_mut(&t.key).and_then(Vec::pop) {
                     let idle = c.idle_since.elapsed();
                     if c.keep_alive
                         .is_some_and(|ka| idle + Duration::from_millis(100) >= ka)
                     {
-                        continue; // The server's Keep-Alive timeout: evict.
+                        ctx.note("evicted an idle connection past its Keep-Alive timeout");
+                        continue;
                     }
+                    if !q.no_liveness_check && !c.socket_quiet() {
+                        ctx.note("discarded an idle connection: data or close waiting on it");
+                        continue;
+                    }
+                    reused = Some(c);
+                    break;
+                }
+                let active = pool.active.get(&t.key).copied().unwrap_or(0);
+                if reused.is_some() || cap.is_none_or(|m| active < m) {
                     *pool.active.entry(t.key.clone()).or_default() += 1;
-                    return Ok((c, true));
+                    if let Some(n) = ticket {
+                        pool.waiters.retain(|w| *w != n);
+                        self.freed.notify_all();
+                    }
+                    drop(pool);
+                    let reuse = reused.is_some();
+                    let mut lease = Lease {
+                        s: self,
+                        ctx,
+                        key: t.key.clone(),
+                        conn: reused,
+                        reusable: false,
+                        leak: false,
+                    };
+                    if reuse {
+                        ctx.note(format!("reusing an idle connection to {}", t.key));
+                        return Ok((lease, true));
+                    }
+                    return match self.open(t, ctx, limit) {
+                        Ok(c) => {
+                            ctx.note(format!("opened a connection to {}", t.key));
+                            lease.conn = Some(c);
+                            Ok((lease, false))
+                        }
+                        Err(f) => {
+                            lease.leak = q.leak_slot_on_connect_failure;
+                            Err(f)
+                        }
+                    };
                 }
             }
-            let active = pool.active.get(&t.key).copied().unwrap_or(0);
-            if self.cfg.max_connections_per_host.is_none_or(|m| active < m) {
-                *pool.active.entry(t.key.clone()).or_default() += 1;
-                break;
+            if !self.cfg.pool_wait {
+                let active = pool.active.get(&t.key).copied().unwrap_or(0);
+                ctx.note("pool full");
+                return Err(Fail::Final(e(
+                    TestErrorKind::Other,
+                    format!("pool full: {active} connections to {} in use", t.key),
+                )));
             }
+            let n = match ticket {
+                Some(n) => n,
+                None => {
+                    let n = pool.next_ticket;
+                    pool.next_ticket += 1;
+                    pool.waiters.push_back(n);
+                    ctx.note(format!("waiting for a slot to {}", t.key));
+                    ticket = Some(n);
+                    n
+                }
+            };
+            let left = wait_until.map(|w| w.saturating_duration_since(Instant::now()));
+            if left.is_some_and(|l| l.is_zero()) {
+                ctx.note("pool wait timed out");
+                self.leave_queue(&mut pool, n, ctx);
+                return Err(Fail::Final(timeout(Phase::PoolWait)));
+            }
+            let wait = match ctx.bound(left.unwrap_or(Duration::from_secs(3600)), Phase::PoolWait) {
+                Ok((d, _)) => d,
+                Err(err) => {
+                    ctx.note(format!("gave up waiting for a slot: {}", err.message));
+                    self.leave_queue(&mut pool, n, ctx);
+                    return Err(Fail::Final(err));
+                }
+            };
             pool = self
                 .freed
-                .wait_timeout(pool, Duration::from_millis(50))
+                .wait_timeout(pool, wait.min(Duration::from_millis(50)))
                 .map(|(g, _)| g)
                 .unwrap_or_else(|p| p.into_inner().0);
         }
-        drop(pool);
-        match self.open(t, clock, limit) {
-            Ok(c) => Ok((c, false)),
-            Err(f) => {
-                self.release(t, None);
-                Err(f)
-            }
-        }
-    }
-
-    fn release(&self, t: &Target, conn: Option<Conn>) {
-        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(a) = pool.active.get_mut(&t.key) {
-            *a = a.saturating_sub(1);
-        }
-        if let Some(mut c) = conn {
-            c.idle_since = Instant::now();
-            pool.idle.entry(t.key.clone()).or_default().push(c);
-        }
-        self.freed.notify_all();
     }
 
     fn cookies_for(&self, u: &Url) -> Option<String> {
@@ -555,34 +845,68 @@ impl Session {
         }
     }
 
-    /// One attempt: write the request, read the response.
-    #[allow(clippy::too_many_arguments)]
-    fn attempt(
+    /// A new connection into a slot the call already holds.
+    fn reopen(
         &self,
+        lease: &mut Lease<'_>,
         t: &Target,
+        clock: &Ctx,
+        connect: Duration,
+    ) -> Result<(), Fail> {
+        lease.conn = None;
+        match self.open(t, clock, connect) {
+            Ok(c) => {
+                clock.note(format!("opened a connection to {}", t.key));
+                lease.conn = Some(c);
+                Ok(())
+            }
+            Err(f) => {
+                lease.leak = self.quirks.leak_slot_on_connect_failure;
+                Err(f)
+            }
+        }
+    }
+
+    /// One attempt: write the request, read the response. `held` is the
+    /// lease of the previous attempt, kept across its backoff sleep.
+    /// Returns the response with the lease (the caller decides when to
+    /// give it back).
+    #[allow(clippy::too_many_arguments)]
+    fn attempt<'a>(
+        &'a self,
+        t: &Target,
+        held: Option<Lease<'a>>,
         method: &str,
         headers: &[(String, String)],
         body: &[u8],
         replayable: bool,
         expect: bool,
-        clock: &Clock,
+        clock: &'a Ctx,
         connect: Duration,
-    ) -> Result<Raw, Fail> {
+    ) -> Result<(Raw, Lease<'a>), Fail> {
+        let q = self.quirks;
+        let (mut lease, mut reused) = match held {
+            Some(mut l) => {
+                // Checked like an idle pooled connection before reuse.
+                let fit = l.conn.as_mut().is_some_and(|c| {
+                    (q.reuse_with_leftover || c.is_clean())
+                        && (q.no_liveness_check || c.socket_quiet())
+                });
+                if fit {
+                    clock.note("reusing the connection of the previous attempt");
+                    (l, true)
+                } else {
+                    self.reopen(&mut l, t, clock, connect)?;
+                    (l, false)
+                }
+            }
+            None => self.checkout(t, clock, connect)?,
+        };
+        lease.reusable = false;
         let mut fresh_only = false;
         loop {
-            let (mut c, reused) = if fresh_only {
-                let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
-                *pool.active.entry(t.key.clone()).or_default() += 1;
-                drop(pool);
-                match self.open(t, clock, connect) {
-                    Ok(c) => (c, false),
-                    Err(f) => {
-                        self.release(t, None);
-                        return Err(f);
-                    }
-                }
-            } else {
-                self.checkout(t, clock, connect)?
+            let Some(c) = lease.conn.as_mut() else {
+                return Err(Fail::Final(e(TestErrorKind::Other, "no connection")));
             };
             let via_proxy = self.cfg.proxy.is_some() && !t.tls;
             let target = if via_proxy {
@@ -651,11 +975,17 @@ impl Session {
             })();
             match result {
                 Ok((raw, reusable)) => {
-                    self.release(t, reusable.then_some(c));
-                    return Ok(raw);
+                    lease.reusable = reusable;
+                    return Ok((raw, lease));
+                }
+                Err(_) if clock.cancelled() => {
+                    // The lease goes with what it holds: slot back,
+                    // connection closed (it is mid-exchange).
+                    return Err(Fail::Read(abandoned()));
                 }
                 Err((err, response_started)) => {
-                    self.release(t, None);
+                    clock.note(format!("attempt failed: {}", err.message));
+                    lease.conn = None;
                     // RETRY.md 3: re-send a reused connection's failure
                     // only for idempotent methods (we cannot know whether
                     // the server accepted the bytes).
@@ -671,6 +1001,9 @@ impl Session {
                     if stale && !fresh_only {
                         // Re-send once on a fresh connection, for free.
                         fresh_only = true;
+                        clock.note("the reused connection was stale: re-sending once");
+                        self.reopen(&mut lease, t, clock, connect)?;
+                        reused = false;
                         continue;
                     }
                     return Err(Fail::Read(err));
@@ -679,18 +1012,48 @@ impl Session {
         }
     }
 
-    fn run(&self, req: &TestRequest) -> Result<TestResponse, TestError> {
-        let cfg = &self.cfg;
+    /// One logical request, abandoned at `at` if given. Errors carry the
+    /// call's report.
+    fn run(&self, req: &TestRequest, at: Option<AbandonAt>) -> Result<TestResponse, TestError> {
         let o = &req.overrides;
         let start = Instant::now();
-        let deadline = o.deadline.or(cfg.deadline).map(|d| start + d);
-        let clock = Clock {
-            deadline,
+        let ctx = Ctx {
+            start,
+            deadline: o.deadline.or(self.cfg.deadline).map(|d| start + d),
             read: o
                 .read_timeout
-                .or(cfg.read_timeout)
+                .or(self.cfg.read_timeout)
                 .unwrap_or(Duration::from_secs(30)),
+            abandon_at: match at {
+                Some(AbandonAt::After(d)) => Some(start + d),
+                _ => None,
+            },
+            abandon_after_body: match at {
+                Some(AbandonAt::AfterBodyBytes(n)) => Some(n),
+                _ => None,
+            },
+            cancelled: Cell::new(false),
+            report: RefCell::new(Vec::new()),
         };
+        let result = self.call(req, &ctx);
+        result.map_err(|mut err| {
+            if ctx.cancelled() {
+                err = abandoned();
+            }
+            ctx.note(format!("failed: {}", err.message));
+            if !self.quirks.no_report {
+                err.report = Some(ctx.report.borrow().join("\n"));
+            }
+            err
+        })
+    }
+
+    fn call(&self, req: &TestRequest, clock: &Ctx) -> Result<TestResponse, TestError> {
+        let cfg = &self.cfg;
+        let o = &req.overrides;
+        let deadline = clock.deadline;
+        let mut held: Option<Lease<'_>> = None;
+        let mut attempts = 0u32;
         let connect = o
             .connect_timeout
             .or(cfg.connect_timeout)
@@ -721,6 +1084,9 @@ impl Session {
             None => matches!(m, "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE"),
         };
         loop {
+            if clock.cancelled() {
+                return Err(abandoned());
+            }
             let t = target(&url)?;
             let mut headers = manual.clone();
             for (n, v) in &cfg.default_headers {
@@ -756,25 +1122,31 @@ impl Session {
                     }
                 }
             }
+            attempts += 1;
+            clock.note(format!("attempt {attempts}: {method} {url}"));
             let outcome = self.attempt(
                 &t,
+                held.take(),
                 &method,
                 &headers,
                 &body,
                 replayable,
                 o.expect_continue,
-                &clock,
+                clock,
                 connect,
             );
-            // Decide: the error (or status) and whether it may be retried.
-            let (err, retriable, sleep_hint, last_raw, kind) = match outcome {
+            // Decide: the error (or status) and whether it may be retried;
+            // `lease` is kept across the backoff sleep.
+            let (err, retriable, sleep_hint, last_raw, kind, lease) = match outcome {
+                Err(_) if clock.cancelled() => return Err(abandoned()),
                 Err(Fail::Final(err)) => return Err(err),
-                Err(Fail::Connect(err)) => (Some(err), true, None, None, 0),
+                Err(Fail::Connect(err)) => (Some(err), true, None, None, 0, None),
                 Err(Fail::Read(err)) => {
                     let ok_method = allowed(&method) && replayable;
-                    (Some(err), ok_method, None, None, 1)
+                    (Some(err), ok_method, None, None, 1, None)
                 }
-                Ok(raw) => {
+                Ok((raw, lease)) => {
+                    clock.note(format!("status {}", raw.status));
                     self.store_cookies(&url, &raw);
                     // Digest challenge.
                     if raw.status == 401 && auth_tries < 2 {
@@ -814,6 +1186,7 @@ impl Session {
                                 ));
                                 auth_tries += 1;
                                 history.push(401);
+                                drop(lease);
                                 continue;
                             }
                         }
@@ -856,6 +1229,7 @@ impl Session {
                             history.push(raw.status);
                             url = next;
                             consecutive = 0;
+                            drop(lease);
                             continue;
                         }
                     }
@@ -868,6 +1242,7 @@ impl Session {
                         && raw.header("retry-after").is_some();
                     let wants = r.enabled && allowed(&method) && (forced || implicit);
                     if !wants {
+                        drop(lease);
                         return Ok(self.finish(raw, &url, history));
                     }
                     if total.is_some_and(|n| n == 0) || kinds[2].is_some_and(|n| n == 0) {
@@ -877,10 +1252,11 @@ impl Session {
                                 format!("status {}", raw.status),
                             ));
                         }
+                        drop(lease);
                         return Ok(self.finish(raw, &url, history));
                     }
                     let hint = retry_after.filter(|s| *s > 0).map(Duration::from_secs);
-                    (None, true, hint, Some(raw), 2)
+                    (None, true, hint, Some(raw), 2, Some(lease))
                 }
             };
             if !r.enabled || !retriable {
@@ -913,7 +1289,11 @@ impl Session {
             if let Some(raw) = &last_raw {
                 history.push(raw.status);
             }
-            std::thread::sleep(sleep);
+            // The connection of a retried status stays with the call (and
+            // its slot with it) through the sleep, for the retry.
+            held = lease.filter(|l| l.reusable);
+            clock.note(format!("retrying after {sleep:?}"));
+            clock.sleep(sleep)?;
         }
     }
 
@@ -945,11 +1325,21 @@ fn parse_challenge(v: &str) -> HashMap<String, String> {
 
 impl ConformanceSession for Session {
     fn send(&self, req: &TestRequest) -> Result<TestResponse, TestError> {
-        self.run(req)
+        self.run(req, None)
+    }
+
+    fn abandon(&self, req: &TestRequest, at: AbandonAt) -> Abandoned {
+        match self.run(req, Some(at)) {
+            Ok(_) => Abandoned::Done,
+            Err(err) if err.message == ABANDONED => Abandoned::Done,
+            Err(err) => Abandoned::Failed(err),
+        }
     }
 }
 
-struct Reference;
+struct Reference {
+    quirks: Quirks,
+}
 
 impl ConformanceClient for Reference {
     fn session(&self, cfg: &ClientConfig) -> Box<dyn ConformanceSession> {
@@ -967,10 +1357,14 @@ impl ConformanceClient for Reference {
         .unwrap_or_else(|err| panic!("rustls config: {err}"));
         Box::new(Session {
             cfg: cfg.clone(),
+            quirks: self.quirks,
             tls: Arc::new(tls),
             pool: Mutex::new(Pool {
                 idle: HashMap::new(),
                 active: HashMap::new(),
+                waiters: VecDeque::new(),
+                next_ticket: 0,
+                leaked: Vec::new(),
             }),
             freed: Condvar::new(),
             opened: AtomicUsize::new(0),
@@ -981,4 +1375,72 @@ impl ConformanceClient for Reference {
 }
 
 // One #[test] per scenario, exactly as a backend runs the suite.
-hawser_testkit::conformance_tests!(Reference);
+hawser_testkit::conformance_tests!(Reference {
+    quirks: Quirks::NONE
+});
+
+/// Each connection-lifecycle scenario fails (panics) against the reference
+/// client with the quirk that reproduces the bug it is there to catch; the
+/// tests above show they pass with no quirks.
+mod quirks {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    use super::{Quirks, Reference};
+
+    macro_rules! fails_with_quirk {
+        ($($scenario:ident: $quirk:ident;)*) => {
+            $(
+                #[test]
+                fn $scenario() {
+                    let client = Reference {
+                        quirks: Quirks {
+                            $quirk: true,
+                            ..Quirks::NONE
+                        },
+                    };
+                    let outcome = catch_unwind(AssertUnwindSafe(|| {
+                        hawser_testkit::conformance::$scenario(&client)
+                    }));
+                    assert!(
+                        outcome.is_err(),
+                        "{} passed against the reference client with quirk {}",
+                        stringify!($scenario),
+                        stringify!($quirk),
+                    );
+                }
+            )*
+
+            /// The quirk each lifecycle scenario is checked against.
+            pub(super) const COVERED: &[(&str, &str)] =
+                &[$((stringify!($scenario), stringify!($quirk))),*];
+        };
+    }
+
+    fails_with_quirk! {
+        failed_connect_frees_slot_error_mode: leak_slot_on_connect_failure;
+        failed_connect_frees_slot_wait_mode: leak_slot_on_connect_failure;
+        abandon_while_waiting_for_slot: leak_on_abandon;
+        abandon_while_connecting: leak_on_abandon;
+        abandon_mid_head: leak_on_abandon;
+        abandon_mid_body: leak_on_abandon;
+        abandon_mid_backoff: leak_on_abandon;
+        unsolicited_bytes_on_idle_connection: no_liveness_check;
+        body_after_bodiless_response: reuse_with_leftover;
+        post_on_connection_closed_by_server: no_liveness_check;
+        pool_wait_timeout_has_report: no_report;
+    }
+
+    #[test]
+    fn every_lifecycle_scenario_is_checked_against_a_quirk() {
+        let all: Vec<&str> = hawser_testkit::conformance::all()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        let first = all
+            .iter()
+            .position(|n| *n == "failed_connect_frees_slot_error_mode")
+            .unwrap_or(all.len());
+        let covered: Vec<&str> = COVERED.iter().map(|(s, _)| *s).collect();
+        assert_eq!(&all[first..], covered.as_slice());
+    }
+}

@@ -665,3 +665,109 @@ fn behaviours_debug_by_name() {
         "Drip"
     );
 }
+
+const FAKE: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\nSet-Cookie: injected=1\r\n\r\ninjected";
+
+#[test]
+fn inject_writes_unsolicited_bytes_on_an_idle_connection_and_keeps_serving() {
+    let srv = server(vec![
+        (
+            "/i",
+            Behaviour::Inject {
+                body: b"first".to_vec(),
+                after: Duration::from_millis(50),
+                bytes: FAKE.to_vec(),
+            },
+        ),
+        ("/e", Behaviour::Echo),
+    ]);
+    let mut s = connect(&srv);
+    let t = Instant::now();
+    let r = get_on(&mut s, "/i", "").expect("genuine response");
+    assert_eq!(r.0, 200);
+    assert_eq!(r.2, b"first");
+    assert_eq!(header(&r, "content-length"), Some("5"));
+    assert_eq!(header(&r, "connection"), None, "a keep-alive response");
+    // Nothing was asked for, yet the fake response arrives after the idle time.
+    let mut unsolicited = vec![0u8; FAKE.len()];
+    s.read_exact(&mut unsolicited).expect("unsolicited bytes");
+    assert_eq!(unsolicited, FAKE);
+    assert!(
+        t.elapsed() >= Duration::from_millis(45),
+        "{:?}",
+        t.elapsed()
+    );
+    // The connection keeps serving requests normally.
+    let r = get_on(&mut s, "/e", "").expect("after the injection");
+    assert_eq!(r.0, 200);
+    let v: serde_json::Value = serde_json::from_slice(&r.2).expect("json");
+    assert_eq!(v["target"], "/e");
+    assert_eq!(srv.connections_accepted(), 1);
+    let recs = srv.requests();
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0].connection, recs[1].connection);
+}
+
+#[test]
+fn inject_is_skipped_when_the_next_request_comes_in_time() {
+    let srv = server(vec![
+        (
+            "/i",
+            Behaviour::Inject {
+                body: b"first".to_vec(),
+                after: Duration::from_millis(300),
+                bytes: FAKE.to_vec(),
+            },
+        ),
+        ("/e", Behaviour::Echo),
+    ]);
+    let mut s = connect(&srv);
+    assert_eq!(get_on(&mut s, "/i", "").expect("first").2, b"first");
+    let r = get_on(&mut s, "/e", "").expect("next request in time");
+    let v: serde_json::Value = serde_json::from_slice(&r.2).expect("the genuine echo");
+    assert_eq!(v["target"], "/e");
+    // After the echo nothing more is injected.
+    s.set_read_timeout(Some(Duration::from_millis(500)))
+        .expect("timeout");
+    let mut b = [0u8; 1];
+    let quiet = s.read(&mut b);
+    assert!(
+        matches!(&quiet, Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)),
+        "{quiet:?}"
+    );
+    // A client that asks to close gets no injection either.
+    let r = get(&srv, "/i", "").expect("close requested");
+    assert_eq!(header(&r, "connection"), Some("close"));
+    assert_eq!(r.2, b"first");
+}
+
+#[test]
+fn raw_keep_alive_writes_bytes_verbatim_and_keeps_the_connection() {
+    let stray: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+    let srv = server(vec![
+        ("/raw", Behaviour::RawKeepAlive(stray.to_vec())),
+        ("/e", Behaviour::Echo),
+    ]);
+    let mut s = connect(&srv);
+    // Even for HEAD the bytes go out as given, body and all.
+    s.write_all(b"HEAD /raw HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("write");
+    let mut got = vec![0u8; stray.len()];
+    s.read_exact(&mut got).expect("verbatim bytes");
+    assert_eq!(got, stray);
+    let r = get_on(&mut s, "/e", "").expect("the connection stays open");
+    let v: serde_json::Value = serde_json::from_slice(&r.2).expect("json");
+    assert_eq!(v["target"], "/e");
+    assert_eq!(srv.connections_accepted(), 1);
+    assert_eq!(Behaviour::RawKeepAlive(Vec::new()).name(), "RawKeepAlive");
+    assert_eq!(
+        Behaviour::Inject {
+            body: Vec::new(),
+            after: Duration::ZERO,
+            bytes: Vec::new()
+        }
+        .name(),
+        "Inject"
+    );
+}
