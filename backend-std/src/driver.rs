@@ -1,40 +1,27 @@
-//! The run loop: performs the core's [`Output`]s over `std::net` and reports
-//! [`Input`]s. It decides nothing; every policy answer comes from the core.
+//! The run loop: performs the core's [`Output`]s with blocking std sockets
+//! and answers with [`Input`]s. It decides nothing: the pool, reuse, every
+//! timer and every retry are the core's; this file only does the I/O.
 
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::fd::OwnedFd;
+use std::sync::{mpsc, Arc};
+use std::task::{Context, Wake, Waker};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
 
-use hawser_core::call::{Agent, Call, Connection, Input, Output, Response as Head};
-use hawser_core::pool::{Checkout, Lease, Pool, PoolKey};
+use hawser_core::call::{Call, ConnectId, Head, Input, Output};
 use hawser_core::{Error, ErrorKind, Result};
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::net::{AddressFamily, RecvFlags, SocketFlags, SocketType};
 
-/// A pooled connection: the socket and the core's state for it.
-pub(crate) struct Pooled {
+/// A pooled connection of a blocking session: a TCP socket with the
+/// timeouts last set on it. The core keeps it in the session's pool.
+#[derive(Debug)]
+pub struct Connection {
     sock: TcpStream,
-    conn: Connection,
-}
-
-pub(crate) struct Inner {
-    pub(crate) agent: Agent,
-    pool: Mutex<Pool<Pooled>>,
-    freed: Condvar,
-}
-
-impl Inner {
-    pub(crate) fn new(agent: Agent) -> Result<Inner> {
-        let pool = Pool::new(agent.config().pool.clone())?;
-        Ok(Inner {
-            agent,
-            pool: Mutex::new(pool),
-            freed: Condvar::new(),
-        })
-    }
-
-    pub(crate) fn pool(&self) -> MutexGuard<'_, Pool<Pooled>> {
-        self.pool.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+    /// The socket timeouts now set: (read, write).
+    set: [Option<Duration>; 2],
 }
 
 /// What one run of the loop stopped at.
@@ -44,85 +31,113 @@ pub(crate) enum Pumped {
     Done,
 }
 
-/// The socket and pool lease of the connection a call is using.
+/// Wakes this thread when the pool grants it a slot.
+struct Unpark(Thread);
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// A call's driver: its streamed body and the connection attempts under way.
 pub(crate) struct Driver {
-    pub(crate) inner: Arc<Inner>,
-    sock: Option<TcpStream>,
-    lease: Option<Lease>,
     body: Option<Box<dyn Read + Send>>,
     scratch: Vec<u8>,
+    racing: Vec<(ConnectId, OwnedFd)>,
 }
 
 impl Driver {
-    pub(crate) fn new(inner: Arc<Inner>, body: Option<Box<dyn Read + Send>>) -> Driver {
+    pub(crate) fn new(body: Option<Box<dyn Read + Send>>) -> Driver {
+        let racing = Vec::new();
         Driver {
-            inner,
-            sock: None,
-            lease: None,
             body,
             scratch: Vec::new(),
+            racing,
         }
     }
 
     /// Run `call` until a head, body bytes (copied into `out`), or the end.
-    pub(crate) fn pump(&mut self, call: &mut Call, mut out: Option<&mut [u8]>) -> Result<Pumped> {
+    pub(crate) fn pump(
+        &mut self,
+        call: &mut Call<Connection>,
+        mut out: Option<&mut [u8]>,
+    ) -> Result<Pumped> {
         loop {
-            let now = Instant::now();
-            let output = match call.poll_output(now) {
-                Ok(o) => o,
-                Err(e) => {
-                    self.close();
-                    return Err(e);
-                }
-            };
+            let output = call.poll_output(Instant::now())?;
+            if !matches!(output, Output::Connect { .. } | Output::AwaitConnect { .. }) {
+                self.racing.clear(); // the race is over: the losers are closed
+            }
             let input = match output {
-                Output::Acquire { key, until } => self.acquire(key.clone(), until)?,
-                Output::Connect { host, port, until } => self.connect(host, port, until),
-                Output::Transmit { data, until } => self.io(until, |s| s.write(data), true),
-                Output::Receive { until } => {
-                    let buf = call.read_buffer();
-                    match self.io(until, |s| s.read(buf), false) {
-                        Input::Read(0) => Input::Eof,
-                        other => other,
-                    }
-                }
-                Output::SendBody { max, .. } => {
-                    self.scratch.resize(max, 0);
-                    let read = match &mut self.body {
-                        Some(r) => r.read(&mut self.scratch),
-                        None => Ok(0),
-                    };
-                    match read {
-                        Ok(0) => Input::BodyEnd,
-                        Ok(n) => Input::BodyData(&self.scratch[..n]),
-                        Err(e) => {
-                            self.close();
-                            return Err(Error::new(
-                                ErrorKind::InvalidRequest,
-                                "reading the request body failed",
-                            )
-                            .with_source(e));
+                Output::Resolve { host, port, until } => resolve(host, port, until),
+                Output::Connect { id, addr, .. } => {
+                    match start_connect(addr) {
+                        Ok(fd) => self.racing.push((id, fd)),
+                        Err(error) => {
+                            call.handle_input(Input::ConnectFailed { id, error }, Instant::now())?
                         }
                     }
-                }
-                Output::Wait { until } => {
-                    std::thread::sleep(until.saturating_duration_since(now));
                     continue;
                 }
-                Output::Release { conn, reuse } => {
-                    self.release(conn, reuse);
+                Output::AwaitConnect { until } => match self.await_connect(until) {
+                    Some(input) => input,
+                    None => continue,
+                },
+                Output::Check { conn } => {
+                    let peek = rustix::net::recv(
+                        &conn.sock,
+                        &mut [0u8; 1],
+                        RecvFlags::PEEK | RecvFlags::DONTWAIT,
+                    );
+                    Input::from_peek(peek.map(|(n, _)| n).map_err(io::Error::from))
+                }
+                Output::Transmit { conn, data, until } => match conn.bound(1, until) {
+                    Ok(()) => Input::from_write(conn.sock.write(data)),
+                    Err(e) => Input::from_write(Err(e)),
+                },
+                Output::Receive { conn, buf, until } => match conn.bound(0, until) {
+                    Ok(()) => Input::from_read(conn.sock.read(buf)),
+                    Err(e) => Input::from_read(Err(e)),
+                },
+                Output::SendBody { max, .. } => {
+                    self.scratch.resize(max, 0);
+                    match self
+                        .body
+                        .as_mut()
+                        .map_or(Ok(0), |r| r.read(&mut self.scratch))
+                    {
+                        Ok(0) => Input::BodyEnd,
+                        Ok(n) => Input::BodyData(&self.scratch[..n]),
+                        Err(e) => Input::Failed(e),
+                    }
+                }
+                Output::Sleep { until } => {
+                    thread::sleep(until.saturating_duration_since(Instant::now()));
+                    continue;
+                }
+                Output::AwaitSlot { until, slot } => {
+                    let waker = Waker::from(Arc::new(Unpark(thread::current())));
+                    if slot
+                        .poll_ready(&mut Context::from_waker(&waker))
+                        .is_pending()
+                    {
+                        thread::park_timeout(until.saturating_duration_since(Instant::now()));
+                    }
+                    continue;
+                }
+                Output::Close(conn) => {
+                    drop(conn);
                     continue;
                 }
                 Output::Head(head) => return Ok(Pumped::Head(Box::new(head))),
-                Output::Body(bytes) => match out.as_deref_mut() {
-                    Some(buf) => {
-                        let n = bytes.len().min(buf.len());
-                        buf[..n].copy_from_slice(&bytes[..n]);
-                        call.consume(n);
-                        return Ok(Pumped::Body(n));
-                    }
-                    None => return Ok(Pumped::Body(0)),
-                },
+                Output::Body(bytes) => {
+                    let Some(buf) = out.as_deref_mut() else {
+                        return Ok(Pumped::Body(0));
+                    };
+                    let n = bytes.len().min(buf.len());
+                    buf[..n].copy_from_slice(&bytes[..n]);
+                    call.consume(n);
+                    return Ok(Pumped::Body(n));
+                }
                 Output::Done => return Ok(Pumped::Done),
                 _ => return Err(Error::new(ErrorKind::Usage, "unknown output from the core")),
             };
@@ -130,171 +145,106 @@ impl Driver {
         }
     }
 
-    /// Ask the pool; wait (bounded by `until`) when it says so.
-    fn acquire(&mut self, key: PoolKey, until: Instant) -> Result<Input<'static>> {
-        let mut pool = self.inner.pool();
-        let now = Instant::now();
-        drop(pool.evict(now));
-        let mut answer = pool.checkout(&key, now)?;
-        loop {
-            match answer {
-                Checkout::Reuse(lease, pooled) => {
-                    self.lease = Some(lease);
-                    self.sock = Some(pooled.sock);
-                    return Ok(Input::Pooled(pooled.conn));
-                }
-                Checkout::Open(lease) => {
-                    self.lease = Some(lease);
-                    return Ok(Input::NoPooled);
-                }
-                Checkout::Wait(ticket) => {
-                    let now = Instant::now();
-                    if now >= until {
-                        let c = pool.cancel(ticket, now)?;
-                        if c.wake.is_some() {
-                            self.inner.freed.notify_all();
-                        }
-                        return Ok(Input::Timeout);
-                    }
-                    pool = self
-                        .inner
-                        .freed
-                        .wait_timeout(pool, until - now)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0;
-                    answer = pool.claim(ticket, Instant::now())?;
-                }
-            }
-        }
-    }
-
-    fn connect(&mut self, host: &str, port: u16, until: Instant) -> Input<'static> {
-        let addrs = match resolve(host, port, until) {
-            Ok(a) => a,
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => return Input::Timeout,
-            Err(e) => return Input::Failed(e),
+    /// Wait for the first attempt under way to end, at most until `until`.
+    fn await_connect(&mut self, until: Instant) -> Option<Input<'static, Connection>> {
+        let left = Timespec::try_from(until.saturating_duration_since(Instant::now())).ok()?;
+        let mut fds: Vec<_> = self
+            .racing
+            .iter()
+            .map(|(_, fd)| PollFd::new(fd, PollFlags::OUT))
+            .collect();
+        let ready = match poll(&mut fds, Some(&left)) {
+            Ok(0) | Err(rustix::io::Errno::INTR) => return None,
+            Ok(_) => fds.iter().position(|p| !p.revents().is_empty())?,
+            Err(e) => return Some(Input::Failed(e.into())),
         };
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "no addresses found");
-        for addr in addrs {
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Input::Timeout;
-            }
-            match TcpStream::connect_timeout(&addr, left) {
-                Ok(s) => {
-                    let _ = s.set_nodelay(true);
-                    self.sock = Some(s);
-                    return Input::Connected;
-                }
-                Err(e) if e.kind() == io::ErrorKind::TimedOut => return Input::Timeout,
-                Err(e) => last = e,
-            }
-        }
-        Input::Failed(last)
-    }
-
-    /// One read or write on the socket, bounded by `until`.
-    fn io(
-        &mut self,
-        until: Instant,
-        mut op: impl FnMut(&mut TcpStream) -> io::Result<usize>,
-        write: bool,
-    ) -> Input<'static> {
-        let Some(sock) = self.sock.as_mut() else {
-            return Input::Failed(io::Error::new(io::ErrorKind::NotConnected, "no connection"));
-        };
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Input::Timeout;
-        }
-        let set = if write {
-            sock.set_write_timeout(Some(left))
-        } else {
-            sock.set_read_timeout(Some(left))
-        };
-        if let Err(e) = set {
-            return Input::Failed(e);
-        }
-        loop {
-            return match op(sock) {
-                Ok(n) if write => Input::Written(n),
-                Ok(n) => Input::Read(n),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    Input::Timeout
-                }
-                // A signal interrupted the call: simply try again.
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => Input::Failed(e),
-            };
-        }
-    }
-
-    fn release(&mut self, conn: Connection, reuse: bool) {
-        let sock = self.sock.take();
-        let Some(lease) = self.lease.take() else {
-            return;
-        };
-        let now = Instant::now();
-        let mut pool = self.inner.pool();
-        let result = match sock {
-            Some(sock) if reuse => {
-                let keep_alive = conn.keep_alive();
-                pool.checkin(lease, Pooled { sock, conn }, true, keep_alive, now)
-            }
-            _ => pool.release(lease),
-        };
-        if let Ok(c) = result {
-            if c.wake.is_some() {
-                self.inner.freed.notify_all();
-            }
-            drop(c.close);
-        }
-    }
-
-    /// Close the current socket (if any) and free its pool slot.
-    pub(crate) fn close(&mut self) {
-        self.sock = None;
-        if let Some(lease) = self.lease.take() {
-            let mut pool = self.inner.pool();
-            if let Ok(c) = pool.release(lease) {
-                if c.wake.is_some() {
-                    self.inner.freed.notify_all();
-                }
-            }
-        }
+        drop(fds);
+        let (id, fd) = self.racing.swap_remove(ready);
+        Some(
+            match rustix::net::sockopt::socket_error(&fd).map_err(io::Error::from) {
+                Ok(Ok(())) => connected(fd).map_or_else(
+                    |error| Input::ConnectFailed { id, error },
+                    |conn| Input::Connected { id, conn },
+                ),
+                Ok(Err(e)) => Input::ConnectFailed {
+                    id,
+                    error: e.into(),
+                },
+                Err(error) => Input::ConnectFailed { id, error },
+            },
+        )
     }
 }
 
-/// Resolve `host`, waiting no later than `until`. The system resolver has
-/// no timeout of its own, so a name is looked up on a short-lived thread
-/// and abandoned if it is late; IP literals need no lookup at all.
-fn resolve(host: &str, port: u16, until: Instant) -> io::Result<Vec<SocketAddr>> {
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, port)]);
+impl Connection {
+    /// Make the socket's read (`which` 0) or write (1) timeout no longer
+    /// than what is left until `until`. It is set lazily to 3/4 of what is
+    /// left, so a keep-alive exchange rarely needs a `setsockopt`; a read
+    /// that times out early is a no-op timeout the core asks again after.
+    fn bound(&mut self, which: usize, until: Instant) -> io::Result<()> {
+        let left = until.saturating_duration_since(Instant::now());
+        if left < Duration::from_millis(1) {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        if self.set[which].is_none_or(|t| t > left) {
+            let t = (left * 3 / 4).max(Duration::from_millis(1));
+            match which {
+                0 => self.sock.set_read_timeout(Some(t))?,
+                _ => self.sock.set_write_timeout(Some(t))?,
+            }
+            self.set[which] = Some(t);
+        }
+        Ok(())
     }
+}
+
+/// Start a non-blocking connect to `addr`.
+fn start_connect(addr: SocketAddr) -> io::Result<OwnedFd> {
+    let family = if addr.is_ipv6() {
+        AddressFamily::INET6
+    } else {
+        AddressFamily::INET
+    };
+    let fd = rustix::net::socket_with(
+        family,
+        SocketType::STREAM,
+        SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
+        None,
+    )?;
+    match rustix::net::connect(&fd, &addr) {
+        Ok(()) | Err(rustix::io::Errno::INPROGRESS) => Ok(fd),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A connected socket, made blocking, with `TCP_NODELAY` (the core hands out
+/// whole heads and body pieces, so Nagle only adds latency).
+fn connected(fd: OwnedFd) -> io::Result<Connection> {
+    let sock = TcpStream::from(fd);
+    sock.set_nonblocking(false)?;
+    sock.set_nodelay(true)?;
+    Ok(Connection {
+        sock,
+        set: [None, None],
+    })
+}
+
+/// Resolve `host` by `until`. The system resolver has no timeout of its
+/// own, so the lookup runs on a short-lived thread that is abandoned if late.
+fn resolve(host: &str, port: u16, until: Instant) -> Input<'static, Connection> {
     let (tx, rx) = mpsc::channel();
     let name = host.to_owned();
-    std::thread::Builder::new()
+    let spawned = thread::Builder::new()
         .name("hawser-dns".into())
         .spawn(move || {
             let _ = tx.send((name.as_str(), port).to_socket_addrs().map(Vec::from_iter));
-        })?;
-    match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
-        Ok(result) => result,
-        Err(_) => Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            "name resolution did not finish in time",
-        )),
+        });
+    if let Err(e) = spawned {
+        return Input::Failed(e);
     }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        self.close();
+    match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+        Ok(Ok(addrs)) => Input::Resolved(addrs),
+        Ok(Err(e)) => Input::Failed(e),
+        Err(_) => Input::Timeout,
     }
 }

@@ -3,9 +3,9 @@
 //! A [`Session`] reuses connections, keeps headers, cookies and auth across
 //! calls, retries what is safe to retry with backoff and `Retry-After`,
 //! bounds every wait, follows redirects safely and reports typed errors.
-//! All of that behaviour lives in [`hawser_core`]; this crate only resolves
-//! and connects, moves bytes over `std::net::TcpStream`, sleeps when told,
-//! and keeps pooled sockets behind a lock.
+//! All of that behaviour lives in [`hawser_core`], the connection pool
+//! included; this crate only resolves and connects, moves bytes over
+//! `std::net::TcpStream`, peeks at idle sockets, and sleeps when told.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -32,15 +32,14 @@
 mod driver;
 mod response;
 
-use std::hash::{BuildHasher, Hasher};
 use std::io::Read;
-use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
+pub use driver::Connection;
 pub use hawser_core::auth::{
     Auth, AuthError, AuthHook, AuthTarget, ChallengeContext, HookDecision, OutgoingRequest,
 };
-pub use hawser_core::call::{AttemptOutcome, AttemptReport, CallReport, Config};
+pub use hawser_core::call::{AttemptOutcome, AttemptReport, CallReport, Config, Head};
 pub use hawser_core::deadline::Timeouts;
 pub use hawser_core::pool::{PoolConfig, PoolStats, WhenFull};
 pub use hawser_core::proxy::{Proxy, ProxyConfig};
@@ -53,7 +52,7 @@ pub use hawser_core::{Error, ErrorKind, Result, TimeoutPhase};
 pub use http::{self, HeaderMap, Method, StatusCode};
 pub use response::Response;
 
-use driver::{Driver, Inner, Pumped};
+use driver::{Driver, Pumped};
 use hawser_core::call::{Agent, CallOptions};
 use hawser_core::client::Backend;
 
@@ -71,7 +70,7 @@ use hawser_core::client::Backend;
 /// ```
 #[derive(Clone)]
 pub struct Session {
-    inner: Arc<Inner>,
+    agent: Agent<Connection>,
 }
 
 impl Default for Session {
@@ -83,7 +82,7 @@ impl Default for Session {
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
-            .field("agent", &self.inner.agent)
+            .field("agent", &self.agent)
             .finish()
     }
 }
@@ -132,12 +131,12 @@ impl Session {
 
     /// Connection pool counters (opened, reused, evicted, waited, ...).
     pub fn pool_stats(&self) -> PoolStats {
-        self.inner.pool().stats()
+        self.agent.pool_stats()
     }
 
     /// The session's settings.
     pub fn config(&self) -> &Config {
-        self.inner.agent.config()
+        self.agent.config()
     }
 }
 
@@ -156,17 +155,16 @@ pub type SessionBuilder = hawser_core::client::SessionBuilder<Session>;
 pub type RequestBuilder = hawser_core::client::RequestBuilder<Session>;
 
 impl Backend for Session {
+    type Transport = Connection;
     type BodySource = Box<dyn Read + Send>;
     type Send = Result<Response>;
 
-    fn from_agent(agent: Agent) -> Result<Session> {
-        Ok(Session {
-            inner: Arc::new(Inner::new(agent)?),
-        })
+    fn from_agent(agent: Agent<Connection>) -> Result<Session> {
+        Ok(Session { agent })
     }
 
-    fn agent(&self) -> &Agent {
-        &self.inner.agent
+    fn agent(&self) -> &Agent<Connection> {
+        &self.agent
     }
 
     fn execute(
@@ -174,13 +172,11 @@ impl Backend for Session {
         request: Result<(hawser_core::request::Request, CallOptions)>,
         body: Option<Self::BodySource>,
     ) -> Result<Response> {
-        let (request, mut opts) = request?;
-        opts.seed = random_seed();
-        let inner = self.inner.clone();
-        let mut call = inner
+        let (request, opts) = request?;
+        let mut call = self
             .agent
             .start(request, opts, Instant::now(), SystemTime::now())?;
-        let mut driver = Driver::new(inner, body);
+        let mut driver = Driver::new(body);
         match driver.pump(&mut call, None)? {
             Pumped::Head(head) => Ok(Response::new(*head, call, driver)),
             _ => Err(Error::new(
@@ -189,19 +185,6 @@ impl Backend for Session {
             )),
         }
     }
-}
-
-/// A random seed for the call's jitter and Digest cnonce, from std's
-/// per-process random hasher keys (no extra dependency).
-fn random_seed() -> u64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.finish()
 }
 
 macro_rules! oneoff {

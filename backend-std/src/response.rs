@@ -6,10 +6,10 @@ use std::io::{self, Read};
 use http::{HeaderMap, StatusCode, Version};
 use url::Url;
 
-use hawser_core::call::{Call, CallReport, HistoryItem, Response as Head};
+use hawser_core::call::{Call, CallReport, Head, HistoryItem};
 use hawser_core::{Error, ErrorKind, Result};
 
-use crate::driver::{Driver, Pumped};
+use crate::driver::{Connection, Driver, Pumped};
 
 type Progress = Box<dyn FnMut(u64, Option<u64>) + Send>;
 
@@ -21,7 +21,7 @@ type Progress = Box<dyn FnMut(u64, Option<u64>) + Send>;
 /// hawser [`Error`] that [`io::Error::get_ref`] + `downcast_ref` recover.
 pub struct Response {
     head: Head,
-    call: Call,
+    call: Call<Connection>,
     driver: Driver,
     done: bool,
     read: u64,
@@ -39,7 +39,7 @@ impl fmt::Debug for Response {
 }
 
 impl Response {
-    pub(crate) fn new(head: Head, call: Call, driver: Driver) -> Response {
+    pub(crate) fn new(head: Head, call: Call<Connection>, driver: Driver) -> Response {
         Response {
             head,
             call,
@@ -116,7 +116,7 @@ impl Response {
     }
 
     /// The body as text, decoded with the `Content-Type` charset (see
-    /// [`hawser_core::call::Response::decode_text`]).
+    /// [`Head::decode_text`]).
     pub fn text(self) -> Result<String> {
         let head = self.head.clone();
         Ok(head.decode_text(self.bytes()?))

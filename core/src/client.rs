@@ -68,7 +68,7 @@ pub trait Backend: Clone + Sized {
     /// The session's agent.
     fn agent(&self) -> &Agent<Self::Transport>;
     /// Run a request (or report the error met while building it). The
-    /// backend picks the call's RNG seed.
+    /// options carry the call's RNG seed, from [`Agent::next_seed`].
     fn execute(
         &self,
         request: Result<(Request, CallOptions)>,
@@ -257,10 +257,14 @@ impl<B: Backend> fmt::Debug for RequestBuilder<B> {
 impl<B: Backend> RequestBuilder<B> {
     /// A request with `method` to `url` on `session`.
     pub fn new(session: B, method: Method, url: impl AsRef<str>) -> Self {
+        let opts = CallOptions {
+            seed: session.agent().next_seed(),
+            ..CallOptions::default()
+        };
         RequestBuilder {
             session,
             inner: Request::builder(method, url),
-            opts: CallOptions::default(),
+            opts,
             body: None,
             error: None,
         }

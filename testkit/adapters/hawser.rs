@@ -9,7 +9,7 @@ use std::error::Error as _;
 use std::time::Duration;
 
 use hawser_core::auth::Auth;
-use hawser_core::call::{AttemptOutcome, CallReport, Response as Head};
+use hawser_core::call::{AttemptOutcome, CallReport, Head};
 use hawser_core::client::{Backend, RequestBuilder, SessionBuilder};
 use hawser_core::pool::{PoolConfig, WhenFull};
 use hawser_core::proxy::{Proxy, ProxyConfig};
@@ -64,6 +64,11 @@ pub fn session<B: Backend>(cfg: &ClientConfig) -> B {
     }
     if let Some(d) = cfg.deadline {
         b = b.deadline(d);
+    }
+    if let Some(d) = cfg.pool_wait_timeout {
+        b = b.config(|c| {
+            c.timeouts = c.timeouts.with_pool_wait(d).expect("pool wait timeout");
+        });
     }
     if let Some(n) = cfg.max_redirects {
         b = b.max_redirects(n);
@@ -201,5 +206,6 @@ pub fn test_error(e: &Error) -> TestError {
         kind,
         message: e.to_string(),
         cause,
+        report: e.report().map(|r| r.to_string()),
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 use std::time::{Duration, Instant, SystemTime};
@@ -81,6 +82,11 @@ pub struct Config {
     /// attempt started if none has connected yet, and the first to connect
     /// wins (default 250 ms, the RFC's recommendation).
     pub happy_eyeballs_delay: Duration,
+    /// The base of the per-call RNG seeds the session's builders hand out
+    /// ([`Agent::next_seed`]; jitter, Digest cnonces). `None` (the
+    /// default): a random base per agent, so sessions do not draw the same
+    /// jitter. Set it to replay a run exactly.
+    pub seed: Option<u64>,
     /// The largest response body hawser reads and discards to keep a
     /// connection when it follows a redirect, answers an auth challenge or
     /// retries a status (default 64 KiB); larger bodies close the connection.
@@ -115,6 +121,7 @@ impl Default for Config {
             expect_continue_min: Some(1 << 20),
             expect_continue_wait: Duration::from_secs(1),
             happy_eyeballs_delay: Duration::from_millis(250),
+            seed: None,
             max_drain: 64 * 1024,
         }
     }
@@ -157,7 +164,8 @@ pub struct CallOptions {
     pub auth: Option<Auth>,
     /// Redirect policy for this request only.
     pub redirect: Option<RedirectPolicy>,
-    /// Seed for this call's RNG. Backends pass a random one; tests a fixed one.
+    /// Seed for this call's RNG. The shared request builders set it from
+    /// [`Agent::next_seed`]; tests pass a fixed one.
     pub seed: u64,
 }
 
@@ -173,6 +181,9 @@ pub(crate) struct Shared<T> {
     /// The connection pool: idle connections with their transports, the
     /// active count per host, the wait queue, and the wakers of waiting calls.
     pub(crate) slots: Mutex<Slots<T>>,
+    /// The per-call seed sequence: a base and a counter.
+    seed_base: u64,
+    seeds: AtomicU64,
 }
 
 /// An idle connection: the driver's transport and the core's state for it.
@@ -263,6 +274,7 @@ impl<T> Agent<T> {
     /// when the pool settings are invalid.
     pub fn new(config: Config) -> Result<Agent<T>> {
         let pool = Pool::new(config.pool.clone())?;
+        let seed_base = config.seed.unwrap_or_else(random_base);
         let budget = config.retry_budget.clone().map(Mutex::new);
         let auth = config.auth.clone();
         Ok(Agent {
@@ -276,6 +288,8 @@ impl<T> Agent<T> {
                     pool,
                     wakers: HashMap::new(),
                 }),
+                seed_base,
+                seeds: AtomicU64::new(0),
             }),
         })
     }
@@ -299,6 +313,29 @@ impl<T> Agent<T> {
         self.shared.slots().pool.stats()
     }
 
+    /// The next call's RNG seed: distinct per call, derived from
+    /// [`Config::seed`] (or a random base) so a fixed base replays exactly.
+    /// The shared request builders use it for every request.
+    ///
+    /// ```
+    /// use hawser_core::call::{Agent, Config};
+    /// let mut cfg = Config::default();
+    /// cfg.seed = Some(7);
+    /// let (a, b): (Agent<()>, Agent<()>) = (Agent::new(cfg.clone())?, Agent::new(cfg)?);
+    /// let first = a.next_seed();
+    /// assert_ne!(first, a.next_seed());
+    /// assert_eq!(first, b.next_seed());
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
+    pub fn next_seed(&self) -> u64 {
+        let n = self.shared.seeds.fetch_add(1, Ordering::Relaxed);
+        splitmix64(
+            self.shared
+                .seed_base
+                .wrapping_add(n.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+        )
+    }
+
     /// Start one logical request at `now` (`wall` is the matching wall-clock
     /// time, used for cookie expiry and HTTP-date `Retry-After`).
     pub fn start(
@@ -317,6 +354,22 @@ impl<T> Shared<T> {
     pub(crate) fn slots(&self) -> MutexGuard<'_, Slots<T>> {
         self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// SplitMix64's output function: spreads a counter over all 64 bits.
+fn splitmix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// A random seed base from std's per-process random hasher keys (no RNG
+/// dependency and no I/O per call: std seeds them once per thread).
+fn random_base() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0x6861_7773_6572); // "hawser"
+    h.finish()
 }
 
 impl<T> fmt::Debug for Agent<T> {

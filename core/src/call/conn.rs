@@ -163,6 +163,11 @@ impl<T> Call<T> {
         }
     }
 
+    /// Connection attempts are under way (the driver holds them).
+    pub(super) fn racing(&self) -> bool {
+        self.state == State::Dial && !self.dial.in_flight.is_empty()
+    }
+
     /// Start the connect phase: resolve the target, or dial an IP literal.
     pub(super) fn begin_connect(&mut self, now: Instant) {
         self.tracker.begin(Phase::Connect, now);

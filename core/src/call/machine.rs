@@ -1139,6 +1139,13 @@ impl<T> Call<T> {
                 self.state = State::Sending(AfterSend::StreamBody);
                 Ok(())
             }
+            (State::StreamBody, Input::Failed(e)) => Err(self.final_error(
+                Error::new(
+                    ErrorKind::InvalidRequest,
+                    format!("reading the request body failed: {e}"),
+                )
+                .with_source(e),
+            )),
             (State::StreamBody, Input::BodyEnd) => {
                 if let Some(len) = self.body.len() {
                     if self.body_streamed != len {

@@ -611,14 +611,18 @@ impl<T> Call<T> {
         if self.state == State::Failed {
             return Err(self.sticky_error());
         }
-        if let Some(t) = self.closing.pop() {
-            return Ok(Output::Close(t));
+        // Closes wait while a race is on: any output but Connect and
+        // AwaitConnect tells the driver the race is over.
+        if !self.racing() {
+            if let Some(t) = self.closing.pop() {
+                return Ok(Output::Close(t));
+            }
         }
         let step = match self.advance(now) {
             Ok(s) => s,
             Err(e) => return Err(self.fail_final(e)),
         };
-        if !matches!(step, Step::Connect(..)) {
+        if !matches!(step, Step::Connect(..) | Step::AwaitConnect(_)) {
             if let Some(t) = self.closing.pop() {
                 // Pool work during this step freed transports: close them
                 // first; the step (not a started attempt) is computed again.
