@@ -5,9 +5,9 @@
 //! pooling, retries with backoff and `Retry-After`, timeouts and the overall
 //! deadline, redirects, auth, cookies, proxies and TLS all come from
 //! [`hawser_core`], so this backend behaves exactly like the others. The run
-//! loop, the pool handling and the streaming body are `hawser-smol`'s,
-//! shared through [`hawser_smol::runtime::Runtime`]: this crate only says how
-//! async-std resolves, connects and sleeps.
+//! loop and the streaming body are [`hawser_async`]'s, shared through its
+//! [`Runtime`] trait: this crate only says how async-std resolves, connects,
+//! sleeps, moves bytes and peeks. It does not depend on smol's crates.
 //!
 //! **A note on async-std:** async-std is discontinued upstream in favour of
 //! smol (both sit on `async-io`). This crate is kept for programs already on
@@ -36,25 +36,29 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
+use async_std::io::{Read as _, Write as _};
 use async_std::net::{TcpStream, ToSocketAddrs};
 
 #[cfg(feature = "rustls")]
-pub use hawser_smol::TlsConfig;
-pub use hawser_smol::{
-    AttemptOutcome, AttemptReport, Auth, Body, BodySource, CallReport, Config, Error, ErrorKind,
-    PoolConfig, PoolStats, Proxy, ProxyConfig, RedirectPolicy, Result, Retry, RetryBudget,
-    TimeoutPhase, Timeouts, WhenFull,
+pub use hawser_async::TlsConfig;
+pub use hawser_async::{
+    http, AttemptOutcome, AttemptReport, Auth, Body, BodySource, CallReport, Config, Error,
+    ErrorKind, Head, HeaderMap, HistoryItem, Method, PoolConfig, PoolStats, Proxy, ProxyConfig,
+    RedirectPolicy, Result, Retry, RetryBudget, Runtime, StatusCode, TimeoutPhase, Timeouts,
+    WhenFull,
 };
 
 /// async-std's sockets and timer, for the shared hawser driver.
 ///
 /// ```
-/// use hawser_smol::runtime::Runtime;
-/// use hawser_async_std::AsyncStd;
+/// use hawser_async_std::{AsyncStd, Runtime};
 ///
 /// async_std::task::block_on(async {
 ///     let addrs = AsyncStd::resolve("localhost".into(), 80).await?;
@@ -66,15 +70,20 @@ pub use hawser_smol::{
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AsyncStd;
 
-impl hawser_smol::runtime::Runtime for AsyncStd {
+impl Runtime for AsyncStd {
     type Stream = TcpStream;
 
-    async fn resolve(host: String, port: u16) -> io::Result<Vec<SocketAddr>> {
-        // An IP literal needs no trip to the resolver's thread pool.
-        if let Ok(ip) = host.parse::<IpAddr>() {
-            return Ok(vec![SocketAddr::new(ip, port)]);
+    fn resolve(
+        host: String,
+        port: u16,
+    ) -> impl Future<Output = io::Result<Vec<SocketAddr>>> + Send {
+        async move {
+            // An IP literal needs no trip to the resolver's thread pool.
+            if let Ok(ip) = host.parse::<IpAddr>() {
+                return Ok(vec![SocketAddr::new(ip, port)]);
+            }
+            Ok((host.as_str(), port).to_socket_addrs().await?.collect())
         }
-        Ok((host.as_str(), port).to_socket_addrs().await?.collect())
     }
 
     async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
@@ -83,22 +92,38 @@ impl hawser_smol::runtime::Runtime for AsyncStd {
         Ok(s)
     }
 
-    async fn sleep_until(deadline: Instant) {
-        async_std::task::sleep(deadline.saturating_duration_since(Instant::now())).await;
+    async fn sleep_until(at: Instant) {
+        async_std::task::sleep(at.saturating_duration_since(Instant::now())).await;
+    }
+
+    fn poll_read(
+        s: &mut TcpStream,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(s).poll_read(cx, buf)
+    }
+
+    fn poll_write(s: &mut TcpStream, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(s).poll_write(cx, buf)
+    }
+
+    fn peek(s: &TcpStream) -> io::Result<usize> {
+        hawser_async::peek_fd(s)
     }
 }
 
 /// An async HTTP client session on async-std; see
-/// [`hawser_smol::generic::Session`].
+/// [`hawser_async::Session`].
 ///
 /// ```
 /// let s = hawser_async_std::Session::new();
 /// fn shareable<T: Send + Sync + Clone>(_: &T) {}
 /// shareable(&s);
 /// ```
-pub type Session = hawser_smol::generic::Session<AsyncStd>;
+pub type Session = hawser_async::Session<AsyncStd>;
 
-/// A response on async-std; see [`hawser_smol::generic::Response`].
+/// A response on async-std; see [`hawser_async::Response`].
 ///
 /// ```
 /// # use hawser_testkit::{Behaviour, Reply, TestServer};
@@ -114,7 +139,7 @@ pub type Session = hawser_smol::generic::Session<AsyncStd>;
 /// })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type Response = hawser_smol::generic::Response<AsyncStd>;
+pub type Response = hawser_async::Response<AsyncStd>;
 
 /// Configures a [`Session`]; see [`hawser_core::client::SessionBuilder`].
 pub type SessionBuilder = hawser_core::client::SessionBuilder<Session>;

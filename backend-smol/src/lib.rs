@@ -3,10 +3,11 @@
 //! A [`Session`] reuses connections, keeps headers, cookies and auth across
 //! calls, retries what is safe to retry with backoff and `Retry-After`,
 //! bounds every wait, follows redirects safely and reports typed errors.
-//! All of that behaviour lives in [`hawser_core`]; this crate only resolves
-//! and connects, moves bytes over smol's sockets (`async-net`), sleeps on
-//! `async-io` timers when told, and keeps pooled sockets behind a lock,
-//! waking tasks that wait for a pool slot. It behaves exactly like the
+//! All of that behaviour lives in [`hawser_core`] (the connection pool
+//! included), and the run loop and streaming response in [`hawser_async`];
+//! this crate is the [`Smol`] runtime glue: resolve on smol's `blocking`
+//! pool, connect and move bytes over `async-net` sockets, sleep on
+//! `async-io` timers, peek at idle sockets. It behaves exactly like the
 //! blocking `hawser-std`, with `.await`.
 //!
 //! ```no_run
@@ -34,12 +35,11 @@
 //! ## How it is driven
 //!
 //! `send()` returns a boxed `Send` future that runs the core's run loop
-//! ([`hawser_core::call`]) on a [`runtime::Runtime`] until the response
-//! head; the [`Response`] then owns the loop and resumes it as the body is
-//! read. Any executor works (smol's, `async-executor`, or `block_on`), as
-//! `async-io` drives its own reactor when nothing else does. The loop is
-//! generic over the runtime ([`generic::Session`]), which is how
-//! `hawser-async-std` shares it.
+//! ([`hawser_core::call`]) until the response head; the [`Response`] then
+//! owns the loop and resumes it as the body is read. Any executor works
+//! (smol's, `async-executor`, or `block_on`), as `async-io` drives its own
+//! reactor when nothing else does. A future dropped at any `.await` gives
+//! back its pool slot, its place in the queue and its connection.
 //!
 //! What it does not do: HTTP/2. Name resolution runs on the `blocking`
 //! thread pool (as in smol); it and each connect are bounded by the core's
@@ -47,34 +47,89 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod driver;
-pub mod generic;
-mod response;
-pub mod runtime;
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
 
-pub use hawser_core::auth::Auth;
-pub use hawser_core::call::{AttemptOutcome, AttemptReport, CallReport, Config};
-pub use hawser_core::deadline::Timeouts;
-pub use hawser_core::pool::{PoolConfig, PoolStats, WhenFull};
-pub use hawser_core::proxy::{Proxy, ProxyConfig};
-pub use hawser_core::redirect::RedirectPolicy;
-pub use hawser_core::request::Body;
-pub use hawser_core::retry::{Retry, RetryBudget};
+use futures_io::{AsyncRead, AsyncWrite};
+
 #[cfg(feature = "rustls")]
-pub use hawser_core::tls::TlsConfig;
-pub use hawser_core::{Error, ErrorKind, Result, TimeoutPhase};
+pub use hawser_async::TlsConfig;
+pub use hawser_async::{http, HeaderMap, Method, StatusCode};
+pub use hawser_async::{
+    AttemptOutcome, AttemptReport, Auth, Body, BodySource, CallReport, Config, Error, ErrorKind,
+    Head, HistoryItem, PoolConfig, PoolStats, Proxy, ProxyConfig, RedirectPolicy, Result, Retry,
+    RetryBudget, Runtime, TimeoutPhase, Timeouts, WhenFull,
+};
 
-use runtime::Smol;
-
-/// A streamed request body, for [`RequestBuilder::body_stream`](hawser_core::client::RequestBuilder::body_stream).
+/// The smol runtime: `async_net::TcpStream` and `async_io::Timer`.
 ///
 /// ```
-/// let body: hawser_smol::BodySource = Box::new(futures_lite::io::Cursor::new(b"data".to_vec()));
-/// # drop(body);
+/// use std::net::SocketAddr;
+/// use std::time::Instant;
+/// use hawser_smol::{Runtime, Smol};
+///
+/// smol::block_on(async {
+///     let addrs = Smol::resolve("localhost".into(), 8080).await?;
+///     assert!(addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 8080));
+///     Smol::sleep_until(Instant::now()).await; // already due: returns at once
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
 /// ```
-pub type BodySource = Box<dyn futures_io::AsyncRead + Send + Unpin>;
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Smol;
 
-/// An async HTTP client session on smol; see [`generic::Session`].
+impl Runtime for Smol {
+    type Stream = async_net::TcpStream;
+
+    fn resolve(
+        host: String,
+        port: u16,
+    ) -> impl Future<Output = io::Result<Vec<SocketAddr>>> + Send {
+        async move {
+            if let Ok(ip) = host.parse::<IpAddr>() {
+                return Ok(vec![SocketAddr::new(ip, port)]);
+            }
+            async_net::resolve((host, port)).await
+        }
+    }
+
+    async fn connect(addr: SocketAddr) -> io::Result<async_net::TcpStream> {
+        let s = async_net::TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        Ok(s)
+    }
+
+    async fn sleep_until(at: Instant) {
+        async_io::Timer::at(at).await;
+    }
+
+    fn poll_read(
+        s: &mut Self::Stream,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(s).poll_read(cx, buf)
+    }
+
+    fn poll_write(
+        s: &mut Self::Stream,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(s).poll_write(cx, buf)
+    }
+
+    fn peek(s: &Self::Stream) -> io::Result<usize> {
+        hawser_async::peek_fd(s)
+    }
+}
+
+/// An async HTTP client session on smol; see [`hawser_async::Session`].
 ///
 /// ```
 /// let s = hawser_smol::Session::new();
@@ -82,9 +137,9 @@ pub type BodySource = Box<dyn futures_io::AsyncRead + Send + Unpin>;
 /// fn shareable<T: Send + Sync + Clone>(_: &T) {}
 /// shareable(&s2);
 /// ```
-pub type Session = generic::Session<Smol>;
+pub type Session = hawser_async::Session<Smol>;
 
-/// A response on smol; see [`generic::Response`].
+/// A response on smol; see [`hawser_async::Response`].
 ///
 /// ```
 /// # use hawser_testkit::{Behaviour, Reply, TestServer};
@@ -112,7 +167,7 @@ pub type Session = generic::Session<Smol>;
 /// })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type Response = generic::Response<Smol>;
+pub type Response = hawser_async::Response<Smol>;
 
 /// Configures a [`Session`]; see [`hawser_core::client::SessionBuilder`].
 ///

@@ -191,8 +191,12 @@ fn pool_wait_is_bounded_by_the_deadline() {
             .send()
             .await
             .expect_err("the only slot is held");
+        // Only the deadline bounds this wait (no pool wait timeout is set),
+        // so the deadline is the phase, and the message says where it ran out.
         assert_eq!(err.kind(), ErrorKind::Timeout);
-        assert_eq!(err.timeout_phase(), Some(TimeoutPhase::PoolWait));
+        assert_eq!(err.timeout_phase(), Some(TimeoutPhase::Deadline), "{err}");
+        assert!(err.to_string().contains("pooled connection"), "{err}");
+        assert!(err.report().is_some());
         assert!(started.elapsed() < Duration::from_secs(2));
         assert_eq!(held.bytes().await.expect("bytes").len(), LEN);
     });

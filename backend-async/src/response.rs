@@ -11,7 +11,7 @@ use futures_io::AsyncRead;
 use http::{HeaderMap, StatusCode, Version};
 use url::Url;
 
-use hawser_core::call::{Call, CallReport, HistoryItem, Response as Head};
+use hawser_core::call::{Call, CallReport, Head, HistoryItem};
 use hawser_core::{Error, ErrorKind, Result};
 
 use crate::driver::{Driver, Pumped};
@@ -21,7 +21,7 @@ type Progress = Box<dyn FnMut(u64, Option<u64>) + Send>;
 
 /// The call and its connection, owned by whichever future reads the body.
 struct Exchange<R: Runtime> {
-    call: Call,
+    call: Call<R::Stream>,
     driver: Driver<R>,
     /// The last piece of body the core handed out.
     chunk: Vec<u8>,
@@ -93,7 +93,7 @@ impl<R: Runtime> fmt::Debug for Response<R> {
 }
 
 impl<R: Runtime> Response<R> {
-    pub(crate) fn new(head: Head, call: Call, driver: Driver<R>) -> Self {
+    pub(crate) fn new(head: Head, call: Call<R::Stream>, driver: Driver<R>) -> Self {
         let content_length = head
             .headers
             .get("content-length")

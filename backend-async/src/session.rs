@@ -1,11 +1,7 @@
-//! The session and response generic over a [`Runtime`], for crates that put
-//! hawser on another runtime (as `hawser-async-std` does). Users of smol want
-//! the aliases at the crate root: [`crate::Session`] and [`crate::Response`].
+//! The async [`Session`], generic over a [`Runtime`].
 
 use std::future::Future;
-use std::hash::{BuildHasher, Hasher};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use http::Method;
@@ -16,8 +12,8 @@ use hawser_core::pool::PoolStats;
 use hawser_core::request::Request;
 use hawser_core::{Error, ErrorKind, Result};
 
-use crate::driver::{Driver, Inner, Pumped};
-pub use crate::response::Response;
+use crate::driver::{Driver, Pumped};
+use crate::response::Response;
 use crate::runtime::Runtime;
 use crate::BodySource;
 
@@ -28,20 +24,24 @@ use crate::BodySource;
 /// Cheap to clone (clones share the pool); `Send + Sync`. Dropping the last
 /// clone closes its idle connections.
 ///
+/// Runtime crates name it for their runtime (`hawser_smol::Session` is
+/// `Session<Smol>`).
+///
 /// ```
-/// use hawser_smol::{runtime::Smol, generic};
-/// let s: generic::Session<Smol> = generic::Session::new();
 /// fn shareable<T: Send + Sync + Clone>(_: &T) {}
-/// shareable(&s.clone());
+/// fn any_runtime<R: hawser_async::Runtime>() {
+///     let s: hawser_async::Session<R> = hawser_async::Session::new();
+///     shareable(&s.clone()); // clones share the pool
+/// }
 /// ```
 pub struct Session<R: Runtime> {
-    inner: Arc<Inner<R>>,
+    agent: Agent<R::Stream>,
 }
 
 impl<R: Runtime> Clone for Session<R> {
     fn clone(&self) -> Self {
         Session {
-            inner: self.inner.clone(),
+            agent: self.agent.clone(),
         }
     }
 }
@@ -55,7 +55,7 @@ impl<R: Runtime> Default for Session<R> {
 impl<R: Runtime> std::fmt::Debug for Session<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
-            .field("agent", &self.inner.agent)
+            .field("agent", &self.agent)
             .finish()
     }
 }
@@ -104,12 +104,12 @@ impl<R: Runtime> Session<R> {
 
     /// Connection pool counters (opened, reused, evicted, waited, ...).
     pub fn pool_stats(&self) -> PoolStats {
-        self.inner.pool().stats()
+        self.agent.pool_stats()
     }
 
     /// The session's settings.
     pub fn config(&self) -> &Config {
-        self.inner.agent.config()
+        self.agent.config()
     }
 }
 
@@ -118,17 +118,16 @@ impl<R: Runtime> Session<R> {
 pub type SendFuture<R> = Pin<Box<dyn Future<Output = Result<Response<R>>> + Send>>;
 
 impl<R: Runtime> Backend for Session<R> {
+    type Transport = R::Stream;
     type BodySource = BodySource;
     type Send = SendFuture<R>;
 
-    fn from_agent(agent: Agent) -> Result<Self> {
-        Ok(Session {
-            inner: Arc::new(Inner::new(agent)?),
-        })
+    fn from_agent(agent: Agent<R::Stream>) -> Result<Self> {
+        Ok(Session { agent })
     }
 
-    fn agent(&self) -> &Agent {
-        &self.inner.agent
+    fn agent(&self) -> &Agent<R::Stream> {
+        &self.agent
     }
 
     fn execute(
@@ -136,14 +135,11 @@ impl<R: Runtime> Backend for Session<R> {
         request: Result<(Request, CallOptions)>,
         body: Option<BodySource>,
     ) -> SendFuture<R> {
-        let inner = self.inner.clone();
+        let agent = self.agent.clone();
         Box::pin(async move {
-            let (request, mut opts) = request?;
-            opts.seed = random_seed();
-            let mut call = inner
-                .agent
-                .start(request, opts, Instant::now(), SystemTime::now())?;
-            let mut driver = Driver::new(inner, body);
+            let (request, opts) = request?;
+            let mut call = agent.start(request, opts, Instant::now(), SystemTime::now())?;
+            let mut driver = Driver::new(body);
             match driver.pump(&mut call, None).await? {
                 Pumped::Head(head) => Ok(Response::new(*head, call, driver)),
                 _ => Err(Error::new(
@@ -153,13 +149,4 @@ impl<R: Runtime> Backend for Session<R> {
             }
         })
     }
-}
-
-/// A random seed for the call's jitter and Digest cnonce: every
-/// `RandomState` gets fresh keys (seeded from the OS once per thread, then
-/// stepped), so no RNG dependency is needed for this one number.
-fn random_seed() -> u64 {
-    std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish()
 }

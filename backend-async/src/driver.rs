@@ -1,0 +1,163 @@
+//! The run loop: performs the core's [`Output`]s on a [`Runtime`] and
+//! answers with [`Input`]s. It decides nothing: the pool, reuse, every timer
+//! and every retry are the core's; this file only does the I/O.
+
+use std::future::{poll_fn, Future};
+use std::io;
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Instant;
+
+use futures_lite::{future, AsyncReadExt};
+
+use hawser_core::call::{Call, ConnectId, Head, Input, Output};
+use hawser_core::{Error, ErrorKind, Result};
+
+use crate::runtime::Runtime;
+use crate::BodySource;
+
+/// What one run of the loop stopped at.
+pub(crate) enum Pumped {
+    Head(Box<Head>),
+    Body(usize),
+    Done,
+}
+
+type Connecting<S> = Pin<Box<dyn Future<Output = io::Result<S>> + Send>>;
+
+/// Run `op` until `until`: `None` when the time ran out first. The timer
+/// is only started when the operation is not ready at once.
+async fn bounded<R: Runtime, T>(until: Instant, op: impl Future<Output = T>) -> Option<T> {
+    if Instant::now() >= until {
+        return None;
+    }
+    future::or(async { Some(op.await) }, async {
+        R::sleep_until(until).await;
+        None
+    })
+    .await
+}
+
+/// A call's driver: its streamed body and the connection attempts under way.
+pub(crate) struct Driver<R: Runtime> {
+    body: Option<BodySource>,
+    scratch: Vec<u8>,
+    racing: Vec<(ConnectId, Connecting<R::Stream>)>,
+}
+
+impl<R: Runtime> Driver<R> {
+    pub(crate) fn new(body: Option<BodySource>) -> Self {
+        let (scratch, racing) = (Vec::new(), Vec::new());
+        Driver {
+            body,
+            scratch,
+            racing,
+        }
+    }
+
+    /// Run `call` until a head, body bytes (appended to `out`), or the end.
+    pub(crate) async fn pump(
+        &mut self,
+        call: &mut Call<R::Stream>,
+        mut out: Option<&mut Vec<u8>>,
+    ) -> Result<Pumped> {
+        loop {
+            let output = call.poll_output(Instant::now())?;
+            if !matches!(output, Output::Connect { .. } | Output::AwaitConnect { .. }) {
+                self.racing.clear(); // the race is over: the losers are closed
+            }
+            let input = match output {
+                Output::Resolve { host, port, until } => {
+                    match bounded::<R, _>(until, R::resolve(host.to_owned(), port)).await {
+                        None => Input::Timeout,
+                        Some(Ok(addrs)) => Input::Resolved(addrs),
+                        Some(Err(e)) => Input::Failed(e),
+                    }
+                }
+                Output::Connect { id, addr, .. } => {
+                    self.racing.push((id, Box::pin(R::connect(addr))));
+                    continue;
+                }
+                Output::AwaitConnect { until } => {
+                    let racing = &mut self.racing;
+                    let first = poll_fn(|cx| {
+                        for (i, (id, attempt)) in racing.iter_mut().enumerate() {
+                            if let Poll::Ready(r) = attempt.as_mut().poll(cx) {
+                                return Poll::Ready((i, *id, r));
+                            }
+                        }
+                        Poll::Pending
+                    });
+                    let Some((i, id, r)) = bounded::<R, _>(until, first).await else {
+                        continue;
+                    };
+                    drop(self.racing.swap_remove(i));
+                    match r {
+                        Ok(conn) => Input::Connected { id, conn },
+                        Err(error) => Input::ConnectFailed { id, error },
+                    }
+                }
+                Output::Check { conn } => Input::from_peek(R::peek(conn)),
+                Output::Transmit { conn, data, until } => {
+                    let write = poll_fn(|cx| R::poll_write(conn, cx, data));
+                    bounded::<R, _>(until, write)
+                        .await
+                        .map_or(Input::Timeout, Input::from_write)
+                }
+                Output::Receive { conn, buf, until } => {
+                    let read = poll_fn(|cx| R::poll_read(conn, cx, buf));
+                    bounded::<R, _>(until, read)
+                        .await
+                        .map_or(Input::Timeout, Input::from_read)
+                }
+                Output::SendBody { max, until } => {
+                    self.scratch.resize(max, 0);
+                    let (scratch, body) = (&mut self.scratch, &mut self.body);
+                    let read = async {
+                        match body {
+                            // Retry EINTR: an empty piece would end a chunked body.
+                            Some(r) => loop {
+                                match r.read(scratch).await {
+                                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                                    x => break x,
+                                }
+                            },
+                            None => Ok(0),
+                        }
+                    };
+                    match bounded::<R, _>(until, read).await {
+                        None => Input::Timeout,
+                        Some(Ok(0)) => Input::BodyEnd,
+                        Some(Ok(n)) => Input::BodyData(self.scratch.get(..n).unwrap_or(&[])),
+                        Some(Err(e)) => Input::Failed(e),
+                    }
+                }
+                Output::Sleep { until } => {
+                    R::sleep_until(until).await;
+                    continue;
+                }
+                Output::AwaitSlot { until, slot } => {
+                    bounded::<R, _>(until, slot).await;
+                    continue;
+                }
+                Output::Close(conn) => {
+                    drop(conn);
+                    continue;
+                }
+                Output::Head(head) => return Ok(Pumped::Head(Box::new(head))),
+                Output::Body(bytes) => {
+                    let Some(buf) = out.as_deref_mut() else {
+                        return Ok(Pumped::Body(0));
+                    };
+                    buf.extend_from_slice(bytes);
+                    let n = bytes.len();
+                    call.consume(n);
+                    return Ok(Pumped::Body(n));
+                }
+                Output::Done => return Ok(Pumped::Done),
+                _ => return Err(Error::new(ErrorKind::Usage, "unknown output from the core")),
+            };
+            call.handle_input(input, Instant::now())?;
+        }
+    }
+}

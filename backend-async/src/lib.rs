@@ -1,0 +1,102 @@
+//! # hawser-async: the async hawser client, on any runtime
+//!
+//! One run loop ([`hawser_core::call`]'s driver contract done with
+//! `.await`), one [`Session`] and one streaming [`Response`], generic over
+//! a small [`Runtime`] trait: resolve, connect, sleep, poll a read or a
+//! write, peek. `hawser-smol`, `hawser-async-std` and `hawser-tokio` are
+//! each about a hundred lines of [`Runtime`] glue over this crate, so they
+//! behave identically, and none depends on another.
+//!
+//! The pool, waiting for a slot, the liveness check before reuse, Happy
+//! Eyeballs, retries, redirects and every timer live in `hawser-core`; the
+//! driver here only performs the I/O the core asks for. A request future
+//! dropped at any `.await` (waiting for a slot, connecting, mid-head,
+//! mid-body, mid-backoff) gives back what it held: the core's `Call` does it
+//! when it is dropped.
+//!
+//! A whole runtime's glue, here over `async-io` (a real one resolves names
+//! too: `hawser-smol` and `hawser-tokio` are this, plus a resolver):
+//!
+//! ```
+//! # use hawser_testkit::{Behaviour, Reply, TestServer};
+//! # let srv = TestServer::start(vec![("/items", Behaviour::Reply(Reply::text("[1,2]")))])?;
+//! use std::net::{SocketAddr, TcpStream};
+//! use std::pin::Pin;
+//! use std::task::{Context, Poll};
+//! use std::time::{Duration, Instant};
+//! use async_io::{Async, Timer};
+//! use futures_io::{AsyncRead, AsyncWrite};
+//! use hawser_async::{Retry, Runtime, Session};
+//!
+//! struct AsyncIo;
+//! impl Runtime for AsyncIo {
+//!     type Stream = Async<TcpStream>;
+//!     async fn resolve(host: String, _port: u16) -> std::io::Result<Vec<SocketAddr>> {
+//!         Err(std::io::Error::other(format!("no resolver for {host}")))
+//!     }
+//!     async fn connect(addr: SocketAddr) -> std::io::Result<Async<TcpStream>> {
+//!         let s = Async::<TcpStream>::connect(addr).await?;
+//!         s.get_ref().set_nodelay(true)?;
+//!         Ok(s)
+//!     }
+//!     async fn sleep_until(at: Instant) {
+//!         Timer::at(at).await;
+//!     }
+//!     fn poll_read(s: &mut Self::Stream, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<std::io::Result<usize>> {
+//!         Pin::new(s).poll_read(cx, buf)
+//!     }
+//!     fn poll_write(s: &mut Self::Stream, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+//!         Pin::new(s).poll_write(cx, buf)
+//!     }
+//!     fn peek(s: &Self::Stream) -> std::io::Result<usize> {
+//!         hawser_async::peek_fd(s)
+//!     }
+//! }
+//!
+//! async_io::block_on(async {
+//!     let session: Session<AsyncIo> = Session::builder()
+//!         .retry(Retry::new(3).status_forcelist([502, 503, 504]))
+//!         .timeout(Duration::from_secs(5))
+//!         .build()?;
+//!     let resp = session.get(srv.url("/items")).send().await?;
+//!     assert_eq!(resp.error_for_status()?.text().await?, "[1,2]");
+//!     Ok::<(), hawser_async::Error>(())
+//! })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod driver;
+mod response;
+mod runtime;
+mod session;
+
+pub use hawser_core::auth::Auth;
+pub use hawser_core::call::{AttemptOutcome, AttemptReport, CallReport, Config, Head, HistoryItem};
+pub use hawser_core::deadline::Timeouts;
+pub use hawser_core::pool::{PoolConfig, PoolStats, WhenFull};
+pub use hawser_core::proxy::{Proxy, ProxyConfig};
+pub use hawser_core::redirect::RedirectPolicy;
+pub use hawser_core::request::Body;
+pub use hawser_core::retry::{Retry, RetryBudget};
+#[cfg(feature = "rustls")]
+pub use hawser_core::tls::TlsConfig;
+pub use hawser_core::{Error, ErrorKind, Result, TimeoutPhase};
+pub use http::{self, HeaderMap, Method, StatusCode};
+
+pub use response::Response;
+#[cfg(unix)]
+pub use runtime::peek_fd;
+pub use runtime::Runtime;
+pub use session::{SendFuture, Session};
+
+/// A streamed request body, for
+/// [`RequestBuilder::body_stream`](hawser_core::client::RequestBuilder::body_stream).
+///
+/// ```
+/// let body: hawser_async::BodySource = Box::new(futures_lite::io::Cursor::new(b"data".to_vec()));
+/// # drop(body);
+/// ```
+pub type BodySource = Box<dyn futures_io::AsyncRead + Send + Unpin>;
