@@ -36,7 +36,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
@@ -73,17 +72,12 @@ pub struct AsyncStd;
 impl Runtime for AsyncStd {
     type Stream = TcpStream;
 
-    fn resolve(
-        host: String,
-        port: u16,
-    ) -> impl Future<Output = io::Result<Vec<SocketAddr>>> + Send {
-        async move {
-            // An IP literal needs no trip to the resolver's thread pool.
-            if let Ok(ip) = host.parse::<IpAddr>() {
-                return Ok(vec![SocketAddr::new(ip, port)]);
-            }
-            Ok((host.as_str(), port).to_socket_addrs().await?.collect())
+    async fn resolve(host: String, port: u16) -> io::Result<Vec<SocketAddr>> {
+        // An IP literal needs no trip to the resolver's thread pool.
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            return Ok(vec![SocketAddr::new(ip, port)]);
         }
+        Ok((host.as_str(), port).to_socket_addrs().await?.collect())
     }
 
     async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {

@@ -47,7 +47,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
@@ -86,16 +85,11 @@ pub struct Smol;
 impl Runtime for Smol {
     type Stream = async_net::TcpStream;
 
-    fn resolve(
-        host: String,
-        port: u16,
-    ) -> impl Future<Output = io::Result<Vec<SocketAddr>>> + Send {
-        async move {
-            if let Ok(ip) = host.parse::<IpAddr>() {
-                return Ok(vec![SocketAddr::new(ip, port)]);
-            }
-            async_net::resolve((host, port)).await
+    async fn resolve(host: String, port: u16) -> io::Result<Vec<SocketAddr>> {
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            return Ok(vec![SocketAddr::new(ip, port)]);
         }
+        async_net::resolve((host, port)).await
     }
 
     async fn connect(addr: SocketAddr) -> io::Result<async_net::TcpStream> {

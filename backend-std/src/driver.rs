@@ -48,10 +48,10 @@ pub(crate) struct Driver {
 
 impl Driver {
     pub(crate) fn new(body: Option<Box<dyn Read + Send>>) -> Driver {
-        let racing = Vec::new();
+        let (scratch, racing) = (Vec::new(), Vec::new());
         Driver {
             body,
-            scratch: Vec::new(),
+            scratch,
             racing,
         }
     }
@@ -82,22 +82,13 @@ impl Driver {
                     Some(input) => input,
                     None => continue,
                 },
-                Output::Check { conn } => {
-                    let peek = rustix::net::recv(
-                        &conn.sock,
-                        &mut [0u8; 1],
-                        RecvFlags::PEEK | RecvFlags::DONTWAIT,
-                    );
-                    Input::from_peek(peek.map(|(n, _)| n).map_err(io::Error::from))
+                Output::Check { conn } => Input::from_peek(peek(&conn.sock)),
+                Output::Transmit { conn, data, until } => {
+                    Input::from_write(conn.bound(1, until).and_then(|()| conn.sock.write(data)))
                 }
-                Output::Transmit { conn, data, until } => match conn.bound(1, until) {
-                    Ok(()) => Input::from_write(conn.sock.write(data)),
-                    Err(e) => Input::from_write(Err(e)),
-                },
-                Output::Receive { conn, buf, until } => match conn.bound(0, until) {
-                    Ok(()) => Input::from_read(conn.sock.read(buf)),
-                    Err(e) => Input::from_read(Err(e)),
-                },
+                Output::Receive { conn, buf, until } => {
+                    Input::from_read(conn.bound(0, until).and_then(|()| conn.sock.read(buf)))
+                }
                 Output::SendBody { max, .. } => {
                     self.scratch.resize(max, 0);
                     match self
@@ -124,10 +115,7 @@ impl Driver {
                     }
                     continue;
                 }
-                Output::Close(conn) => {
-                    drop(conn);
-                    continue;
-                }
+                Output::Close(_conn) => continue, // dropped here: closed
                 Output::Head(head) => return Ok(Pumped::Head(Box::new(head))),
                 Output::Body(bytes) => {
                     let Some(buf) = out.as_deref_mut() else {
@@ -160,19 +148,10 @@ impl Driver {
         };
         drop(fds);
         let (id, fd) = self.racing.swap_remove(ready);
-        Some(
-            match rustix::net::sockopt::socket_error(&fd).map_err(io::Error::from) {
-                Ok(Ok(())) => connected(fd).map_or_else(
-                    |error| Input::ConnectFailed { id, error },
-                    |conn| Input::Connected { id, conn },
-                ),
-                Ok(Err(e)) => Input::ConnectFailed {
-                    id,
-                    error: e.into(),
-                },
-                Err(error) => Input::ConnectFailed { id, error },
-            },
-        )
+        Some(match connected(fd) {
+            Ok(conn) => Input::Connected { id, conn },
+            Err(error) => Input::ConnectFailed { id, error },
+        })
     }
 }
 
@@ -198,6 +177,13 @@ impl Connection {
     }
 }
 
+/// `recv(MSG_PEEK | MSG_DONTWAIT)`: is an idle socket still quiet? One syscall.
+fn peek(sock: &TcpStream) -> io::Result<usize> {
+    let flags = RecvFlags::PEEK | RecvFlags::DONTWAIT;
+    let r = rustix::net::recv(sock, &mut [0u8; 1], flags);
+    r.map(|(n, _)| n).map_err(io::Error::from)
+}
+
 /// Start a non-blocking connect to `addr`.
 fn start_connect(addr: SocketAddr) -> io::Result<OwnedFd> {
     let family = if addr.is_ipv6() {
@@ -217,16 +203,16 @@ fn start_connect(addr: SocketAddr) -> io::Result<OwnedFd> {
     }
 }
 
-/// A connected socket, made blocking, with `TCP_NODELAY` (the core hands out
-/// whole heads and body pieces, so Nagle only adds latency).
+/// The attempt on `fd` ended: its error, or the socket made blocking, with
+/// `TCP_NODELAY` (the core hands out whole heads and body pieces, so Nagle
+/// only adds latency).
 fn connected(fd: OwnedFd) -> io::Result<Connection> {
+    rustix::net::sockopt::socket_error(&fd)??;
     let sock = TcpStream::from(fd);
     sock.set_nonblocking(false)?;
     sock.set_nodelay(true)?;
-    Ok(Connection {
-        sock,
-        set: [None, None],
-    })
+    let set = [None; 2];
+    Ok(Connection { sock, set })
 }
 
 /// Resolve `host` by `until`. The system resolver has no timeout of its
