@@ -2,19 +2,49 @@
 //!
 //! hawser-core is a pure state machine for HTTP/1.1 client work. It builds
 //! requests, encodes and parses the wire format, runs TLS (rustls' own
-//! sans-IO connection), keeps pool bookkeeping, decides retries and tracks
-//! deadlines. **It performs no I/O and reads no clock**: bytes go in and come
-//! out through caller-owned buffers, and time enters only as an `Instant`
-//! argument. Backends (`hawser-std`, `hawser-async-std`, `hawser-smol`) move
-//! the bytes and sleep; every decision is made here, so they behave alike.
+//! sans-IO connection), owns the connection pool, decides retries and
+//! tracks every deadline. **It performs no I/O and reads no clock**: bytes
+//! go in and come out through buffers it lends, and time enters only as an
+//! `Instant` argument. Backends (`hawser-std`; `hawser-smol`,
+//! `hawser-async-std` and `hawser-tokio` over `hawser-async`) only do the
+//! I/O they are told to do, so they behave alike.
 //!
 //! ```text
-//!   caller ──request──▶ ┌──────────────── hawser-core ────────────────┐
-//!                       │ request → h1 encode → tls → ciphertext out ─┼──▶ driver writes
-//!   caller ◀─response── │ h1 parse ◀── tls ◀── ciphertext in ◀────────┼─── driver reads
-//!                       │ retry · deadline · pool · redirect · auth   │
-//!                       └──────────────────────────────────────────────┘
+//!   caller ──request──▶ ┌──────────────────── hawser-core ─────────────────────┐
+//!                       │ Agent<T>: config · cookie jar · retry budget · pool  │
+//!                       │ Call<T>:  request → h1 → tls ─▶ Output::Transmit ────┼──▶ driver writes
+//!   caller ◀─response── │           h1 ◀── tls ◀── Output::Receive (lent buf) ◀┼─── driver reads
+//!                       │ retry · deadline · redirect · auth · Happy Eyeballs  │
+//!                       └──────────────────────────────────────────────────────┘
 //! ```
+//!
+//! ## The driver contract, first
+//!
+//! An [`call::Agent`] is a session's core, generic over the driver's
+//! transport `T` (a socket the core stores, lends back and drops, never
+//! touches). [`call::Agent::start`] makes a [`call::Call`] for one logical
+//! request; the driver loops on [`call::Call::poll_output`] and answers with
+//! [`call::Call::handle_input`]. Every output is I/O or a wait:
+//!
+//! | output | the driver |
+//! |---|---|
+//! | `Resolve { host, port, until }` | resolves the name: `Resolved(addrs)` |
+//! | `Connect { id, addr, until }` / `AwaitConnect { until }` | starts an attempt / reports the first to end: `Connected { id, conn }`, `ConnectFailed { id, error }` |
+//! | `Check { conn }` | peeks without blocking: [`call::Input::from_peek`] |
+//! | `Transmit { conn, data, until }` / `Receive { conn, buf, until }` | one write / read: [`call::Input::from_write`] / [`call::Input::from_read`] |
+//! | `Close(conn)`, `Sleep { until }`, `AwaitSlot { until, slot }` | closes, sleeps, awaits the slot future; no answer |
+//! | `SendBody`, `Head`, `Body`, `Done` | the user's side: body stream in, head and body out |
+//!
+//! The pool (per-host caps, the wait queue, eviction, the liveness check
+//! before reuse, never reusing a connection with bytes left over), Happy
+//! Eyeballs, every timer, retries, redirects and auth are the core's. A
+//! `Call` dropped at any point gives back its slot, its place in the queue
+//! and its connection, so no driver can leak one. The [`call`] module docs
+//! have the full table, the rules (early timeouts are no-ops, errors are
+//! sticky, zero bytes is no progress) and a state diagram, and drive a
+//! whole request on a fake clock; `examples/embed.rs` drives one over
+//! `std::net`, and `examples/readiness.rs` runs a thousand calls on one
+//! thread with `mio`.
 //!
 //! ## One GET exchange, byte for byte
 //!
@@ -72,20 +102,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! ## A whole logical request: the call run loop
-//!
-//! [`call::Call`] takes one request from the first attempt to the final
-//! response (pool, connect, proxy tunnel, TLS, the exchange, auth
-//! challenges, cookies, redirects, retries, backoff, deadlines) and tells
-//! a driver what to do next as a [`call::Output`]; the driver answers with a
-//! [`call::Input`]. Every wait carries its `until`; a timer that fires is
-//! `Input::Timeout`. The [`call`] module docs drive a request through a 503
-//! with `Retry-After`, a redirect and a 200 with a fake clock, and
-//! `examples/embed.rs` drives one over a real `TcpStream`.
-//!
 //! ## What this crate does not do
 //!
-//! No sockets, DNS, clocks, threads or sleeping (backends do those); no
+//! No sockets, DNS, clocks, threads or sleeping (drivers do those); no
 //! HTTP/2; no public-suffix list for cookies; no HTTPS proxies (TLS to the
 //! proxy itself) or SOCKS. Certificate validity is checked by rustls against
 //! its time provider, the one place a dependency reads the wall clock

@@ -12,7 +12,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use super::config::{Freed, Parked};
-use super::machine::{connect_target, describe_target};
+use super::route::{connect_target, describe_target};
 use super::{Call, ConnectId, Connection, Input, State, Step};
 use crate::deadline::Phase;
 use crate::pool::Checkout;
@@ -137,7 +137,7 @@ impl<T> Call<T> {
         match input {
             // A peek that did not finish in time found nothing to read.
             Input::Quiet | Input::Timeout => {
-                self.reused = true;
+                self.attempt.reused = true;
                 self.report.connections_reused += 1;
                 self.prepare_request(now)
             }
@@ -280,7 +280,7 @@ impl<T> Call<T> {
     pub(super) fn finish_connection(&mut self, reuse: bool, now: Instant) {
         let conn = self.conn.take();
         let transport = self.transport.take();
-        self.reset_buffers();
+        self.wire.reset();
         let lease = self.lease.take();
         let mut freed = Freed::new();
         {
@@ -315,7 +315,7 @@ impl<T> Call<T> {
         let waiter = self.waiter.take();
         self.conn = None;
         self.closing.extend(self.transport.take());
-        self.reset_buffers();
+        self.wire.reset();
         if lease.is_none() && waiter.is_none() {
             return;
         }
@@ -336,16 +336,6 @@ impl<T> Call<T> {
         }
         self.closing.append(&mut freed.close);
         freed.wake();
-    }
-
-    fn reset_buffers(&mut self) {
-        self.in_start = 0;
-        self.in_end = 0;
-        #[cfg(feature = "rustls")]
-        {
-            self.raw_start = 0;
-            self.raw_end = 0;
-        }
     }
 
     /// A new connection: its core state beside the transport.

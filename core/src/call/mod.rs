@@ -170,16 +170,23 @@
 //! # Ok::<(), hawser_core::Error>(())
 //! ```
 
+// One file per phase; `machine` holds the two tables (which output each
+// state asks for, and what each input does in each state).
 mod config;
 mod conn;
 mod contract;
+mod decide;
 mod decode;
+mod exchange;
 #[doc(hidden)]
 pub mod fuzzing;
 mod head;
 mod machine;
 mod proxy_auth;
 mod report;
+mod route;
+mod tunnel;
+mod wire;
 
 use std::fmt;
 use std::ops::Range;
@@ -216,8 +223,8 @@ use crate::{Error, ErrorKind, Result, TimeoutPhase};
 
 use conn::Dial;
 use decode::Decoder;
-use machine::{connect_target, route_for};
 use proxy_auth::ProxyAuth;
+use route::{connect_target, origin_uri, request_target, route_for};
 
 /// The core's state for one transport connection: TLS session (if any),
 /// pool key, and what the server said about keeping it alive. It sits
@@ -318,8 +325,9 @@ enum Next {
 }
 
 /// Where the bytes of an [`Output::Body`] live.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 enum Pending {
+    #[default]
     None,
     /// A range of `inbuf` (zero-copy plain bodies).
     In(Range<usize>),
@@ -369,31 +377,13 @@ pub struct Call<T> {
     dial: Dial,
     /// Transports to hand to the driver for closing.
     closing: Vec<T>,
-    reused: bool,
-    sent_any: bool,
-    got_any: bool,
-    attempt_close: bool,
-
-    out: Vec<u8>,
-    out_pos: usize,
-    body_pos: usize,
-    send_body_bytes: bool,
-    chunked: Option<h1::ChunkedEncoder>,
-
-    inbuf: Vec<u8>,
-    in_start: usize,
-    in_end: usize,
-    #[cfg(feature = "rustls")]
-    raw: Vec<u8>,
-    #[cfg(feature = "rustls")]
-    raw_start: usize,
-    #[cfg(feature = "rustls")]
-    raw_end: usize,
+    /// Everything about the current attempt, replaced wholesale by the next.
+    attempt: Attempt,
+    /// The byte buffers between the driver and h1 (and TLS).
+    wire: Wire,
     reader: ResponseReader,
 
     staged_head: Option<Head>,
-    pending: Pending,
-    decoder: Option<Decoder>,
     decoded_total: u64,
     history: Vec<HistoryItem>,
     report: CallReport,
@@ -402,15 +392,6 @@ pub struct Call<T> {
     failed: Option<Error>,
     /// The error being handled is final: no retry decision.
     final_pending: bool,
-    /// The peer closed the connection (or TLS saw close_notify).
-    eof: bool,
-    /// The attempt's error is the peer closing before the response ended.
-    closed_early: bool,
-    /// Bytes read and discarded while draining.
-    drained: u64,
-    /// The last Transmit handed out body bytes, not `out`.
-    tx_from_body: bool,
-    keep_alive: Option<KeepAlive>,
     redirects_followed: u32,
     now_hint: Instant,
 }
@@ -422,6 +403,73 @@ impl<T> fmt::Debug for Call<T> {
             .field("url", &self.url.as_str())
             .field("state", &self.state)
             .finish_non_exhaustive()
+    }
+}
+
+/// The state of one attempt: a new one replaces it wholesale, so nothing
+/// an attempt learnt can leak into the next.
+#[derive(Default)]
+struct Attempt {
+    /// The connection came from the pool.
+    reused: bool,
+    /// Request bytes (not handshake or CONNECT) went out.
+    sent_any: bool,
+    /// Response bytes arrived while waiting for the head.
+    got_any: bool,
+    /// The connection cannot carry another request (we or the server said
+    /// close, or a final status answered `Expect: 100-continue`).
+    close: bool,
+    /// The peer closed the connection (or TLS saw close_notify).
+    eof: bool,
+    /// The attempt's error is the peer closing before the response ended.
+    closed_early: bool,
+    /// Position in an in-memory body.
+    body_pos: usize,
+    /// In-memory body bytes are still to be sent.
+    send_body_bytes: bool,
+    /// The last Transmit handed out body bytes, not `wire.out`.
+    tx_from_body: bool,
+    chunked: Option<h1::ChunkedEncoder>,
+    /// Bytes read and discarded while draining.
+    drained: u64,
+    /// The server's `Keep-Alive` hint, for the pool.
+    keep_alive: Option<KeepAlive>,
+    /// Where the bytes of the current `Output::Body` are.
+    pending: Pending,
+    decoder: Option<Decoder>,
+}
+
+/// The byte buffers of a connection's exchange: what goes out (plaintext,
+/// or TLS records), and what came in (plaintext for h1; with TLS, the
+/// ciphertext the session has not taken yet). One type with or without
+/// TLS; the TLS session itself travels with the pooled connection.
+#[derive(Default)]
+struct Wire {
+    out: Vec<u8>,
+    out_pos: usize,
+    inbuf: Vec<u8>,
+    in_start: usize,
+    in_end: usize,
+    #[cfg(feature = "rustls")]
+    raw: Vec<u8>,
+    #[cfg(feature = "rustls")]
+    raw_start: usize,
+    #[cfg(feature = "rustls")]
+    raw_end: usize,
+}
+
+impl Wire {
+    /// Forget the bytes of the last connection, keeping the allocations.
+    fn reset(&mut self) {
+        self.out.clear();
+        self.out_pos = 0;
+        self.in_start = 0;
+        self.in_end = 0;
+        #[cfg(feature = "rustls")]
+        {
+            self.raw_start = 0;
+            self.raw_end = 0;
+        }
     }
 }
 
@@ -505,39 +553,16 @@ impl<T> Call<T> {
             waiter: None,
             dial: Dial::default(),
             closing: Vec::new(),
-            reused: false,
-            sent_any: false,
-            got_any: false,
-            attempt_close: false,
-            out: Vec::new(),
-            out_pos: 0,
-            body_pos: 0,
-            send_body_bytes: false,
-            chunked: None,
-            inbuf: Vec::new(),
-            in_start: 0,
-            in_end: 0,
-            #[cfg(feature = "rustls")]
-            raw: Vec::new(),
-            #[cfg(feature = "rustls")]
-            raw_start: 0,
-            #[cfg(feature = "rustls")]
-            raw_end: 0,
+            attempt: Attempt::default(),
+            wire: Wire::default(),
             reader,
             staged_head: None,
-            pending: Pending::None,
-            decoder: None,
             decoded_total: 0,
             history: Vec::new(),
             report: CallReport::default(),
             error: None,
             failed: None,
             final_pending: false,
-            eof: false,
-            closed_early: false,
-            drained: 0,
-            tx_from_body: false,
-            keep_alive: None,
             redirects_followed: 0,
             now_hint: now,
             agent,
@@ -567,35 +592,37 @@ impl<T> Call<T> {
         #[cfg(feature = "rustls")]
         if self.conn.as_ref().is_some_and(Connection::is_tls) {
             // Keep ciphertext TLS has not taken yet; lend the space after it.
-            self.raw.copy_within(self.raw_start..self.raw_end, 0);
-            self.raw_end -= self.raw_start;
-            self.raw_start = 0;
-            if self.raw.len() < self.raw_end + READ_BUF {
-                self.raw.resize(self.raw_end + READ_BUF, 0);
+            self.wire
+                .raw
+                .copy_within(self.wire.raw_start..self.wire.raw_end, 0);
+            self.wire.raw_end -= self.wire.raw_start;
+            self.wire.raw_start = 0;
+            if self.wire.raw.len() < self.wire.raw_end + READ_BUF {
+                self.wire.raw.resize(self.wire.raw_end + READ_BUF, 0);
             }
-            return (true, self.raw_end);
+            return (true, self.wire.raw_end);
         }
         self.make_room();
-        (false, self.in_end)
+        (false, self.wire.in_end)
     }
 
     /// Mark `n` bytes of the last [`Output::Body`] as used.
     pub fn consume(&mut self, n: usize) {
-        match &mut self.pending {
+        match &mut self.attempt.pending {
             Pending::None => {}
             Pending::In(r) => {
                 r.start = (r.start + n).min(r.end);
                 if r.start >= r.end {
-                    self.pending = Pending::None;
+                    self.attempt.pending = Pending::None;
                 }
             }
             Pending::Decoded => {
-                if let Some(d) = &mut self.decoder {
+                if let Some(d) = &mut self.attempt.decoder {
                     let buf = d.buffer();
                     let n = n.min(buf.len());
                     buf.drain(..n);
                     if buf.is_empty() {
-                        self.pending = Pending::None;
+                        self.attempt.pending = Pending::None;
                     }
                 }
             }
@@ -669,7 +696,7 @@ impl<T> Call<T> {
             Step::Transmit => match self.transport.as_mut() {
                 Some(conn) => Output::Transmit {
                     conn,
-                    data: &self.out[self.out_pos..],
+                    data: &self.wire.out[self.wire.out_pos..],
                     until,
                 },
                 None => return Err(usage("transmit without a connection")),
@@ -687,14 +714,14 @@ impl<T> Call<T> {
                 let buf = if tls {
                     #[cfg(feature = "rustls")]
                     {
-                        &mut self.raw[start..]
+                        &mut self.wire.raw[start..]
                     }
                     #[cfg(not(feature = "rustls"))]
                     {
-                        &mut self.inbuf[start..]
+                        &mut self.wire.inbuf[start..]
                     }
                 } else {
-                    &mut self.inbuf[start..]
+                    &mut self.wire.inbuf[start..]
                 };
                 match self.transport.as_mut() {
                     Some(conn) => Output::Receive { conn, buf, until },
@@ -710,9 +737,9 @@ impl<T> Call<T> {
                 Some(h) => Output::Head(h),
                 None => return Err(usage("no response head to deliver")),
             },
-            Step::Body => match &self.pending {
-                Pending::In(r) => Output::Body(&self.inbuf[r.clone()]),
-                Pending::Decoded => match &mut self.decoder {
+            Step::Body => match &self.attempt.pending {
+                Pending::In(r) => Output::Body(&self.wire.inbuf[r.clone()]),
+                Pending::Decoded => match &mut self.attempt.decoder {
                     Some(d) => Output::Body(d.buffer().as_slice()),
                     None => Output::Body(&[]),
                 },
@@ -742,4 +769,12 @@ enum Step {
 
 fn usage(msg: &'static str) -> Error {
     Error::new(ErrorKind::Usage, msg)
+}
+
+fn protocol(msg: &'static str) -> Error {
+    Error::new(ErrorKind::Protocol, msg)
+}
+
+fn proxy_error(msg: impl Into<std::borrow::Cow<'static, str>>) -> Error {
+    Error::new(ErrorKind::Proxy, msg)
 }

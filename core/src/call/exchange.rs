@@ -1,0 +1,355 @@
+//! The exchange on an open connection: TLS handshake, encoding and
+//! sending the request (head, in-memory or streamed body, `Expect:
+//! 100-continue`), and the final response's body.
+
+use super::*;
+
+impl<T> Call<T> {
+    pub(super) fn step_body(&mut self, now: Instant) -> Result<Option<Step>> {
+        if self.staged_head.is_some() {
+            return Ok(Some(Step::Head));
+        }
+        if self.attempt.pending != Pending::None {
+            return Ok(Some(Step::Body));
+        }
+        let fed = match self.feed() {
+            Ok(f) => f,
+            Err(e) => return Err(self.body_error(e)),
+        };
+        match fed {
+            Fed::NeedInput => Ok(Some(Step::Receive(self.tracker.poll_timeout().at))),
+            Fed::Body(r) => {
+                if let Some(d) = &mut self.attempt.decoder {
+                    let room = self
+                        .agent
+                        .config()
+                        .max_decompressed
+                        .saturating_sub(self.decoded_total);
+                    let input = self.wire.inbuf.get(r).unwrap_or(&[]);
+                    if let Err(e) = d.feed(input, room) {
+                        return Err(self.final_error(e));
+                    }
+                    let n = d.buffer().len();
+                    if n > 0 {
+                        self.decoded_total += n as u64;
+                        self.attempt.pending = Pending::Decoded;
+                        return Ok(Some(Step::Body));
+                    }
+                    Ok(None)
+                } else if r.is_empty() {
+                    Ok(None)
+                } else {
+                    self.attempt.pending = Pending::In(r);
+                    Ok(Some(Step::Body))
+                }
+            }
+            Fed::Done => {
+                if let Some(d) = &mut self.attempt.decoder {
+                    if let Err(e) = d.finish() {
+                        return Err(self.final_error(e));
+                    }
+                    let n = d.buffer().len();
+                    if n > 0 {
+                        self.decoded_total += n as u64;
+                        self.attempt.pending = Pending::Decoded;
+                        return Ok(Some(Step::Body));
+                    }
+                    self.attempt.decoder = None;
+                }
+                self.tracker.end_phase(now);
+                let reuse = self.reusable();
+                self.release(reuse, Next::Done);
+                Ok(None)
+            }
+            Fed::Continue | Fed::Head(_) => {
+                Err(self.final_error(protocol("a second response head")))
+            }
+        }
+    }
+
+    /// Errors while streaming the body are final: the head was delivered.
+    pub(super) fn body_error(&mut self, e: Error) -> Error {
+        let e = if e.kind() == ErrorKind::Protocol {
+            Error::new(
+                ErrorKind::Body,
+                format!("the response body could not be read: {}", e.message()),
+            )
+            .with_source(e)
+        } else {
+            e
+        };
+        self.final_error(e)
+    }
+
+    /// Waiting for the response head: the first response byte is news for
+    /// the retry policy (a stale pooled connection sends none).
+    pub(super) fn expecting_head(&self) -> bool {
+        matches!(self.state, State::ReadHead | State::AwaitContinue(_))
+    }
+
+    /// May the connection carry another request? Only when the h1 layer
+    /// says so and nothing is left on it: bytes past the end of the
+    /// response (a body after HEAD/204/304, a pipelined surprise) would be
+    /// read as the next request's response.
+    pub(super) fn reusable(&mut self) -> bool {
+        if !self.reader.reusable() || self.attempt.close || self.attempt.eof {
+            return false;
+        }
+        if self.wire.in_start < self.wire.in_end {
+            return false;
+        }
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = self.conn.as_mut().and_then(|c| c.tls.as_deref_mut()) {
+            if self.wire.raw_start < self.wire.raw_end
+                || tls.has_pending_plaintext()
+                || tls.peer_has_closed()
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The next piece of an in-memory body: plain connections hand out a
+    /// slice of the body itself (no copy); TLS encrypts it into `out`.
+    pub(super) fn next_body_piece(&mut self) -> Result<Option<Step>> {
+        let Some(bytes) = self.body.as_bytes() else {
+            self.attempt.send_body_bytes = false;
+            return Ok(None);
+        };
+        let len = bytes.len();
+        if self.attempt.body_pos >= len {
+            self.attempt.send_body_bytes = false;
+            return Ok(None);
+        }
+        let end = (self.attempt.body_pos + SEND_PIECE).min(len);
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = self.conn.as_mut().and_then(|c| c.tls.as_deref_mut()) {
+            let n = tls.write_plaintext(&bytes[self.attempt.body_pos..end])?;
+            self.attempt.body_pos += n;
+            tls.transmit(&mut self.wire.out);
+            self.wire.out_pos = 0;
+            return Ok(Some(Step::Transmit));
+        }
+        self.attempt.tx_from_body = true;
+        Ok(Some(Step::TransmitBody(self.attempt.body_pos..end)))
+    }
+
+    pub(super) fn release_body(&mut self, now: Instant) {
+        self.tracker.begin(Phase::Send, now);
+        self.attempt.send_body_bytes = self.body.as_bytes().is_some();
+        self.state = State::Sending(if self.body.is_stream() {
+            AfterSend::StreamBody
+        } else {
+            AfterSend::ReadHead
+        });
+    }
+
+    pub(super) fn step_handshake(&mut self, now: Instant) -> Result<Option<Step>> {
+        #[cfg(feature = "rustls")]
+        {
+            let Some(tls) = self.conn.as_mut().and_then(|c| c.tls.as_deref_mut()) else {
+                return Err(usage("handshake without a TLS session"));
+            };
+            if tls.wants_write() {
+                self.wire.out.clear();
+                self.wire.out_pos = 0;
+                tls.transmit(&mut self.wire.out);
+                if !self.wire.out.is_empty() {
+                    self.state = State::Sending(AfterSend::Handshake);
+                    return Ok(Some(Step::Transmit));
+                }
+            }
+            if !tls.is_handshaking() {
+                self.prepare_request(now)?;
+                return Ok(None);
+            }
+            if self.attempt.eof {
+                return Err(Error::new(
+                    ErrorKind::Tls,
+                    "the server closed the connection during the TLS handshake",
+                ));
+            }
+            Ok(Some(Step::Receive(self.tracker.poll_timeout().at)))
+        }
+        #[cfg(not(feature = "rustls"))]
+        {
+            let _ = now;
+            Err(usage("TLS is not compiled in"))
+        }
+    }
+
+    pub(super) fn connected(&mut self, now: Instant) -> Result<()> {
+        self.report.connections_opened += 1;
+        self.conn = Some(self.new_connection());
+        if matches!(self.route, Route::Tunnel { .. }) {
+            return self.send_connect();
+        }
+        self.start_tls_or_send(now)
+    }
+
+    pub(super) fn start_tls_or_send(&mut self, now: Instant) -> Result<()> {
+        if self.url.scheme() == "https" {
+            #[cfg(feature = "rustls")]
+            {
+                let host = self.url.host_str().unwrap_or_default();
+                let host = host.trim_start_matches('[').trim_end_matches(']');
+                let tls = TlsSession::new(&self.agent.config().tls, host)?;
+                if let Some(c) = &mut self.conn {
+                    c.tls = Some(Box::new(tls));
+                }
+                self.tracker.begin(Phase::TlsHandshake, now);
+                self.state = State::Handshake;
+                return Ok(());
+            }
+            #[cfg(not(feature = "rustls"))]
+            return Err(Error::new(
+                ErrorKind::InvalidRequest,
+                "https URLs need hawser-core's `rustls` feature",
+            ));
+        }
+        self.prepare_request(now)
+    }
+
+    /// Encode the request for this attempt into `out` and start sending.
+    pub(super) fn prepare_request(&mut self, now: Instant) -> Result<()> {
+        self.tracker.begin(Phase::Send, now);
+        let cfg = self.agent.config();
+        let mut headers = self.headers.clone();
+        if cfg.cookie_store && !headers.contains_key(COOKIE) {
+            if let Some(v) = self
+                .agent
+                .cookies()
+                .cookie_header(&self.url, self.wall(now))
+            {
+                headers.insert(COOKIE, v);
+            }
+        }
+        let (form, target) = match &self.route {
+            Route::Forward { target, .. } => (TargetForm::Absolute, target.clone()),
+            _ => (TargetForm::Origin, origin_uri(&self.url)),
+        };
+        match (&self.route, &mut self.proxy_auth) {
+            (Route::Forward { .. }, Some(pa)) => {
+                pa.authorize(
+                    &self.method,
+                    &self.url,
+                    &target,
+                    &mut headers,
+                    &mut self.rng,
+                )?;
+            }
+            // Proxy credentials belong on the CONNECT only: nothing
+            // (not even a caller-set field) goes to the origin in the tunnel.
+            (Route::Tunnel { .. }, _) => {
+                headers.remove(http::header::PROXY_AUTHORIZATION);
+            }
+            _ => {}
+        }
+        if let Some(auth) = &self.auth {
+            let mut method = self.method.clone();
+            let mut url = self.url.clone();
+            let path = request_target(&self.url);
+            let mut req = OutgoingRequest::new(&mut method, &mut url, &mut headers);
+            if form == TargetForm::Absolute {
+                req = req.with_request_target(&target);
+            } else {
+                req = req.with_request_target(&path);
+            }
+            auth.authorize(&mut req, &mut self.auth_state, &mut self.rng)?;
+        }
+        let framing = match self.body.len() {
+            Some(0) if !self.body.is_stream() => {
+                if matches!(self.method, Method::POST | Method::PUT | Method::PATCH) {
+                    RequestFraming::Length(0)
+                } else {
+                    RequestFraming::None
+                }
+            }
+            Some(n) => RequestFraming::Length(n),
+            None => RequestFraming::Chunked,
+        };
+        let expect = match (cfg.expect_continue_min, self.body.len()) {
+            (Some(min), Some(n)) => n >= min && n > 0,
+            (Some(_), None) => false,
+            (None, _) => false,
+        };
+        if expect {
+            headers.insert(EXPECT, HeaderValue::from_static("100-continue"));
+        }
+        let uri: Uri = target.parse().map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidRequest,
+                format!("cannot write {:?} as a request target", self.url.as_str()),
+            )
+        })?;
+        let mut head = std::mem::take(&mut self.wire.out);
+        head.clear();
+        let info = h1::encode_request_head(&self.method, &uri, &headers, form, framing, &mut head)?;
+        // A caller-set `Expect: 100-continue` is honoured like our own.
+        let expect = expect || (info.expect_continue && !self.body.is_empty());
+        self.reader.reset(info);
+        self.attempt.close = info.connection_close;
+        self.wire.out_pos = 0;
+        self.attempt.chunked = (framing == RequestFraming::Chunked).then(h1::ChunkedEncoder::new);
+        self.encrypt_into_out(head)?;
+        self.attempt.send_body_bytes =
+            !expect && self.body.as_bytes().is_some_and(|b| !b.is_empty());
+        self.attempt.body_pos = 0;
+        self.state = State::Sending(if expect {
+            AfterSend::AwaitContinue
+        } else if self.body.is_stream() {
+            AfterSend::StreamBody
+        } else {
+            AfterSend::ReadHead
+        });
+        Ok(())
+    }
+
+    /// Put plaintext `data` (taken by value to reuse its allocation) on the
+    /// wire: as is, or through TLS.
+    pub(super) fn encrypt_into_out(&mut self, data: Vec<u8>) -> Result<()> {
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = self.conn.as_mut().and_then(|c| c.tls.as_deref_mut()) {
+            let mut off = 0;
+            while off < data.len() {
+                let n = tls.write_plaintext(&data[off..])?;
+                if n == 0 {
+                    return Err(Error::new(ErrorKind::Tls, "TLS refused more plaintext"));
+                }
+                off += n;
+            }
+            let mut out = data;
+            out.clear();
+            tls.transmit(&mut out);
+            self.wire.out = out;
+            return Ok(());
+        }
+        self.wire.out = data;
+        Ok(())
+    }
+
+    pub(super) fn deliver(&mut self, head: h1::ResponseHead, now: Instant) {
+        let mut headers = head.headers;
+        self.attempt.decoder = None;
+        if self.agent.config().decompress && self.method != Method::HEAD {
+            if let Some(d) = headers
+                .get(CONTENT_ENCODING)
+                .and_then(|v| Decoder::for_encoding(v.as_bytes()))
+            {
+                self.attempt.decoder = Some(d);
+                headers.remove(CONTENT_ENCODING);
+                headers.remove(CONTENT_LENGTH);
+            }
+        }
+        self.staged_head = Some(Head {
+            status: head.status,
+            version: head.version,
+            headers,
+            url: self.url.clone(),
+            history: std::mem::take(&mut self.history),
+        });
+        self.tracker.begin(Phase::Body, now);
+        self.state = State::ReadBody;
+    }
+}
