@@ -118,7 +118,7 @@ pub mod call;
 pub mod client;
 pub mod cookies;
 pub mod deadline;
-pub mod error;
+mod error;
 pub mod h1;
 pub mod pool;
 pub mod proxy;
@@ -130,6 +130,12 @@ pub mod retry;
 pub mod tls;
 
 pub use error::{Error, ErrorKind, TimeoutPhase};
+
+// What a driver or an embedder needs, at the root: the session's core, one
+// call, and the contract between them.
+pub use call::{
+    Agent, Call, CallOptions, CallReport, Config, ConnectId, Head, Input, Output, SlotWait,
+};
 
 /// A `Result` whose error is hawser's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

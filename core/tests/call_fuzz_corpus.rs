@@ -1,10 +1,12 @@
 //! Replays the committed seed corpus of the `call` fuzz target (and any
-//! regression inputs saved beside it) through `hawser_core::call::fuzzing`,
+//! regression inputs saved beside it) through `fuzz_support::call` (shared with the fuzz target),
 //! so CI checks it on stable without libFuzzer; plus a bounded random sweep.
 
 use std::path::PathBuf;
 
-use hawser_core::call::fuzzing::{self, Ending};
+mod fuzz_support;
+
+use fuzz_support::call::{self as fuzzing, Ending};
 use hawser_core::ErrorKind;
 use proptest::prelude::*;
 

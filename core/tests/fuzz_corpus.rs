@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use hawser_core::h1::fuzzing;
+mod fuzz_support;
+
+use fuzz_support::h1 as fuzzing;
 
 fn replay(target: &str, run: fn(&[u8])) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

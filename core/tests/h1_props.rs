@@ -1,7 +1,9 @@
 //! Property tests of the wire layer: split invariance, robustness on
 //! arbitrary bytes, and encoder output checked by a server-side parser.
 
-use hawser_core::h1::fuzzing::{self, drive, OwnedEvent};
+mod fuzz_support;
+
+use fuzz_support::h1::{self as fuzzing, drive, OwnedEvent};
 use hawser_core::h1::{self, ChunkedEncoder, Limits, RequestFraming, RequestInfo, TargetForm};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use proptest::prelude::*;

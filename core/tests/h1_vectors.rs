@@ -1,7 +1,9 @@
 //! A table of response vectors, valid and hostile. Each row is driven whole,
 //! byte by byte and in uneven pieces, and must give the same expected result.
 
-use hawser_core::h1::fuzzing::{drive, split, Outcome, OwnedEvent};
+mod fuzz_support;
+
+use fuzz_support::h1::{drive, split, Outcome, OwnedEvent};
 use hawser_core::h1::{Limits, RequestInfo, ResponseError};
 use hawser_core::ErrorKind;
 use http::Method;

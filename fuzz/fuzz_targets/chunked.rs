@@ -1,6 +1,10 @@
-//! Fuzz target `chunked`: see `hawser_core::h1::fuzzing::chunked` for what it checks.
+//! Fuzz target `chunked`: see `chunked` in `core/tests/fuzz_support/h1.rs` for what it checks.
 #![no_main]
 
+#[allow(dead_code)] // each target calls one entry point
+#[path = "../../core/tests/fuzz_support/h1.rs"]
+mod h1;
+
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    hawser_core::h1::fuzzing::chunked(data);
+    h1::chunked(data);
 });

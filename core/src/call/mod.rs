@@ -178,8 +178,6 @@ mod contract;
 mod decide;
 mod decode;
 mod exchange;
-#[doc(hidden)]
-pub mod fuzzing;
 mod head;
 mod machine;
 mod proxy_auth;

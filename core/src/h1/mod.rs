@@ -53,8 +53,6 @@
 mod chunked;
 mod encode;
 mod error;
-#[doc(hidden)]
-pub mod fuzzing;
 mod response;
 
 pub use chunked::{ChunkedDecoder, ChunkedEncoder, ChunkedEvent};

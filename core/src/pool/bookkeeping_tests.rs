@@ -3,11 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use hawser_core::pool::{
+use crate::pool::engine::{
     Checkin, Checkout, EvictReason, KeepAlive, Lease, Pool, PoolConfig, PoolError, PoolKey,
     WaiterTicket, WhenFull,
 };
-use hawser_core::ErrorKind;
+use crate::ErrorKind;
 
 fn s(n: u64) -> Duration {
     Duration::from_secs(n)
@@ -152,7 +152,7 @@ fn when_full_error_fails_at_once() {
         err.to_string(),
         "connection pool for https://a.example:443 is full (1 active connections) and configured not to wait"
     );
-    let err: hawser_core::Error = err.into();
+    let err: crate::Error = err.into();
     assert_eq!(err.kind(), ErrorKind::PoolFull);
     assert_eq!(p.stats().rejected_full, 1);
     assert_eq!(p.active_count(&k), 1);
@@ -383,7 +383,7 @@ fn invalid_config_is_rejected() {
     ];
     for c in bad {
         let err = Pool::<u32>::new(c).unwrap_err();
-        let err: hawser_core::Error = err.into();
+        let err: crate::Error = err.into();
         assert_eq!(err.kind(), ErrorKind::InvalidRequest);
     }
 }
@@ -425,8 +425,8 @@ fn keep_alive_parse_ignores_garbage() {
 
 #[test]
 fn a_waiter_is_bounded_by_its_call_tracker() {
-    use hawser_core::deadline::{Phase, Timeouts, Tracker};
-    use hawser_core::TimeoutPhase;
+    use crate::deadline::{Phase, Timeouts, Tracker};
+    use crate::TimeoutPhase;
 
     let mut p = pool(PoolConfig {
         max_active_per_host: 1,

@@ -3,7 +3,7 @@
 //! Each answer takes 100 ms, so ten requests run concurrently finish in
 //! about 100 ms on ten connections; a second round reuses those connections.
 //!
-//! Run with `cargo run -p hawser-async-std --example get`.
+//! Run with `cargo run -p hawser-async-std --example get_async_std`.
 
 use std::time::{Duration, Instant};
 

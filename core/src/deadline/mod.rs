@@ -9,20 +9,19 @@
 //! redirect, auth re-send and backoff sleep; urllib3's `total` restarts on
 //! each attempt, hawser's does not.
 //!
-//! A [`Tracker`] follows one logical request. It is started with `now`, told
-//! when a [`Phase`] begins and when bytes move ([`Tracker::progress`] resets
-//! the stall timers), and answers [`Tracker::poll_timeout`]: *until when may
-//! the driver wait now, and which phase expires then?* Internally it is one
-//! table of named timers (quinn's practice): the overall deadline plus the
-//! timer of the current phase. Each phase bound is therefore
-//! `min(its own timeout, what is left of the deadline)`.
+//! Every [`Call`](crate::call::Call) keeps one table of named timers
+//! (quinn's practice): the overall deadline plus the timer of the current
+//! [`Phase`]. Bytes moving reset the stall timers. Every output a call
+//! gives its driver carries *until when* the driver may wait, which is
+//! `min(the phase's own timeout, what is left of the deadline)`, and a
+//! timeout error names the phase that ran out.
 //!
 //! | phase | bound | kind of timer |
 //! |---|---|---|
 //! | [`Phase::PoolWait`] | `pool_wait` if set, else only the deadline | total |
 //! | [`Phase::Connect`] | `connect` | total |
 //! | [`Phase::TlsHandshake`] | `connect` (as urllib3), started afresh when the handshake begins | total: a peer dripping handshake bytes cannot stretch it |
-//! | [`Phase::Send`] | `write` | stall: reset by [`Tracker::progress`] |
+//! | [`Phase::Send`] | `write` | stall: reset when bytes move |
 //! | [`Phase::ResponseHead`] | `read` | stall |
 //! | [`Phase::Body`] | `read` | stall |
 //! | [`Phase::Backoff`] | only the deadline | - |
@@ -32,25 +31,21 @@
 //! tie means the phase's own timeout is the shorter one, and its message
 //! ("read timeout 5s") is the more precise.
 //!
-//! A timer has expired when `now >= expiry`. [`Tracker::check`] turns an
-//! expired timer into an [`Error`] of kind [`ErrorKind::Timeout`] that names
-//! its [`TimeoutPhase`] and the configured value.
+//! A timer has expired when `now >= expiry`; an expired timer becomes an
+//! [`Error`] of kind [`ErrorKind::Timeout`] that names its
+//! [`TimeoutPhase`] and the configured value ("timed out waiting for the
+//! response head (read timeout 5s)").
 //!
 //! ```
-//! use std::time::{Duration, Instant};
-//! use hawser_core::deadline::{Phase, Timeouts, Tracker};
-//! use hawser_core::TimeoutPhase;
+//! use std::time::Duration;
+//! use hawser_core::deadline::Timeouts;
 //!
-//! let timeouts = Timeouts::from_secs_f64(5.0)?.with_deadline(Duration::from_secs(30))?;
-//! let t0 = Instant::now();
-//! let mut call = Tracker::start(&timeouts, t0);
-//! call.begin(Phase::ResponseHead, t0);
-//! let wake = call.poll_timeout();
-//! assert_eq!(wake.at, t0 + Duration::from_secs(5));
-//! assert_eq!(wake.phase, TimeoutPhase::ResponseHead);
-//! let err = call.check(wake.at).unwrap_err();
-//! assert_eq!(err.to_string(), "timed out waiting for the response head (read timeout 5s)");
-//! # Ok::<(), hawser_core::Error>(())
+//! // requests' `timeout=(3.05, 27)`, plus one bound across every retry.
+//! let t = Timeouts::from_pair_secs_f64(3.05, 27.0)?.with_deadline(Duration::from_secs(60))?;
+//! assert_eq!(t.connect(), Duration::from_millis(3050));
+//! assert_eq!(t.read(), Duration::from_secs(27));
+//! assert_eq!(t.deadline(), Duration::from_secs(60));
+//! # Ok::<(), hawser_core::deadline::InvalidTimeout>(())
 //! ```
 
 use std::fmt;
@@ -389,7 +384,7 @@ impl Phase {
 
 /// The next instant the driver must wake at, and what expires then.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Expiry {
+pub(crate) struct Expiry {
     /// When the bound passes (expired once `now >= at`).
     pub at: Instant,
     /// What runs out then ([`TimeoutPhase::Deadline`] for the overall deadline).
@@ -399,16 +394,12 @@ pub struct Expiry {
 /// Time spent per phase during one logical request, for the call report.
 ///
 /// ```
-/// use std::time::{Duration, Instant};
-/// use hawser_core::deadline::{Phase, Timeouts, Tracker};
-/// let t0 = Instant::now();
-/// let mut call = Tracker::start(&Timeouts::default(), t0);
-/// call.begin(Phase::Connect, t0);
-/// call.begin(Phase::Send, t0 + Duration::from_millis(20));
-/// let times = call.phase_times(t0 + Duration::from_millis(25));
-/// assert_eq!(times.get(Phase::Connect), Duration::from_millis(20));
-/// assert_eq!(times.get(Phase::Send), Duration::from_millis(5));
-/// assert_eq!(times.total(), Duration::from_millis(25));
+/// use std::time::Duration;
+/// use hawser_core::call::CallReport;
+/// use hawser_core::deadline::Phase;
+/// let report = CallReport::default();
+/// assert_eq!(report.phases.get(Phase::Connect), Duration::ZERO);
+/// assert_eq!(report.phases.total(), Duration::ZERO);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PhaseTimes {
@@ -427,29 +418,11 @@ impl PhaseTimes {
     }
 }
 
-/// The deadline accounting of one logical request.
-///
-/// See the [module docs](self) for the model. Restarting a phase (a new
-/// attempt, a redirect) restarts that phase's timer, never the deadline.
-///
-/// ```
-/// use std::time::{Duration, Instant};
-/// use hawser_core::deadline::{Phase, Timeouts, Tracker};
-/// use hawser_core::TimeoutPhase;
-///
-/// let timeouts = Timeouts::default().with_deadline(Duration::from_secs(2))?;
-/// let t0 = Instant::now();
-/// let mut call = Tracker::start(&timeouts, t0);
-/// call.begin(Phase::Connect, t0);
-/// // The connect timeout (10 s) is cut to what is left of the deadline.
-/// assert_eq!(call.poll_timeout().phase, TimeoutPhase::Deadline);
-/// assert_eq!(call.poll_timeout().at, t0 + Duration::from_secs(2));
-/// // A backoff sleep of 3 s would end past the deadline: refused.
-/// assert!(call.check_sleep(t0, Duration::from_secs(3)).is_err());
-/// # Ok::<(), hawser_core::Error>(())
-/// ```
+/// The deadline accounting of one logical request (the timer table). A
+/// phase entered again (a new attempt, a redirect) restarts that phase's
+/// timer, never the deadline.
 #[derive(Debug, Clone)]
-pub struct Tracker {
+pub(crate) struct Tracker {
     timeouts: Timeouts,
     /// The timer table: expiry per phase, by `Phase::index`. Only the
     /// current phase's timer is armed.
@@ -485,11 +458,6 @@ impl Tracker {
         }
     }
 
-    /// The configuration this tracker runs with.
-    pub fn timeouts(&self) -> &Timeouts {
-        &self.timeouts
-    }
-
     /// The instant the overall deadline passes.
     pub fn deadline(&self) -> Instant {
         self.deadline
@@ -501,6 +469,7 @@ impl Tracker {
     }
 
     /// What is left of the overall deadline at `now` (zero once passed).
+    #[cfg(test)]
     pub fn remaining(&self, now: Instant) -> Duration {
         self.deadline().saturating_duration_since(now)
     }
@@ -596,6 +565,7 @@ impl Tracker {
     /// Whether a backoff sleep of `d` starting at `now` would end at or past
     /// the deadline. Such a sleep must not be taken: the call ends with the
     /// returned error (attach the last cause with [`Error::with_source`]).
+    #[cfg(test)]
     pub fn check_sleep(&self, now: Instant, d: Duration) -> Result<(), Error> {
         let ends = add(now, d);
         if ends < self.deadline() {
@@ -621,3 +591,6 @@ impl Tracker {
         PhaseTimes { spent }
     }
 }
+
+#[cfg(test)]
+mod tracker_tests;

@@ -2,10 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use hawser_core::deadline::{
-    InvalidTimeoutReason, Phase, TimeoutField, Timeouts, Tracker, MAX_TIMEOUT,
-};
-use hawser_core::{ErrorKind, TimeoutPhase};
+use crate::deadline::{InvalidTimeoutReason, Phase, TimeoutField, Timeouts, Tracker, MAX_TIMEOUT};
+use crate::{ErrorKind, TimeoutPhase};
 use proptest::prelude::*;
 
 fn s(n: u64) -> Duration {
@@ -286,7 +284,7 @@ fn invalid_values_are_rejected_with_typed_errors() {
         e.to_string(),
         "invalid deadline: must be greater than zero (got -0.5 s)"
     );
-    let err: hawser_core::Error = Timeouts::default()
+    let err: crate::Error = Timeouts::default()
         .with_pool_wait(Duration::ZERO)
         .unwrap_err()
         .into();

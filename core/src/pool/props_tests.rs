@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use hawser_core::pool::{
+use crate::pool::engine::{
     keep_alive_expiry, Checkin, Checkout, KeepAlive, Lease, Pool, PoolConfig, PoolKey, WaiterId,
     WaiterTicket, WhenFull,
 };

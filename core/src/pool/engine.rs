@@ -1,84 +1,7 @@
-//! Bookkeeping for reusable connections.
-//!
-//! # Model
-//!
-//! [`Pool<C>`] is generic over the backend's connection handle `C` and never
-//! opens, reads or closes a connection: it only decides. Connections are
-//! grouped by [`PoolKey`] (scheme, host, port, proxy identity, TLS settings
-//! identity). Per key it keeps an idle list with last-used instants (reused
-//! LIFO, like urllib3, so the warmest connection goes first and cold ones
-//! age out), a count of *active* connections (checked out or being opened),
-//! and a FIFO queue of waiters.
-//!
-//! Limits ([`PoolConfig`]): idle per host, idle in total, active per host.
-//! When a host is at its active limit, [`WhenFull`] decides: `Wait` (join
-//! the FIFO queue; the waiter's bound is the call's deadline, see
-//! [`crate::deadline::Phase::PoolWait`]), `Error` (fail at once with
-//! [`ErrorKind::PoolFull`]) or `OpenExtra` (an unpooled extra connection,
-//! closed rather than kept when returned: urllib3's `pool_block=False`).
-//!
-//! An idle connection expires at the earliest of: last use + idle timeout,
-//! creation + maximum lifetime, and last use + the server's
-//! `Keep-Alive: timeout=N` minus a margin ([`keep_alive_expiry`]). Eviction
-//! is a pure function of `now` ([`Pool::evict`]) that returns the handles to
-//! close; [`Pool::poll_timeout`] tells when the next one expires. Checkout
-//! never hands out an expired connection.
-//!
-//! # The protocol with a backend (which holds the pool behind a lock)
-//!
-//! 1. [`Pool::checkout`] answers [`Checkout::Reuse`] (a handle and a
-//!    [`Lease`]), [`Checkout::Open`] (a lease: open a connection yourself),
-//!    [`Checkout::Wait`] (a [`WaiterTicket`]) or an error.
-//! 2. When the exchange is done, [`Pool::checkin`] with the lease and the
-//!    handle; the answer may carry a handle to close and a waiter to wake.
-//!    If the connection was closed instead, [`Pool::release`] the lease.
-//! 3. A woken waiter calls [`Pool::claim`] with its ticket, which answers
-//!    like checkout. A waiter whose deadline passes calls [`Pool::cancel`].
-//! 4. Call [`Pool::evict`] (and close what it returns) after a checkout and
-//!    whenever [`Pool::poll_timeout`] passes.
-//!
-//! The pool has no clock and no timers of its own: a waiter's bound comes
-//! from its call's [`crate::deadline::Tracker`]. The backend enters
-//! [`crate::deadline::Phase::PoolWait`], waits until the tracker's
-//! `poll_timeout()` or a wake, and on expiry cancels the ticket and fails
-//! with the tracker's error (`TimeoutPhase::PoolWait` when a pool wait
-//! timeout is configured, the overall deadline otherwise).
-//!
-//! Slots freed while waiters queue go to the oldest waiter first, so waiters
-//! are served strictly in FIFO order. Leases and tickets are move-only and
-//! typed, so a lease cannot be returned twice:
-//!
-//! ```compile_fail
-//! use std::time::Instant;
-//! use hawser_core::pool::{Checkout, Pool, PoolConfig, PoolKey};
-//! let mut pool: Pool<u32> = Pool::new(PoolConfig::default()).unwrap();
-//! let now = Instant::now();
-//! if let Ok(Checkout::Open(lease)) = pool.checkout(&PoolKey::http("a", 80), now) {
-//!     let _ = pool.checkin(lease, 1, true, None, now);
-//!     let _ = pool.checkin(lease, 1, true, None, now); // use of moved value
-//! }
-//! ```
-//!
-//! A full round trip:
-//!
-//! ```
-//! use std::time::{Duration, Instant};
-//! use hawser_core::pool::{Checkout, Pool, PoolConfig, PoolKey};
-//!
-//! let mut pool: Pool<&'static str> = Pool::new(PoolConfig::default())?;
-//! let key = PoolKey::https("example.com", 443);
-//! let t0 = Instant::now();
-//! let Checkout::Open(lease) = pool.checkout(&key, t0)? else { unreachable!() };
-//! // ... the backend connects, runs the exchange ...
-//! let done = pool.checkin(lease, "conn-1", true, None, t0 + Duration::from_millis(50))?;
-//! assert!(done.close.is_none() && done.wake.is_none());
-//! match pool.checkout(&key, t0 + Duration::from_secs(1))? {
-//!     Checkout::Reuse(_lease, conn) => assert_eq!(conn, "conn-1"),
-//!     _ => unreachable!(),
-//! }
-//! assert_eq!(pool.stats().reused, 1);
-//! # Ok::<(), hawser_core::pool::PoolError>(())
-//! ```
+//! The pool engine: per-key idle lists, active counts, FIFO waiters,
+//! grants and eviction, as pure bookkeeping over a handle type `C` (the
+//! agent stores `Parked<T>`: a transport and its core state). Only the
+//! call module talks to it, under the agent's lock.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -103,14 +26,6 @@ pub enum Scheme {
 /// The host is compared case-insensitively (it is stored lower-cased). The
 /// proxy and TLS identities are opaque values the caller computes (e.g. a
 /// hash of the proxy URL and credentials, of the CA set and client cert).
-///
-/// ```
-/// use hawser_core::pool::PoolKey;
-/// let a = PoolKey::https("Example.COM", 443).with_tls_identity(7);
-/// let b = PoolKey::https("example.com", 443).with_tls_identity(7);
-/// assert_eq!(a, b);
-/// assert_ne!(a, b.clone().with_proxy(1));
-/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PoolKey {
     scheme: Scheme,
@@ -132,10 +47,12 @@ impl PoolKey {
         }
     }
     /// `http://host:port`.
+    #[cfg(test)]
     pub fn http(host: &str, port: u16) -> PoolKey {
         Self::new(Scheme::Http, host, port)
     }
     /// `https://host:port`.
+    #[cfg(test)]
     pub fn https(host: &str, port: u16) -> PoolKey {
         Self::new(Scheme::Https, host, port)
     }
@@ -145,29 +62,10 @@ impl PoolKey {
         self
     }
     /// Connections made with the TLS settings of this identity.
+    #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
     pub fn with_tls_identity(mut self, tls_identity: u64) -> PoolKey {
         self.tls = tls_identity;
         self
-    }
-    /// The scheme.
-    pub fn scheme(&self) -> Scheme {
-        self.scheme
-    }
-    /// The host, lower-cased.
-    pub fn host(&self) -> &str {
-        &self.host
-    }
-    /// The port.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-    /// The proxy identity, if any.
-    pub fn proxy(&self) -> Option<u64> {
-        self.proxy
-    }
-    /// The TLS settings identity.
-    pub fn tls_identity(&self) -> u64 {
-        self.tls
     }
 }
 
@@ -186,6 +84,14 @@ impl fmt::Display for PoolKey {
 }
 
 /// What to do when a host is at its active limit.
+///
+/// ```
+/// use hawser_core::pool::{PoolConfig, WhenFull};
+/// // Like urllib3's `pool_block=True`: wait for a connection.
+/// let blocking = PoolConfig { when_full: WhenFull::Wait, ..PoolConfig::default() };
+/// assert_eq!(PoolConfig::default().when_full, WhenFull::OpenExtra);
+/// # drop(blocking);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WhenFull {
     /// Queue in FIFO order until a slot frees (bounded by the call's deadline).
@@ -205,16 +111,14 @@ pub enum WhenFull {
 ///
 /// ```
 /// use std::time::Duration;
-/// use hawser_core::pool::{Pool, PoolConfig, WhenFull};
+/// use hawser_core::pool::{PoolConfig, WhenFull};
 /// let config = PoolConfig {
 ///     max_active_per_host: 4,
 ///     when_full: WhenFull::Wait,
 ///     max_lifetime: Some(Duration::from_secs(600)),
 ///     ..PoolConfig::default()
 /// };
-/// let pool: Pool<u32> = Pool::new(config)?;
-/// assert_eq!(pool.config().max_active_per_host, 4);
-/// # Ok::<(), hawser_core::pool::PoolError>(())
+/// assert_eq!(config.idle_timeout, Duration::from_secs(90));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolConfig {
@@ -246,7 +150,12 @@ impl Default for PoolConfig {
     }
 }
 
-/// Why a connection was closed by the pool.
+/// Why a connection was closed by the pool (counted in [`PoolStats`]).
+///
+/// ```
+/// use hawser_core::pool::EvictReason;
+/// assert_ne!(EvictReason::IdleTimeout, EvictReason::KeepAlive);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EvictReason {
     /// Idle longer than the idle timeout.
@@ -268,6 +177,14 @@ pub struct Evicted<C> {
 
 /// Counters for stats. `idle`, `active` and `waiting` are current values;
 /// the rest only grow.
+///
+/// ```
+/// use hawser_core::call::{Agent, Config};
+/// let agent: Agent<()> = Agent::new(Config::default())?;
+/// let stats = agent.pool_stats();
+/// assert_eq!((stats.opened, stats.idle, stats.active, stats.waiting), (0, 0, 0, 0));
+/// # Ok::<(), hawser_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PoolStats {
     /// Leases handed out to open a new pooled connection.
@@ -367,10 +284,12 @@ pub struct Lease {
 
 impl Lease {
     /// The key this lease belongs to.
+    #[cfg(test)]
     pub fn key(&self) -> &PoolKey {
         &self.key
     }
     /// True for an unpooled extra (`OpenExtra`): closed when returned.
+    #[cfg(test)]
     pub fn is_extra(&self) -> bool {
         self.extra
     }
@@ -400,6 +319,7 @@ impl WaiterTicket {
         self.id
     }
     /// The key waited for.
+    #[cfg(test)]
     pub fn key(&self) -> &PoolKey {
         &self.key
     }
@@ -435,13 +355,6 @@ pub const KEEP_ALIVE_MARGIN: Duration = Duration::from_secs(1);
 
 /// How long after last use a connection may be reused given the server's
 /// `Keep-Alive: timeout=N` hint.
-///
-/// ```
-/// use std::time::Duration;
-/// use hawser_core::pool::keep_alive_expiry;
-/// assert_eq!(keep_alive_expiry(Duration::from_secs(5)), Duration::from_secs(4));
-/// assert_eq!(keep_alive_expiry(Duration::from_secs(1)), Duration::from_millis(500));
-/// ```
 pub fn keep_alive_expiry(hint: Duration) -> Duration {
     if hint <= 2 * KEEP_ALIVE_MARGIN {
         hint / 2
@@ -451,15 +364,6 @@ pub fn keep_alive_expiry(hint: Duration) -> Duration {
 }
 
 /// The `timeout` and `max` parameters of a `Keep-Alive` response header.
-///
-/// ```
-/// use std::time::Duration;
-/// use hawser_core::pool::KeepAlive;
-/// let ka = KeepAlive::parse("timeout=5, max=100");
-/// assert_eq!(ka.timeout, Some(Duration::from_secs(5)));
-/// assert_eq!(ka.max, Some(100));
-/// assert_eq!(KeepAlive::parse("garbage").timeout, None);
-/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct KeepAlive {
     /// How long the server keeps an idle connection.
@@ -581,11 +485,6 @@ impl<C> Pool<C> {
         })
     }
 
-    /// The configuration.
-    pub fn config(&self) -> &PoolConfig {
-        &self.config
-    }
-
     /// The counters.
     pub fn stats(&self) -> PoolStats {
         PoolStats {
@@ -598,16 +497,19 @@ impl<C> Pool<C> {
     }
 
     /// Idle connections of `key`.
+    #[cfg(test)]
     pub fn idle_count(&self, key: &PoolKey) -> usize {
         self.find(key).map_or(0, |h| h.idle.len())
     }
 
     /// Active pooled connections of `key` (including slots granted to waiters).
+    #[cfg(test)]
     pub fn active_count(&self, key: &PoolKey) -> usize {
         self.find(key).map_or(0, |h| h.active)
     }
 
     /// Waiters queued for `key` (not yet granted).
+    #[cfg(test)]
     pub fn waiting_count(&self, key: &PoolKey) -> usize {
         self.find(key).map_or(0, |h| h.waiters.len())
     }
@@ -616,6 +518,7 @@ impl<C> Pool<C> {
         self.hosts.iter().flatten()
     }
 
+    #[cfg(test)]
     fn find(&self, key: &PoolKey) -> Option<&Host<C>> {
         let slot = *self.index.get(key)?;
         self.hosts.get(slot)?.as_ref()
@@ -1090,6 +993,7 @@ impl<C> Pool<C> {
     /// The next instant an idle connection expires (call [`Pool::evict`]
     /// then), or `None` when nothing is idle. Connections found expired by
     /// a checkout are not included: call [`Pool::evict`] after checkouts.
+    #[cfg(test)]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.live()
             .flat_map(|h| h.idle.iter().map(|c| c.expires))
@@ -1097,6 +1001,7 @@ impl<C> Pool<C> {
     }
 
     /// Take every idle connection (shutdown); waiters and leases stay.
+    #[cfg(test)]
     pub fn clear(&mut self) -> Vec<C> {
         let mut out: Vec<C> = self.pending_close.drain(..).map(|e| e.handle).collect();
         for host in self.hosts.iter_mut().flatten() {

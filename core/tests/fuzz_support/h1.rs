@@ -9,11 +9,10 @@
 
 use http::HeaderMap;
 
-use super::chunked::{ChunkedDecoder, ChunkedEvent};
-use super::encode::RequestInfo;
-use super::error::ResponseError;
-use super::response::{Event, ResponseHead, ResponseReader};
-use super::Limits;
+use hawser_core::h1::{
+    ChunkedDecoder, ChunkedEvent, Event, Limits, RequestInfo, ResponseError, ResponseHead,
+    ResponseReader,
+};
 
 /// An owned [`Event`], with adjacent body pieces merged (so that outcomes of
 /// different splits compare equal).

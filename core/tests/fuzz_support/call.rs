@@ -20,11 +20,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use http::Method;
 
-use super::{Agent, CallOptions, Config, Input, Output};
-use crate::deadline::Timeouts;
-use crate::redirect::RedirectPolicy;
-use crate::request::{Body, Request};
-use crate::retry::Retry;
+use hawser_core::call::{Agent, CallOptions, Config, Input, Output};
+use hawser_core::deadline::Timeouts;
+use hawser_core::redirect::RedirectPolicy;
+use hawser_core::request::{Body, Request};
+use hawser_core::retry::Retry;
 
 /// Driver steps allowed per script byte, plus a fixed allowance for the
 /// ending answers. Each step either uses a script byte, or is an ending
@@ -83,14 +83,14 @@ fn setup(s: &mut Script<'_>) -> Option<(Agent<u32>, Request, CallOptions, Vec<u8
         .with_deadline(Duration::from_secs(30))
         .ok()?;
     if flags & 0x40 != 0 {
-        cfg.proxies = crate::proxy::ProxyConfig::new()
-            .with_http(crate::proxy::Proxy::parse("http://u:p@proxy.test:3128").ok()?);
+        cfg.proxies = hawser_core::proxy::ProxyConfig::new()
+            .with_http(hawser_core::proxy::Proxy::parse("http://u:p@proxy.test:3128").ok()?);
     }
     if flags & 0x80 != 0 {
         cfg.auth = Some(if kind & 0x80 != 0 {
-            crate::auth::Auth::digest("user", "pass")
+            hawser_core::auth::Auth::digest("user", "pass")
         } else {
-            crate::auth::Auth::basic("user", "pass")
+            hawser_core::auth::Auth::basic("user", "pass")
         });
     }
 
@@ -129,7 +129,7 @@ pub enum Ending {
         body: u64,
     },
     /// The call failed with this kind.
-    Failed(crate::ErrorKind),
+    Failed(hawser_core::ErrorKind),
 }
 
 /// Drive one whole call from the op script `data`, on a fake clock that
@@ -205,7 +205,9 @@ pub fn call(data: &[u8], base: Instant) -> Ending {
                         Input::ConnectFailed { id, error }
                     }
                     Some(_) => {
-                        let id = attempts.pop().unwrap_or(super::ConnectId(0));
+                        let Some(id) = attempts.pop() else {
+                            panic!("AwaitConnect with no attempt started");
+                        };
                         attempts.clear();
                         next_conn += 1;
                         Input::Connected {
