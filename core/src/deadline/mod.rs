@@ -592,5 +592,7 @@ impl Tracker {
     }
 }
 
+// Unit tests of the (crate-private) Tracker, kept with the other tests.
 #[cfg(test)]
+#[path = "../../tests/unit/deadline_tracker.rs"]
 mod tracker_tests;

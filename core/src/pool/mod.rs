@@ -55,7 +55,10 @@ pub(crate) use engine::{
 };
 pub use engine::{EvictReason, PoolConfig, PoolStats, WhenFull};
 
+// Unit tests of the engine (crate-private), kept with the other tests.
 #[cfg(test)]
+#[path = "../../tests/unit/pool_bookkeeping.rs"]
 mod bookkeeping_tests;
 #[cfg(test)]
+#[path = "../../tests/unit/pool_props.rs"]
 mod props_tests;
