@@ -30,12 +30,12 @@
 #![deny(missing_docs)]
 
 mod driver;
+mod net;
 mod response;
 
 use std::io::Read;
 use std::time::{Instant, SystemTime};
 
-pub use driver::Connection;
 pub use hawser_core::auth::{
     Auth, AuthError, AuthHook, AuthTarget, ChallengeContext, HookDecision, OutgoingRequest,
 };
@@ -50,6 +50,7 @@ pub use hawser_core::retry::{Retry, RetryBudget};
 pub use hawser_core::tls::TlsConfig;
 pub use hawser_core::{Error, ErrorKind, Result, TimeoutPhase};
 pub use http::{self, HeaderMap, Method, StatusCode};
+pub use net::Connection;
 pub use response::Response;
 
 use driver::{Driver, Pumped};

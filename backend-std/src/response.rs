@@ -9,7 +9,8 @@ use url::Url;
 use hawser_core::call::{Call, CallReport, Head, HistoryItem};
 use hawser_core::{Error, ErrorKind, Result};
 
-use crate::driver::{Connection, Driver, Pumped};
+use crate::driver::{Driver, Pumped};
+use crate::net::Connection;
 
 type Progress = Box<dyn FnMut(u64, Option<u64>) + Send>;
 
