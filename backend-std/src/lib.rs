@@ -22,6 +22,10 @@
 //! # Ok::<(), hawser_std::Error>(())
 //! ```
 //!
+//! Coming from requests: `REQUESTS.md` in the repository maps requests'
+//! exceptions onto [`Error`]'s `is_*` helpers and lists every deliberate
+//! difference.
+//!
 //! Every wait is bounded by the core's deadlines, name resolution included:
 //! the system resolver has no timeout, so a lookup runs on a short-lived
 //! thread that is abandoned when the connect deadline passes. What it does

@@ -270,9 +270,24 @@ impl<B: Backend> RequestBuilder<B> {
         }
     }
 
-    /// Add a header.
+    /// Add a header (a session header of the same name is replaced).
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.inner = self.inner.header(name, value);
+        self
+    }
+    /// Do not send this session (or default) header with this request, like
+    /// requests' `headers={"User-Agent": None}`.
+    pub fn remove_header(mut self, name: &str) -> Self {
+        match http::header::HeaderName::from_bytes(name.as_bytes()) {
+            Ok(n) => self.opts.remove_headers.push(n),
+            Err(_) => {
+                let e = Error::new(
+                    crate::ErrorKind::InvalidRequest,
+                    format!("invalid header name {name:?}"),
+                );
+                self.error = self.error.or(Some(e));
+            }
+        }
         self
     }
     /// Append query parameters.

@@ -149,6 +149,25 @@ type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// The error type of hawser.
 ///
+/// Catching what requests users catch, without walking the cause chain:
+///
+/// | requests | hawser |
+/// |---|---|
+/// | `RequestException` | any [`Error`] |
+/// | `ConnectionError` | [`Error::is_connect`] (and [`ErrorKind::Protocol`] for a peer that broke HTTP) |
+/// | `ProxyError` | [`Error::is_proxy`] |
+/// | `SSLError` | [`Error::is_tls`] |
+/// | `Timeout` | [`Error::is_timeout`] |
+/// | `ConnectTimeout`, `ReadTimeout` | `e.root_cause().timeout_phase()` is `Connect` / `ResponseHead` or `Body` |
+/// | `TooManyRedirects` | [`Error::is_too_many_redirects`] |
+/// | `HTTPError`, `RetryError` | [`Error::is_status`] |
+/// | `ChunkedEncodingError`, `ContentDecodingError` | [`Error::is_body`] |
+/// | `InvalidURL`, `InvalidHeader`, `InvalidJSONError` | [`ErrorKind::InvalidRequest`] |
+///
+/// Where retries ran out, [`Error::kind`] is the wrapper
+/// ([`ErrorKind::RetriesExhausted`]) and [`Error::root_cause`] the last
+/// cause; the `is_*` helpers look at the root cause.
+///
 /// ```
 /// use hawser_core::{Error, ErrorKind, TimeoutPhase};
 /// let e = Error::timeout(TimeoutPhase::Connect, "connect timed out after 3s");
@@ -242,9 +261,57 @@ impl Error {
         &self.message
     }
 
-    /// True when this is a timeout (of any phase).
+    /// True when this is a timeout of any phase, or retries ran out on
+    /// one (requests' `Timeout`; `ConnectTimeout` and `ReadTimeout` are
+    /// [`Error::timeout_phase`] of the [`root_cause`](Error::root_cause)).
     pub fn is_timeout(&self) -> bool {
-        self.kind == ErrorKind::Timeout
+        self.root_cause().kind == ErrorKind::Timeout
+    }
+
+    /// True when the server could not be reached (refused, unreachable,
+    /// DNS), itself or as the cause retries ran out on: requests'
+    /// `ConnectionError` (for connecting; its read-side cases are
+    /// [`Error::is_body`] and [`ErrorKind::Protocol`]).
+    ///
+    /// ```
+    /// use hawser_core::{Error, ErrorKind};
+    /// let refused = Error::new(ErrorKind::Connect, "connection refused");
+    /// let exhausted = Error::new(ErrorKind::RetriesExhausted, "max retries exceeded").with_source(refused);
+    /// assert!(exhausted.is_connect() && !exhausted.is_timeout());
+    /// ```
+    pub fn is_connect(&self) -> bool {
+        self.root_cause().kind == ErrorKind::Connect
+    }
+
+    /// True when a proxy refused or failed (requests' `ProxyError`). A
+    /// refusal is final: never retried, never wrapped.
+    pub fn is_proxy(&self) -> bool {
+        self.root_cause().kind == ErrorKind::Proxy
+    }
+
+    /// True for TLS and certificate failures (requests' `SSLError`).
+    pub fn is_tls(&self) -> bool {
+        matches!(
+            self.root_cause().kind,
+            ErrorKind::Tls | ErrorKind::Certificate
+        )
+    }
+
+    /// True for more redirects than allowed (requests' `TooManyRedirects`).
+    pub fn is_too_many_redirects(&self) -> bool {
+        self.kind == ErrorKind::TooManyRedirects
+    }
+
+    /// True for an error status from `error_for_status()` or retries that
+    /// ran out on a status (requests' `HTTPError` and `RetryError`).
+    pub fn is_status(&self) -> bool {
+        self.root_cause().kind == ErrorKind::Status
+    }
+
+    /// True when the response body could not be read to its end or decoded
+    /// (requests' `ChunkedEncodingError` and `ContentDecodingError`).
+    pub fn is_body(&self) -> bool {
+        self.root_cause().kind == ErrorKind::Body
     }
 
     /// The innermost hawser [`Error`] in the cause chain whose kind is not a

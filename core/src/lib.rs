@@ -120,6 +120,8 @@ pub mod cookies;
 pub mod deadline;
 mod error;
 pub mod h1;
+#[cfg(feature = "json")]
+mod json_check;
 pub mod pool;
 pub mod proxy;
 pub mod redact;

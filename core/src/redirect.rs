@@ -289,6 +289,8 @@ pub fn resolve_location(current: &Url, location: &[u8]) -> Result<Url, RedirectE
     if url.fragment().is_none() {
         url.set_fragment(current.fragment());
     }
+    // The next request is quoted like any other (requests re-quotes it too).
+    crate::request::requote_url(&mut url);
     Ok(url)
 }
 

@@ -173,6 +173,10 @@ pub struct Request {
     headers: HeaderMap,
     body: Body,
     url_credentials: Option<(String, String)>,
+    /// `Content-Type` was set by a body helper (`form`, `json`), not by the
+    /// caller: a caller's value replaces it, and a session's default wins
+    /// over it (requests' order).
+    content_type_implicit: bool,
 }
 
 impl Request {
@@ -234,6 +238,11 @@ impl Request {
             .map(|(u, p)| (u.as_str(), p.as_str()))
     }
 
+    /// Whether `Content-Type` came from a body helper rather than the caller.
+    pub(crate) fn content_type_is_implicit(&self) -> bool {
+        self.content_type_implicit
+    }
+
     /// Split into parts (used by the call orchestrator).
     pub fn into_parts(self) -> (Method, Url, HeaderMap, Body) {
         (self.method, self.url, self.headers, self.body)
@@ -275,6 +284,7 @@ impl RequestBuilder {
                 headers: HeaderMap::new(),
                 body: Body::empty(),
                 url_credentials,
+                content_type_implicit: false,
             }),
         }
     }
@@ -289,10 +299,26 @@ impl RequestBuilder {
     }
 
     /// Add a header (appended; repeated names are kept). Invalid names or
-    /// values (CR, LF, NUL, non-token names) make `build` fail.
+    /// values (CR, LF, NUL, non-token names) make `build` fail. A
+    /// `Content-Type` replaces the one a body helper set, so it is sent
+    /// once, with the caller's value (as requests does).
+    ///
+    /// ```
+    /// use hawser_core::request::Request;
+    /// let req = Request::post("http://h.test/")
+    ///     .form(&[("a", "1")])
+    ///     .header("content-type", "application/x-custom")
+    ///     .build()?;
+    /// let values: Vec<_> = req.headers().get_all("content-type").iter().collect();
+    /// assert_eq!(values, ["application/x-custom"]);
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn header(self, name: impl AsRef<str>, value: impl AsRef<[u8]>) -> Self {
         self.with(|req| {
             let (name, value) = validate_header(name.as_ref(), value.as_ref())?;
+            if name == CONTENT_TYPE && std::mem::take(&mut req.content_type_implicit) {
+                req.headers.remove(CONTENT_TYPE);
+            }
             req.headers.append(name, value);
             Ok(())
         })
@@ -319,7 +345,8 @@ impl RequestBuilder {
         })
     }
 
-    /// Set a URL-encoded form body and its `Content-Type`.
+    /// Set a URL-encoded form body, and `Content-Type:
+    /// application/x-www-form-urlencoded` unless the caller set one.
     pub fn form<K: AsRef<str>, V: AsRef<str>>(self, pairs: &[(K, V)]) -> Self {
         self.with(|req| {
             let mut ser = url::form_urlencoded::Serializer::new(String::new());
@@ -327,18 +354,33 @@ impl RequestBuilder {
                 ser.append_pair(k.as_ref(), v.as_ref());
             }
             req.body = Body::from(ser.finish());
-            req.headers.insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/x-www-form-urlencoded"),
-            );
+            req.default_content_type("application/x-www-form-urlencoded");
             Ok(())
         })
     }
 
-    /// Set a JSON body and its `Content-Type` (feature `json`).
+    /// Set a JSON body, and `Content-Type: application/json` unless the
+    /// caller set one (feature `json`). NaN and infinities are refused with
+    /// [`ErrorKind::InvalidRequest`] (JSON has no such numbers; requests
+    /// raises `InvalidJSONError`), rather than sent as `null`.
+    ///
+    /// ```
+    /// use hawser_core::{request::Request, ErrorKind};
+    /// let ok = Request::post("http://h.test/").json(&[1.5, 2.0]).build()?;
+    /// assert_eq!(ok.headers()["content-type"], "application/json");
+    /// let err = Request::post("http://h.test/").json(&[f64::NAN]).build().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     #[cfg(feature = "json")]
     pub fn json<T: serde::Serialize + ?Sized>(self, value: &T) -> Self {
         self.with(|req| {
+            if let Err(e) = value.serialize(crate::json_check::Finite) {
+                return Err(Error::new(
+                    ErrorKind::InvalidRequest,
+                    format!("the JSON body cannot be sent: {e}"),
+                ));
+            }
             let bytes = serde_json::to_vec(value).map_err(|e| {
                 Error::new(
                     ErrorKind::InvalidRequest,
@@ -347,15 +389,29 @@ impl RequestBuilder {
                 .with_source(e)
             })?;
             req.body = Body::from(bytes);
-            req.headers
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            req.default_content_type("application/json");
             Ok(())
         })
     }
 
-    /// Finish, returning the first error met while building.
+    /// Finish, returning the first error met while building. The URL's
+    /// path and query are re-quoted as requests' `requote_uri` does:
+    /// characters a strict server refuses (`|`, `^`, `{`, `}`, `\`, ...)
+    /// are percent-encoded, escapes of unreserved characters are decoded,
+    /// and a `%` that starts no valid escape becomes `%25`; valid escapes
+    /// are never encoded twice.
+    ///
+    /// ```
+    /// use hawser_core::request::Request;
+    /// let req = Request::get("http://h.test/p|q?a=|^{}&b=%zz&c=%41%2F").build()?;
+    /// assert_eq!(req.url().path(), "/p%7Cq");
+    /// assert_eq!(req.url().query(), Some("a=%7C%5E%7B%7D&b=%25zz&c=A%2F"));
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn build(self) -> Result<Request> {
-        self.inner
+        let mut req = self.inner?;
+        requote_url(&mut req.url);
+        Ok(req)
     }
 }
 
@@ -383,6 +439,67 @@ pub fn validate_header(name: &str, value: &[u8]) -> Result<(HeaderName, HeaderVa
         )
     })?;
     Ok((hname, hvalue))
+}
+
+impl Request {
+    /// A body helper's `Content-Type`, unless the caller set one.
+    fn default_content_type(&mut self, value: &'static str) {
+        if !self.headers.contains_key(CONTENT_TYPE) {
+            self.headers
+                .insert(CONTENT_TYPE, HeaderValue::from_static(value));
+            self.content_type_implicit = true;
+        }
+    }
+}
+
+/// Re-quote `url`'s path and query like requests' `requote_uri`.
+pub(crate) fn requote_url(url: &mut Url) {
+    if let Some(p) = requote(url.path()) {
+        url.set_path(&p);
+    }
+    if let Some(q) = url.query().and_then(requote) {
+        url.set_query(Some(&q));
+    }
+}
+
+/// requests' `requote_uri` on one component (without its fallback that
+/// encodes every `%` when one escape is invalid: only the invalid `%` is
+/// encoded here, so valid escapes are never encoded twice). `None` when
+/// nothing changes. Written by hand: the `url` crate's encode sets leave
+/// `|`, `^`, `{`, `}` and `\` in queries, and requests' safe set differs.
+fn requote(s: &str) -> Option<String> {
+    const SAFE: &[u8] = b"!#$&'()*+,/:;=?@[]~-._";
+    let unreserved = |c: u8| c.is_ascii_alphanumeric() || b"-._~".contains(&c);
+    let hex = |c: Option<&u8>| c.and_then(|&c| char::from(c).to_digit(16));
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut changed = false;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'%' {
+            if let (Some(h), Some(l)) = (hex(b.get(i + 1)), hex(b.get(i + 2))) {
+                let v = (h * 16 + l) as u8;
+                if unreserved(v) {
+                    out.push(char::from(v));
+                    changed = true;
+                } else {
+                    out.push_str(&s[i..i + 3]);
+                }
+                i += 3;
+                continue;
+            }
+            out.push_str("%25");
+            changed = true;
+        } else if c.is_ascii_alphanumeric() || SAFE.contains(&c) {
+            out.push(char::from(c));
+        } else {
+            out.push_str(&format!("%{c:02X}"));
+            changed = true;
+        }
+        i += 1;
+    }
+    changed.then_some(out)
 }
 
 fn parse_url(input: &str) -> Result<(Url, Option<(String, String)>)> {

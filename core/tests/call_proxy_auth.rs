@@ -399,11 +399,12 @@ fn connect_without_credentials_keeps_the_407_proxy_error() {
     s.answer(Answer::status(407, DIGEST_407, ""));
     let out = s.run(get("https://origin.test/"));
     let e = out.err();
-    assert_eq!(e.root_cause().kind(), ErrorKind::Proxy, "{e:?}");
+    // Final and unwrapped (requests' ProxyError), naming the proxy and 407.
+    assert_eq!(e.kind(), ErrorKind::Proxy, "{e:?}");
+    assert!(e.is_proxy());
     assert!(
-        e.root_cause()
-            .to_string()
-            .contains("the proxy requires authentication (407) for CONNECT"),
+        e.to_string()
+            .contains("the proxy proxy.test:3128 requires authentication (407"),
         "{e}"
     );
     assert_eq!(s.server.received.len(), 1);

@@ -117,7 +117,15 @@ pub fn request<B: Backend>(
     match &req.body {
         Some(TestBody::Bytes(bytes)) => b = b.body(bytes.clone()),
         Some(TestBody::Stream(bytes)) => b = b.body_stream(stream(bytes.clone()), None),
+        Some(TestBody::Json(value)) => b = b.json(value),
+        Some(TestBody::Form(pairs)) => b = b.form(pairs),
         None => {}
+    }
+    for (n, v) in &req.headers_after_body {
+        b = b.header(n, v);
+    }
+    for n in &req.remove_headers {
+        b = b.remove_header(n);
     }
     let o = &req.overrides;
     if let Some(c) = o.connect_timeout {
@@ -167,6 +175,7 @@ pub fn response(head: &Head, report: &CallReport, body: Vec<u8>, opened: u64) ->
         final_url: head.url.to_string(),
         history,
         connections_opened: Some(opened as usize),
+        reason: head.reason().to_owned(),
     }
 }
 

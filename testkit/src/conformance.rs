@@ -12,7 +12,8 @@
 //! panics with a message naming what was expected.
 //!
 //! Expected behaviour comes from `RETRY.md` (urllib3 semantics plus
-//! hawser's deliberate improvements) and the hawser-std issue.
+//! hawser's deliberate improvements), the hawser-std issue, and Python
+//! requests 2.34 for the "Behaving like requests" section.
 //!
 //! The "Connection lifecycle" scenarios (from
 //! [`failed_connect_frees_slot_error_mode`] on) check that nothing a
@@ -24,13 +25,23 @@
 //! answers [`Abandoned::Unsupported`] the abandon step is skipped with a
 //! note and the rest of the scenario still runs; only
 //! [`AbandonAt::AfterBodyBytes`] is required of every client.
+//!
+//! The "Behaving like requests" scenarios (from [`proxy_refusal_is_final`]
+//! on) pin down where hawser follows Python requests 2.34: a refused
+//! CONNECT is final, the caller's Content-Type wins over the body
+//! helper's ([`TestBody::Json`], [`TestBody::Form`],
+//! [`TestRequest::headers_after_body`]), explicit auth beats URL
+//! credentials, a default header can be removed for one request
+//! ([`TestRequest::remove_headers`]), URLs are re-quoted like
+//! `requote_uri`, and the server's reason phrase is reported
+//! ([`TestResponse::reason`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::{
-    pattern, Behaviour, BlackHole, DigestAlgorithm, ProxyServer, Reply, TestCa, TestServer,
-    TlsVariant,
+    pattern, Behaviour, BlackHole, DigestAlgorithm, ProxyServer, RecordedRequest, Reply, TestCa,
+    TestServer, TlsVariant,
 };
 
 // ---------------------------------------------------------------------------
@@ -190,6 +201,17 @@ pub enum TestBody {
     /// Bytes the client must send as a non-replayable stream (e.g. wrap in
     /// a reader), so it may not be re-sent once partly sent.
     Stream(Vec<u8>),
+    /// A JSON body, sent with the client's JSON body helper (requests'
+    /// `json=`; hawser's `.json(&value)`), not as bytes set by hand: the
+    /// helper serialises it and supplies `Content-Type: application/json`
+    /// unless the caller set a Content-Type (before or after the helper,
+    /// see [`TestRequest::headers_after_body`]). Replayable.
+    Json(serde_json::Value),
+    /// An `application/x-www-form-urlencoded` body, sent with the client's
+    /// form helper (requests' `data={..}`; hawser's `.form(&pairs)`), the
+    /// pairs in this order; the helper's Content-Type gives way to the
+    /// caller's, as for [`TestBody::Json`]. Replayable.
+    Form(Vec<(String, String)>),
 }
 
 /// Per-request settings that override the session's.
@@ -208,16 +230,37 @@ pub struct RequestOverrides {
 }
 
 /// One request.
+///
+/// The client builds it in this order, like a caller writing
+/// `builder.header(..).json(..).header(..)`: [`headers`](Self::headers),
+/// then the [`body`](Self::body) (through the JSON or form helper for
+/// [`TestBody::Json`] / [`TestBody::Form`]), then
+/// [`headers_after_body`](Self::headers_after_body). The order matters for
+/// a header the body helper also sets (Content-Type): with requests'
+/// semantics the caller's value is sent, once, wherever it was set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestRequest {
     /// `GET`, `POST`, ...
     pub method: String,
-    /// Absolute URL.
+    /// Absolute URL, sent as given: the client applies its own URL
+    /// handling (userinfo as credentials, re-quoting of the path and query).
     pub url: String,
-    /// Headers set by hand.
+    /// Headers set by hand, before the body.
     pub headers: Vec<(String, String)>,
     /// Body, if any.
     pub body: Option<TestBody>,
+    /// Headers set by hand after the body (after the body helper for
+    /// [`TestBody::Json`] and [`TestBody::Form`]), e.g. hawser's
+    /// `.json(&v).header(..)`. With requests' semantics (its header dict) a
+    /// header of the same name set earlier, by hand or by the helper, is
+    /// replaced: one value per name, the last one set. The suite relies on
+    /// that only for Content-Type ([`caller_content_type_is_kept_once`]).
+    pub headers_after_body: Vec<(String, String)>,
+    /// Names (case-insensitive) of session or built-in default headers
+    /// (e.g. `User-Agent`) this request must not send, like requests'
+    /// `headers={"User-Agent": None}`; the session keeps them for later
+    /// requests.
+    pub remove_headers: Vec<String>,
     /// Per-request overrides.
     pub overrides: RequestOverrides,
 }
@@ -230,6 +273,8 @@ impl TestRequest {
             url: url.to_string(),
             headers: Vec::new(),
             body: None,
+            headers_after_body: Vec::new(),
+            remove_headers: Vec::new(),
             overrides: RequestOverrides::default(),
         }
     }
@@ -255,6 +300,36 @@ impl TestRequest {
         self.body = Some(TestBody::Bytes(body.to_vec()));
         self
     }
+
+    /// Sets a JSON body, sent with the client's JSON helper ([`TestBody::Json`]).
+    pub fn json(mut self, value: serde_json::Value) -> TestRequest {
+        self.body = Some(TestBody::Json(value));
+        self
+    }
+
+    /// Sets a form body, sent with the client's form helper ([`TestBody::Form`]).
+    pub fn form(mut self, pairs: &[(&str, &str)]) -> TestRequest {
+        let pairs = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        self.body = Some(TestBody::Form(pairs));
+        self
+    }
+
+    /// Adds a header set after the body ([`TestRequest::headers_after_body`]).
+    pub fn header_after_body(mut self, name: &str, value: &str) -> TestRequest {
+        self.headers_after_body
+            .push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// This request does not send the session or default header `name`
+    /// ([`TestRequest::remove_headers`]).
+    pub fn remove_header(mut self, name: &str) -> TestRequest {
+        self.remove_headers.push(name.to_string());
+        self
+    }
 }
 
 /// A response as the client returned it, body fully read.
@@ -262,6 +337,11 @@ impl TestRequest {
 pub struct TestResponse {
     /// Final status.
     pub status: u16,
+    /// The reason phrase the client reports for the final response: the
+    /// server's, as received (`NOT FOUND` for `HTTP/1.1 404 NOT FOUND`),
+    /// like requests' `Response.reason`. For hawser, the text its
+    /// `error_for_status` message names.
+    pub reason: String,
     /// Final headers.
     pub headers: Vec<(String, String)>,
     /// Body (decoded if the client decodes content codings).
@@ -931,14 +1011,12 @@ pub fn stream_body_not_replayed(c: &dyn ConformanceClient) {
     assert_eq!(srv.hits("/p"), 1, "a streamed body was sent twice");
 }
 
-/// A 307 would re-send a non-replayable body: the call fails with
-/// BodyNotReplayable and the target is never hit.
-pub fn redirect_307_stream_body_not_replayed(c: &dyn ConformanceClient) {
+fn redirect_stream_scenario(c: &dyn ConformanceClient, code: u16) {
     let srv = serve(vec![
         (
             "/r",
             Behaviour::Redirect {
-                status: 307,
+                status: code,
                 location: "/echo".into(),
             },
         ),
@@ -946,10 +1024,36 @@ pub fn redirect_307_stream_body_not_replayed(c: &dyn ConformanceClient) {
     ]);
     let mut req = TestRequest::new("PUT", &srv.url("/r"));
     req.body = Some(TestBody::Stream(b"once only".to_vec()));
-    let e = err(c.send(&req, &cfg()), "307 with a stream body");
-    expect_kind(&e, TestErrorKind::BodyNotReplayable, "307 stream");
+    let what = format!("{code} with a stream body");
+    let e = err(c.send(&req, &cfg()), &what);
+    expect_kind(&e, TestErrorKind::BodyNotReplayable, &what);
     assert_eq!(srv.hits("/r"), 1);
     assert_eq!(srv.hits("/echo"), 0);
+    // One redirect is not "too many": the message names what happened.
+    assert!(
+        !e.message
+            .to_ascii_lowercase()
+            .contains("too many redirects"),
+        "{what}: the message says \"too many redirects\" after one redirect: {:?}",
+        e.message
+    );
+    assert!(
+        e.message.contains(&code.to_string()),
+        "{what}: the message does not mention the {code} redirect: {:?}",
+        e.message
+    );
+}
+
+/// A 307 would re-send a non-replayable body: the call fails with
+/// BodyNotReplayable, the target is never hit, and the message mentions
+/// the 307 (not "too many redirects").
+pub fn redirect_307_stream_body_not_replayed(c: &dyn ConformanceClient) {
+    redirect_stream_scenario(c, 307);
+}
+
+/// The 308 twin of [`redirect_307_stream_body_not_replayed`].
+pub fn redirect_308_stream_body_not_replayed(c: &dyn ConformanceClient) {
+    redirect_stream_scenario(c, 308);
 }
 
 /// Connection refused: a Connect error (retried for any method when
@@ -2671,6 +2775,373 @@ pub fn pool_wait_timeout_has_report(c: &dyn ConformanceClient) {
     assert_eq!(joined(holder, "GET /hold").body, b"late");
 }
 
+// ---------------------------------------------------------------------------
+// Behaving like requests
+// ---------------------------------------------------------------------------
+
+/// The `Content-Type` fields a recorded request carried, in order.
+fn content_types(rec: &RecordedRequest) -> Vec<&str> {
+    rec.headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+/// Percent-decodes `s` (`+` as a space when `plus`); invalid escapes stay.
+fn percent_decode(s: &str, plus: bool) -> String {
+    let b = s.as_bytes();
+    let hex = |i: usize| b.get(i).and_then(|c| (*c as char).to_digit(16));
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match (b[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+            (b'+', _, _) if plus => out.push(b' '),
+            (c, _, _) => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The pairs of an `application/x-www-form-urlencoded` body.
+fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k, true), percent_decode(v, true))
+        })
+        .collect()
+}
+
+/// `Basic base64(user:pass)`.
+fn basic_header(user: &str, pass: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+    )
+}
+
+/// `http://USERINFO@host:port/path` from `http://host:port/path`.
+fn with_userinfo(url: &str, userinfo: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{userinfo}@{rest}"),
+        None => url.to_string(),
+    }
+}
+
+/// An HTTPS GET through `proxy` (no credentials) with retries on: the
+/// proxy refuses the CONNECT with `code`, and that is final.
+fn refused_connect_scenario(c: &dyn ConformanceClient, proxy: &ProxyServer, code: u16) {
+    let ca = Arc::new(TestCa::new().unwrap_or_else(|e| panic!("conformance: {e}")));
+    let origin = start(
+        TestServer::builder()
+            .route("/e", Behaviour::Echo)
+            .tls(ca.clone(), TlsVariant::Good),
+    );
+    let mut config = cfg();
+    config.proxy = Some(proxy.url());
+    config.ca_pem = Some(ca.ca_pem());
+    config.retry = RetryConfig::total(3).backoff(0.01);
+    let what = format!("CONNECT answered {code}, retries on");
+    let e = err(c.send(&TestRequest::get(&origin.url("/e")), &config), &what);
+    assert_eq!(
+        e.kind,
+        TestErrorKind::Proxy,
+        "{what}: a refused CONNECT is final, the error a proxy error (not retries exhausted): {e:?}"
+    );
+    let name = proxy.addr().to_string();
+    assert!(
+        e.message.contains(&name) && e.message.contains(&code.to_string()),
+        "{what}: the message must name the proxy ({name}) and its status {code}: {:?}",
+        e.message
+    );
+    let connects = proxy
+        .records()
+        .iter()
+        .filter(|r| r.method.eq_ignore_ascii_case("CONNECT"))
+        .count();
+    assert_eq!(
+        connects, 1,
+        "{what}: the proxy saw {connects} CONNECTs (a refusal must not be retried)"
+    );
+    assert_eq!(origin.hits("/e"), 0);
+}
+
+/// A proxy that refuses the tunnel is not retried (requests: one attempt,
+/// `ProxyError`): with `Retry(total=3)`, an HTTPS request through a proxy
+/// that answers CONNECT with 407 (no credentials were given), or with 403,
+/// fails at once with a Proxy error (the top-level kind, not
+/// RetriesExhausted) whose message names the proxy (`host:port`) and the
+/// status; the proxy saw one CONNECT.
+pub fn proxy_refusal_is_final(c: &dyn ConformanceClient) {
+    let needs_auth = ProxyServer::start(Some(("pu", "pp")))
+        .unwrap_or_else(|e| panic!("conformance: proxy failed: {e}"));
+    refused_connect_scenario(c, &needs_auth, 407);
+    let forbidding = ProxyServer::start_refusing_connect(403)
+        .unwrap_or_else(|e| panic!("conformance: proxy failed: {e}"));
+    refused_connect_scenario(c, &forbidding, 403);
+}
+
+/// The caller's Content-Type is kept, once (requests): set before or after
+/// the JSON or form helper, the server sees exactly one Content-Type, the
+/// caller's; without one the helper's (`application/json`,
+/// `application/x-www-form-urlencoded`). The bodies arrive intact.
+pub fn caller_content_type_is_kept_once(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/ct", Behaviour::Echo)]);
+    let s = c.session(&cfg());
+    let url = srv.url("/ct");
+    let value = serde_json::json!({"name": "hawser", "n": [1, 2, 3], "nested": {"ok": true}});
+    let pairs = [("name", "hawser"), ("q", "a b&c=d")];
+    let vnd = "application/vnd.api+json";
+    let form_ct = "application/x-www-form-urlencoded; charset=utf-8";
+    let post = || TestRequest::new("POST", &url);
+    let cases = [
+        (
+            "JSON, Content-Type set before the helper",
+            post().header("Content-Type", vnd).json(value.clone()),
+            vnd,
+        ),
+        (
+            "JSON, Content-Type set after the helper",
+            post()
+                .json(value.clone())
+                .header_after_body("content-type", vnd),
+            vnd,
+        ),
+        (
+            "JSON, no Content-Type from the caller",
+            post().json(value.clone()),
+            "application/json",
+        ),
+        (
+            "form, Content-Type set before the helper",
+            post().header("content-type", form_ct).form(&pairs),
+            form_ct,
+        ),
+        (
+            "form, Content-Type set after the helper",
+            post()
+                .form(&pairs)
+                .header_after_body("Content-Type", form_ct),
+            form_ct,
+        ),
+        (
+            "form, no Content-Type from the caller",
+            post().form(&pairs),
+            "application/x-www-form-urlencoded",
+        ),
+    ];
+    let expected_pairs: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    for (i, (what, req, expected)) in cases.iter().enumerate() {
+        let r = ok(s.send(req), what);
+        assert_eq!(r.status, 200, "{what}");
+        let recs = srv.requests_to("/ct");
+        assert_eq!(recs.len(), i + 1, "{what}: requests the server saw");
+        let rec = &recs[i];
+        assert_eq!(
+            content_types(rec),
+            vec![*expected],
+            "{what}: the Content-Type fields the server received"
+        );
+        let body = String::from_utf8_lossy(&rec.body);
+        if matches!(req.body, Some(TestBody::Json(_))) {
+            let got: serde_json::Value =
+                serde_json::from_slice(&rec.body).unwrap_or(serde_json::Value::Null);
+            assert_eq!(got, value, "{what}: the JSON body arrived as {body:?}");
+        } else {
+            assert_eq!(
+                form_pairs(&rec.body),
+                expected_pairs,
+                "{what}: the form body arrived as {body:?}"
+            );
+        }
+    }
+}
+
+/// Explicit auth beats credentials in the URL (requests: `auth=` on the
+/// request or session first, URL userinfo only when none is given): with
+/// session Basic auth for "session" and a URL with userinfo `url:pw` the
+/// server sees Basic for "session"; a per-request auth beats both; URL
+/// credentials alone are sent as Basic. Userinfo never reaches the Host
+/// header or the request target.
+pub fn explicit_auth_beats_url_credentials(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/a", Behaviour::Echo)]);
+    let url = with_userinfo(&srv.url("/a"), "url:pw");
+    let mut session_auth = cfg();
+    session_auth.auth = Some(AuthConfig::Basic {
+        user: "session".into(),
+        pass: "spw".into(),
+    });
+    let mut per_request = TestRequest::get(&url);
+    per_request.overrides.auth = Some(AuthConfig::Basic {
+        user: "request".into(),
+        pass: "rpw".into(),
+    });
+    let cases = [
+        (
+            "session auth and URL credentials",
+            TestRequest::get(&url),
+            &session_auth,
+            basic_header("session", "spw"),
+        ),
+        (
+            "per-request auth, session auth and URL credentials",
+            per_request,
+            &session_auth,
+            basic_header("request", "rpw"),
+        ),
+        (
+            "URL credentials alone",
+            TestRequest::get(&url),
+            &cfg(),
+            basic_header("url", "pw"),
+        ),
+    ];
+    for (i, (what, req, config, expected)) in cases.iter().enumerate() {
+        let r = ok(c.send(req, config), what);
+        assert_eq!(r.status, 200, "{what}");
+        let recs = srv.requests_to("/a");
+        assert_eq!(
+            recs.len(),
+            i + 1,
+            "{what}: requests the server saw (Basic is pre-emptive)"
+        );
+        let rec = &recs[i];
+        assert_eq!(
+            rec.header("authorization"),
+            Some(expected.as_str()),
+            "{what}: the Authorization the server received"
+        );
+        assert!(
+            !rec.target.contains('@') && rec.header("host").is_some_and(|h| !h.contains('@')),
+            "{what}: the URL's userinfo leaked into {:?} / Host {:?}",
+            rec.target,
+            rec.header("host")
+        );
+    }
+}
+
+/// A session or built-in default header can be left out of one request
+/// (requests' `headers={"User-Agent": None}`): with a session default
+/// `X-Default: 1`, a request that removes `x-default` (any case) and
+/// `User-Agent` sends neither; the next request sends both again as before.
+pub fn default_header_removed_for_one_request(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/h", Behaviour::Echo)]);
+    let mut config = cfg();
+    config
+        .default_headers
+        .push(("X-Default".into(), "1".into()));
+    let s = c.session(&config);
+    let url = srv.url("/h");
+    ok(s.send(&TestRequest::get(&url)), "with the defaults");
+    let removing = TestRequest::get(&url)
+        .remove_header("x-default")
+        .remove_header("User-Agent");
+    ok(s.send(&removing), "removing X-Default and User-Agent");
+    ok(s.send(&TestRequest::get(&url)), "after the removal");
+    let recs = srv.requests_to("/h");
+    assert_eq!(recs.len(), 3, "requests the server saw");
+    assert_eq!(
+        recs[0].header("x-default"),
+        Some("1"),
+        "the session default header was not sent"
+    );
+    assert_eq!(
+        recs[1].header("x-default"),
+        None,
+        "X-Default was sent although the request removed it"
+    );
+    assert_eq!(
+        recs[1].header("user-agent"),
+        None,
+        "User-Agent was sent although the request removed it"
+    );
+    assert!(recs[1].header("host").is_some(), "Host header missing");
+    assert_eq!(
+        recs[2].header("x-default"),
+        Some("1"),
+        "removing X-Default for one request removed it from the session"
+    );
+    assert_eq!(
+        recs[2].header("user-agent"),
+        recs[0].header("user-agent"),
+        "the default User-Agent did not come back after one request removed it"
+    );
+}
+
+/// The path and query are re-quoted like requests' `requote_uri`
+/// (unquote `%XX` of unreserved characters, then quote everything outside
+/// `!#$%&'()*+,/:;=?@[]~`; an invalid escape quotes the `%` itself): the
+/// server receives `/q?a=|^{}\` as `/q?a=%7C%5E%7B%7D%5C`, `/q?b=%zz` as
+/// `/q?b=%25zz`, `/q?c=%41%2F` as `/q?c=A%2F` and `/p|q` as `/p%7Cq`.
+pub fn url_requoted_like_requests(c: &dyn ConformanceClient) {
+    let srv = start(
+        TestServer::builder()
+            .route("/q", Behaviour::Echo)
+            .route_prefix("/p", Behaviour::Echo),
+    );
+    let s = c.session(&cfg());
+    let cases = [
+        ("/q?a=|^{}\\", "/q?a=%7C%5E%7B%7D%5C"),
+        ("/q?b=%zz", "/q?b=%25zz"),
+        ("/q?c=%41%2F", "/q?c=A%2F"),
+        ("/p|q", "/p%7Cq"),
+    ];
+    for (i, (sent, expected)) in cases.iter().enumerate() {
+        let r = ok(s.send(&TestRequest::get(&srv.url(sent))), sent);
+        assert_eq!(r.status, 200, "GET {sent}");
+        let recs = srv.requests();
+        assert_eq!(recs.len(), i + 1, "GET {sent}: requests the server saw");
+        assert_eq!(
+            recs[i].target, *expected,
+            "GET {sent}: the request target the server received"
+        );
+    }
+}
+
+/// The reason phrase reported is the server's (requests'
+/// `Response.reason`, which its `raise_for_status` message uses): `HTTP/1.1
+/// 404 NOT FOUND` gives "NOT FOUND", `200 OK` "OK", `200 All Good` "All Good".
+pub fn server_reason_phrase_reported(c: &dyn ConformanceClient) {
+    let raw = |line: &str, body: &str| {
+        Behaviour::RawKeepAlive(
+            format!("{line}\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes(),
+        )
+    };
+    let srv = serve(vec![
+        ("/nf", raw("HTTP/1.1 404 NOT FOUND", "not found")),
+        ("/ok", raw("HTTP/1.1 200 OK", "ok")),
+        ("/good", raw("HTTP/1.1 200 All Good", "good")),
+    ]);
+    let s = c.session(&cfg());
+    for (path, status, reason, body) in [
+        ("/nf", 404, "NOT FOUND", "not found"),
+        ("/ok", 200, "OK", "ok"),
+        ("/good", 200, "All Good", "good"),
+    ] {
+        let r = ok(s.send(&TestRequest::get(&srv.url(path))), path);
+        assert_eq!(r.status, status, "{path}");
+        assert_eq!(
+            r.reason, reason,
+            "{path}: the reason phrase reported for `{status} {reason}`"
+        );
+        assert_eq!(r.body, body.as_bytes(), "{path}");
+        assert_eq!(srv.hits(path), 1, "{path}");
+    }
+}
+
 /// Every scenario, by name, for a backend to run in one loop or one test each.
 pub fn all() -> Vec<(&'static str, Scenario)> {
     vec![
@@ -2722,6 +3193,10 @@ pub fn all() -> Vec<(&'static str, Scenario)> {
         (
             "redirect_307_stream_body_not_replayed",
             redirect_307_stream_body_not_replayed,
+        ),
+        (
+            "redirect_308_stream_body_not_replayed",
+            redirect_308_stream_body_not_replayed,
         ),
         ("connect_refused", connect_refused),
         ("read_counter_limits_retries", read_counter_limits_retries),
@@ -2830,6 +3305,24 @@ pub fn all() -> Vec<(&'static str, Scenario)> {
             post_on_connection_closed_by_server,
         ),
         ("pool_wait_timeout_has_report", pool_wait_timeout_has_report),
+        ("proxy_refusal_is_final", proxy_refusal_is_final),
+        (
+            "caller_content_type_is_kept_once",
+            caller_content_type_is_kept_once,
+        ),
+        (
+            "explicit_auth_beats_url_credentials",
+            explicit_auth_beats_url_credentials,
+        ),
+        (
+            "default_header_removed_for_one_request",
+            default_header_removed_for_one_request,
+        ),
+        ("url_requoted_like_requests", url_requoted_like_requests),
+        (
+            "server_reason_phrase_reported",
+            server_reason_phrase_reported,
+        ),
     ]
 }
 
@@ -2893,6 +3386,7 @@ macro_rules! conformance_tests {
             reset_without_retries_fails_once,
             stream_body_not_replayed,
             redirect_307_stream_body_not_replayed,
+            redirect_308_stream_body_not_replayed,
             connect_refused,
             read_counter_limits_retries,
             status_counter_limits_retries,
@@ -2954,7 +3448,13 @@ macro_rules! conformance_tests {
             unsolicited_bytes_on_idle_connection,
             body_after_bodiless_response,
             post_on_connection_closed_by_server,
-            pool_wait_timeout_has_report
+            pool_wait_timeout_has_report,
+            proxy_refusal_is_final,
+            caller_content_type_is_kept_once,
+            explicit_auth_beats_url_credentials,
+            default_header_removed_for_one_request,
+            url_requoted_like_requests,
+            server_reason_phrase_reported
         );
     };
 }

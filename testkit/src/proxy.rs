@@ -44,6 +44,9 @@ struct Shared {
     credentials: Option<(String, String)>,
     /// `Some`: answer with Digest (MD5, qop=auth) challenges instead of Basic.
     digest: Option<Mutex<DigestState>>,
+    /// `Some(status)`: answer every (authorized) CONNECT with this status
+    /// instead of opening a tunnel.
+    refuse_connect: Option<u16>,
     records: Mutex<Vec<ProxyRecord>>,
     accepted: AtomicUsize,
     next_conn: AtomicU64,
@@ -86,7 +89,25 @@ impl ProxyServer {
     /// Starts a proxy; with `credentials`, requests without matching
     /// `Proxy-Authorization: Basic ..` get 407 and `Proxy-Authenticate`.
     pub fn start(credentials: Option<(&str, &str)>) -> Result<ProxyServer, StartError> {
-        ProxyServer::start_with(credentials, false)
+        ProxyServer::start_with(credentials, false, None)
+    }
+
+    /// Starts a proxy (no proxy auth) that refuses every CONNECT with
+    /// `status` (e.g. 403, as a proxy answers a tunnel to a forbidden
+    /// target), a short body and the connection kept alive; the CONNECT is
+    /// recorded. Absolute-form requests are forwarded as usual.
+    ///
+    /// ```
+    /// use hawser_testkit::{read_response, ProxyServer};
+    /// use std::io::Write;
+    /// let p = ProxyServer::start_refusing_connect(403).unwrap();
+    /// let mut s = std::net::TcpStream::connect(p.addr()).unwrap();
+    /// s.write_all(b"CONNECT 127.0.0.1:9 HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n").unwrap();
+    /// assert_eq!(read_response(&mut s).unwrap().0, 403);
+    /// assert_eq!(p.records()[0].method, "CONNECT");
+    /// ```
+    pub fn start_refusing_connect(status: u16) -> Result<ProxyServer, StartError> {
+        ProxyServer::start_with(None, false, Some(status))
     }
 
     /// Starts a proxy that wants Digest (RFC 7616, MD5, `qop=auth`)
@@ -101,12 +122,13 @@ impl ProxyServer {
     /// assert!(p.url_with_credentials().starts_with("http://u:p@127.0.0.1:"));
     /// ```
     pub fn start_digest(user: &str, pass: &str) -> Result<ProxyServer, StartError> {
-        ProxyServer::start_with(Some((user, pass)), true)
+        ProxyServer::start_with(Some((user, pass)), true, None)
     }
 
     fn start_with(
         credentials: Option<(&str, &str)>,
         digest: bool,
+        refuse_connect: Option<u16>,
     ) -> Result<ProxyServer, StartError> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
         listener.set_nonblocking(true)?;
@@ -114,6 +136,7 @@ impl ProxyServer {
         let shared = Arc::new(Shared {
             credentials: credentials.map(|(u, p)| (u.to_string(), p.to_string())),
             digest: digest.then(|| Mutex::new(DigestState::default())),
+            refuse_connect,
             records: Mutex::new(Vec::new()),
             accepted: AtomicUsize::new(0),
             next_conn: AtomicU64::new(1),
@@ -315,6 +338,12 @@ fn serve(tcp: TcpStream, id: u64, shared: &Shared) {
             continue;
         }
         if head.method.eq_ignore_ascii_case("CONNECT") {
+            if let Some(status) = shared.refuse_connect {
+                if respond(&mut conn, status, &[], b"CONNECT refused by the proxy").is_err() {
+                    return;
+                }
+                continue;
+            }
             tunnel(conn, id, &head, shared);
             return;
         }

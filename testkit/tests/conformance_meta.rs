@@ -20,6 +20,7 @@ impl ConformanceSession for Fake {
         if self.ok {
             Ok(TestResponse {
                 status: 200,
+                reason: "OK".into(),
                 headers: Vec::new(),
                 body: Vec::new(),
                 final_url: req.url.clone(),
@@ -78,5 +79,5 @@ fn scenario_names_are_unique() {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(sorted.len(), names.len());
-    assert!(names.len() >= 87, "{} scenarios", names.len());
+    assert!(names.len() >= 94, "{} scenarios", names.len());
 }

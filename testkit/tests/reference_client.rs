@@ -15,9 +15,17 @@
 //! connect, reads, backoff sleeps) is bounded by the abandon instant and
 //! checks a cancellation flag, so an abandoned request really stops.
 //!
-//! `Quirks` switch on, one by one, the lifecycle bugs the suite must
-//! catch; the `quirks` tests at the end show that each lifecycle scenario
-//! fails against the client with its matching quirk.
+//! Like requests 2.34 it re-quotes the path and query (`requote_uri`),
+//! takes explicit auth (request, then session) before URL credentials,
+//! lets a request remove a default header (its own `User-Agent`
+//! included), keeps the caller's Content-Type over the JSON and form
+//! helpers', reports the server's reason phrase, and treats a refused
+//! CONNECT as a final proxy error.
+//!
+//! `Quirks` switch on, one by one, the bugs the suite must catch (the
+//! lifecycle bugs, and hawser's old departures from requests); the `quirks`
+//! tests at the end show that each lifecycle and "Behaving like requests"
+//! scenario fails against the client with its matching quirk.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -53,7 +61,7 @@ fn abandoned() -> TestError {
     e(TestErrorKind::Other, ABANDONED)
 }
 
-/// The lifecycle bugs the suite must catch, reproduced on demand.
+/// The bugs the suite must catch, reproduced on demand.
 #[derive(Debug, Clone, Copy, Default)]
 struct Quirks {
     /// A failed connect keeps its pool slot.
@@ -68,6 +76,25 @@ struct Quirks {
     reuse_with_leftover: bool,
     /// Errors carry no per-call report.
     no_report: bool,
+    /// A refused CONNECT counts as a connect failure: retried, ending in
+    /// "retries exhausted" (hawser's old behaviour).
+    retry_proxy_refusal: bool,
+    /// The JSON/form helper replaces a Content-Type set before it, and one
+    /// set after it is added as a second field.
+    helper_content_type_wins: bool,
+    /// Credentials in the URL beat the request's and the session's auth.
+    url_credentials_first: bool,
+    /// `TestRequest::remove_headers` is ignored.
+    ignore_header_removal: bool,
+    /// The path and query are sent as the URL parser left them, not
+    /// re-quoted.
+    no_requote: bool,
+    /// The reported reason phrase is the canonical one for the status, not
+    /// the server's.
+    canonical_reason: bool,
+    /// A 307/308 that would re-send a streamed body fails with the message
+    /// "too many redirects".
+    redirect_stream_says_too_many: bool,
 }
 
 impl Quirks {
@@ -77,7 +104,90 @@ impl Quirks {
         no_liveness_check: false,
         reuse_with_leftover: false,
         no_report: false,
+        retry_proxy_refusal: false,
+        helper_content_type_wins: false,
+        url_credentials_first: false,
+        ignore_header_removal: false,
+        no_requote: false,
+        canonical_reason: false,
+        redirect_stream_says_too_many: false,
     };
+}
+
+/// The reference client's own `User-Agent` (requests sends
+/// `python-requests/<version>`), sent unless the session or the request
+/// sets one or the request removes it.
+const USER_AGENT: &str = "hawser-testkit-reference/1";
+
+/// Python's `urllib.parse.quote(s, safe)`: every byte but ASCII letters,
+/// digits, `_.-~` and `safe` as `%XX` (upper-case hex).
+fn quote(s: &str, safe: &[u8]) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"_.-~".contains(&b) || safe.contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// requests' `unquote_unreserved`: `%XX` of an unreserved character
+/// (letters, digits, `-._~`) decoded, other escapes kept; `None` (requests'
+/// `InvalidURL`) for an escape of two alphanumerics that is not hex.
+fn unquote_unreserved(uri: &str) -> Option<String> {
+    let mut parts = uri.split('%');
+    let mut out = parts.next().unwrap_or("").to_string();
+    for part in parts {
+        match part.get(..2) {
+            Some(h) if h.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+                let c = char::from(u8::from_str_radix(h, 16).ok()?);
+                if c.is_ascii_alphanumeric() || "-._~".contains(c) {
+                    out.push(c);
+                    out.push_str(&part[2..]);
+                } else {
+                    out.push('%');
+                    out.push_str(part);
+                }
+            }
+            _ => {
+                out.push('%');
+                out.push_str(part);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// requests' `requote_uri`.
+fn requote_uri(uri: &str) -> String {
+    match unquote_unreserved(uri) {
+        Some(u) => quote(&u, b"!#$%&'()*+,/:;=?@[]~"),
+        // An invalid escape: quote the `%` too.
+        None => quote(uri, b"!#$&'()*+,/:;=?@[]~"),
+    }
+}
+
+/// Percent-decodes URL userinfo (requests' `unquote` in `get_auth_from_url`).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let hex = |i: usize| b.get(i).and_then(|c| char::from(*c).to_digit(16));
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match (b[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(h), Some(l)) => {
+                out.extend(u8::try_from(h * 16 + l));
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn timeout(phase: Phase) -> TestError {
@@ -280,6 +390,8 @@ enum Fail {
 
 struct Raw {
     status: u16,
+    /// The reason phrase as the server sent it.
+    reason: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
 }
@@ -334,6 +446,7 @@ impl Conn {
             match resp.parse(&self.buf) {
                 Ok(httparse::Status::Complete(n)) => {
                     let status = resp.code.unwrap_or(0);
+                    let reason = resp.reason.unwrap_or("").to_string();
                     let headers: Vec<(String, String)> = resp
                         .headers
                         .iter()
@@ -350,6 +463,7 @@ impl Conn {
                     }
                     return Ok(Raw {
                         status,
+                        reason,
                         headers,
                         body: Vec::new(),
                     });
@@ -629,10 +743,21 @@ impl Session {
                 .read_head(clock, false)
                 .map_err(|(err, _)| Fail::Final(e(TestErrorKind::Proxy, err.message)))?;
             if head.status != 200 {
-                return Err(Fail::Final(e(
+                let name = format!("{}:{}", p.host_str().unwrap_or(""), p.port().unwrap_or(80));
+                let err = e(
                     TestErrorKind::Proxy,
-                    format!("CONNECT answered {}", head.status),
-                )));
+                    format!(
+                        "proxy {name} refused CONNECT {authority}: {} {}",
+                        head.status, head.reason
+                    ),
+                );
+                clock.note(&err.message);
+                // A refusal is final (requests: one attempt, ProxyError).
+                return Err(if self.quirks.retry_proxy_refusal {
+                    Fail::Connect(err)
+                } else {
+                    Fail::Final(err)
+                });
             }
             tcp = match c.stream {
                 Stream::Plain(s) => s,
@@ -909,21 +1034,17 @@ impl Session {
                 return Err(Fail::Final(e(TestErrorKind::Other, "no connection")));
             };
             let via_proxy = self.cfg.proxy.is_some() && !t.tls;
-            let target = if via_proxy {
-                t.url.as_str().to_string()
-            } else {
-                let mut s = t.url.path().to_string();
-                if let Some(q) = t.url.query() {
-                    s.push('?');
-                    s.push_str(q);
-                }
-                s
-            };
-            let mut head = format!("{method} {target} HTTP/1.1\r\n");
             let host_port = match t.url.port() {
                 Some(p) => format!("{}:{p}", t.url.host_str().unwrap_or("")),
                 None => t.url.host_str().unwrap_or("").to_string(),
             };
+            let origin_form = self.origin_form(&t.url);
+            let target = if via_proxy {
+                format!("{}://{host_port}{origin_form}", t.url.scheme())
+            } else {
+                origin_form
+            };
+            let mut head = format!("{method} {target} HTTP/1.1\r\n");
             head.push_str(&format!("Host: {host_port}\r\n"));
             for (n, v) in headers {
                 head.push_str(&format!("{n}: {v}\r\n"));
@@ -1062,13 +1183,58 @@ impl Session {
             Url::parse(&req.url).map_err(|err| e(TestErrorKind::Other, err.to_string()))?;
         let first_origin = origin_of(&url);
         let mut method = req.method.clone();
-        let (mut body, replayable) = match &req.body {
-            None => (Vec::new(), true),
-            Some(TestBody::Bytes(b)) => (b.clone(), true),
-            Some(TestBody::Stream(b)) => (b.clone(), false),
+        let (mut body, replayable, helper_type) = match &req.body {
+            None => (Vec::new(), true, None),
+            Some(TestBody::Bytes(b)) => (b.clone(), true, None),
+            Some(TestBody::Stream(b)) => (b.clone(), false, None),
+            Some(TestBody::Json(v)) => (
+                serde_json::to_vec(v).map_err(|err| e(TestErrorKind::Other, err.to_string()))?,
+                true,
+                Some("application/json"),
+            ),
+            Some(TestBody::Form(pairs)) => {
+                let mut ser = url::form_urlencoded::Serializer::new(String::new());
+                for (k, v) in pairs {
+                    ser.append_pair(k, v);
+                }
+                (
+                    ser.finish().into_bytes(),
+                    true,
+                    Some("application/x-www-form-urlencoded"),
+                )
+            }
         };
+        // Headers before the body, the helper's Content-Type unless the
+        // caller set one, then headers after the body (one value per name,
+        // the last set, like requests' header dict).
+        let is_ct = |n: &str| n.eq_ignore_ascii_case("content-type");
         let mut manual = req.headers.clone();
-        let auth = o.auth.clone().or(cfg.auth.clone());
+        if let Some(ct) = helper_type {
+            if self.quirks.helper_content_type_wins {
+                manual.retain(|(n, _)| !is_ct(n));
+            }
+            if !manual.iter().any(|(n, _)| is_ct(n)) {
+                manual.push(("Content-Type".into(), ct.into()));
+            }
+        }
+        for (n, v) in &req.headers_after_body {
+            if !self.quirks.helper_content_type_wins {
+                manual.retain(|(h, _)| !h.eq_ignore_ascii_case(n));
+            }
+            manual.push((n.clone(), v.clone()));
+        }
+        // Explicit auth (the request's, then the session's) before the
+        // URL's credentials, as requests does.
+        let explicit = o.auth.clone().or(cfg.auth.clone());
+        let from_url = (!url.username().is_empty()).then(|| AuthConfig::Basic {
+            user: percent_decode(url.username()),
+            pass: percent_decode(url.password().unwrap_or("")),
+        });
+        let auth = if self.quirks.url_credentials_first {
+            from_url.or(explicit)
+        } else {
+            explicit.or(from_url)
+        };
         let mut history = Vec::new();
         let r = &cfg.retry;
         let mut total = r.total;
@@ -1089,9 +1255,18 @@ impl Session {
             }
             let t = target(&url)?;
             let mut headers = manual.clone();
-            for (n, v) in &cfg.default_headers {
-                if !headers.iter().any(|(h, _)| h.eq_ignore_ascii_case(n)) {
-                    headers.push((n.clone(), v.clone()));
+            let removed = |n: &str| {
+                !self.quirks.ignore_header_removal
+                    && req.remove_headers.iter().any(|r| r.eq_ignore_ascii_case(n))
+            };
+            let defaults = cfg
+                .default_headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .chain([("User-Agent", USER_AGENT)]);
+            for (n, v) in defaults {
+                if !removed(n) && !headers.iter().any(|(h, _)| h.eq_ignore_ascii_case(n)) {
+                    headers.push((n.to_string(), v.to_string()));
                 }
             }
             let same_origin = origin_of(&url) == first_origin;
@@ -1176,11 +1351,7 @@ impl Session {
                                     *n += 1;
                                     *n
                                 };
-                                let mut uri = url.path().to_string();
-                                if let Some(q) = url.query() {
-                                    uri.push('?');
-                                    uri.push_str(q);
-                                }
+                                let uri = self.origin_form(&url);
                                 digest_header = Some(digest_authorization(
                                     user, pass, &realm, &nonce, &method, &uri, nc, "0a4f113b", alg,
                                 ));
@@ -1213,10 +1384,15 @@ impl Session {
                                     !n.to_ascii_lowercase().starts_with("content-")
                                 });
                             } else if !replayable && !body.is_empty() {
-                                return Err(e(
-                                    TestErrorKind::BodyNotReplayable,
-                                    "307/308 with a stream body",
-                                ));
+                                let message = if self.quirks.redirect_stream_says_too_many {
+                                    "too many redirects".to_string()
+                                } else {
+                                    format!(
+                                        "cannot re-send a streamed body: {} redirect to {next}",
+                                        raw.status
+                                    )
+                                };
+                                return Err(e(TestErrorKind::BodyNotReplayable, message));
                             }
                             if origin_of(&next) != origin_of(&url) {
                                 manual.retain(|(n, _)| {
@@ -1297,9 +1473,30 @@ impl Session {
         }
     }
 
+    /// The origin-form target (path and query) for `u`, re-quoted like
+    /// requests' `requote_uri` (unless the quirk sends it as parsed).
+    fn origin_form(&self, u: &Url) -> String {
+        let mut s = u.path().to_string();
+        if let Some(q) = u.query() {
+            s.push('?');
+            s.push_str(q);
+        }
+        if self.quirks.no_requote {
+            s
+        } else {
+            requote_uri(&s)
+        }
+    }
+
     fn finish(&self, raw: Raw, url: &Url, history: Vec<u16>) -> TestResponse {
+        let reason = if self.quirks.canonical_reason {
+            hawser_testkit::reason(raw.status).to_string()
+        } else {
+            raw.reason
+        };
         TestResponse {
             status: raw.status,
+            reason,
             headers: raw.headers,
             body: raw.body,
             final_url: url.to_string(),
@@ -1379,7 +1576,8 @@ hawser_testkit::conformance_tests!(Reference {
     quirks: Quirks::NONE
 });
 
-/// Each connection-lifecycle scenario fails (panics) against the reference
+/// Each connection-lifecycle and "Behaving like requests" scenario (and the
+/// streamed-body redirect scenarios) fails (panics) against the reference
 /// client with the quirk that reproduces the bug it is there to catch; the
 /// tests above show they pass with no quirks.
 mod quirks {
@@ -1410,7 +1608,7 @@ mod quirks {
                 }
             )*
 
-            /// The quirk each lifecycle scenario is checked against.
+            /// The quirk each covered scenario is checked against.
             pub(super) const COVERED: &[(&str, &str)] =
                 &[$((stringify!($scenario), stringify!($quirk))),*];
         };
@@ -1428,10 +1626,21 @@ mod quirks {
         body_after_bodiless_response: reuse_with_leftover;
         post_on_connection_closed_by_server: no_liveness_check;
         pool_wait_timeout_has_report: no_report;
+        redirect_307_stream_body_not_replayed: redirect_stream_says_too_many;
+        redirect_308_stream_body_not_replayed: redirect_stream_says_too_many;
+        proxy_refusal_is_final: retry_proxy_refusal;
+        caller_content_type_is_kept_once: helper_content_type_wins;
+        explicit_auth_beats_url_credentials: url_credentials_first;
+        default_header_removed_for_one_request: ignore_header_removal;
+        url_requoted_like_requests: no_requote;
+        server_reason_phrase_reported: canonical_reason;
     }
 
+    /// Every scenario from the "Connection lifecycle" section on (the
+    /// "Behaving like requests" section included), and the streamed-body
+    /// redirect scenarios, is checked against a quirk, and nothing else is.
     #[test]
-    fn every_lifecycle_scenario_is_checked_against_a_quirk() {
+    fn every_lifecycle_and_requests_scenario_is_checked_against_a_quirk() {
         let all: Vec<&str> = hawser_testkit::conformance::all()
             .into_iter()
             .map(|(n, _)| n)
@@ -1440,7 +1649,15 @@ mod quirks {
             .iter()
             .position(|n| *n == "failed_connect_frees_slot_error_mode")
             .unwrap_or(all.len());
-        let covered: Vec<&str> = COVERED.iter().map(|(s, _)| *s).collect();
-        assert_eq!(&all[first..], covered.as_slice());
+        let mut expected: Vec<&str> = vec![
+            "redirect_307_stream_body_not_replayed",
+            "redirect_308_stream_body_not_replayed",
+        ];
+        expected.extend_from_slice(&all[first..]);
+        expected.sort_unstable();
+        let mut covered: Vec<&str> = COVERED.iter().map(|(s, _)| *s).collect();
+        covered.sort_unstable();
+        assert_eq!(expected, covered);
+        assert!(all.contains(&"proxy_refusal_is_final"));
     }
 }

@@ -164,6 +164,9 @@ pub struct CallOptions {
     pub auth: Option<Auth>,
     /// Redirect policy for this request only.
     pub redirect: Option<RedirectPolicy>,
+    /// Session (or default) headers this request must not send, like
+    /// requests' `headers={"User-Agent": None}`.
+    pub remove_headers: Vec<http::header::HeaderName>,
     /// Seed for this call's RNG. The shared request builders set it from
     /// [`Agent::next_seed`]; tests pass a fixed one.
     pub seed: u64,

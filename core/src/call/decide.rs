@@ -312,7 +312,9 @@ pub(super) fn classify(e: &Error, state: State, closed_early: bool) -> Option<Fa
                 FailureKind::Reset
             }
         }
-        ErrorKind::Proxy => FailureKind::Other,
+        // The proxy refused (a status to CONNECT, a 407 it would not take):
+        // deterministic, like a certificate error, so final.
+        ErrorKind::Proxy => return None,
         _ => return None,
     })
 }

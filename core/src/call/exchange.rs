@@ -259,11 +259,13 @@ impl<T> Call<T> {
             auth.authorize(&mut req, &mut self.auth_state, &mut self.rng)?;
         }
         let framing = match self.body.len() {
+            // requests' prepare_content_length: no body on GET and HEAD
+            // says nothing; any other method says `Content-Length: 0`.
             Some(0) if !self.body.is_stream() => {
-                if matches!(self.method, Method::POST | Method::PUT | Method::PATCH) {
-                    RequestFraming::Length(0)
-                } else {
+                if matches!(self.method, Method::GET | Method::HEAD) {
                     RequestFraming::None
+                } else {
+                    RequestFraming::Length(0)
                 }
             }
             Some(n) => RequestFraming::Length(n),
@@ -348,6 +350,7 @@ impl<T> Call<T> {
             headers,
             url: self.url.clone(),
             history: std::mem::take(&mut self.history),
+            reason_phrase: head.reason,
         });
         self.tracker.begin(Phase::Body, now);
         self.state = State::ReadBody;

@@ -19,12 +19,29 @@ pub struct Head {
     pub url: Url,
     /// The responses that were followed to get here (redirects), oldest first.
     pub history: Vec<HistoryItem>,
+    /// The server's reason phrase when it is not the canonical one (see
+    /// [`Head::reason`]).
+    pub reason_phrase: Option<String>,
 }
 
 impl Head {
-    /// The reason phrase hawser reports for the status (its canonical one).
-    pub fn reason(&self) -> &'static str {
-        self.status.canonical_reason().unwrap_or("")
+    /// The reason phrase: the server's (`NOT FOUND`), or the status's
+    /// canonical one when the server sent that or none.
+    ///
+    /// ```
+    /// # let mut r = hawser_core::call::Head {
+    /// #     status: http::StatusCode::NOT_FOUND, version: http::Version::HTTP_11,
+    /// #     headers: http::HeaderMap::new(), url: url::Url::parse("http://h.test/x").unwrap(),
+    /// #     history: Vec::new(), reason_phrase: None };
+    /// assert_eq!(r.reason(), "Not Found");
+    /// r.reason_phrase = Some("NOT FOUND".into());
+    /// assert_eq!(r.reason(), "NOT FOUND");
+    /// ```
+    pub fn reason(&self) -> &str {
+        match &self.reason_phrase {
+            Some(r) => r,
+            None => self.status.canonical_reason().unwrap_or(""),
+        }
     }
 
     /// The first value of header `name` as text, if it is valid text.
@@ -39,13 +56,14 @@ impl Head {
     }
 
     /// For a 4xx or 5xx status, the error backends return from
-    /// `error_for_status()`, worded like requests' `raise_for_status`.
+    /// `error_for_status()`, worded like requests' `raise_for_status` (with
+    /// the server's reason phrase, as requests does).
     ///
     /// ```
     /// # let mut r = hawser_core::call::Head {
     /// #     status: http::StatusCode::NOT_FOUND, version: http::Version::HTTP_11,
     /// #     headers: http::HeaderMap::new(), url: url::Url::parse("http://h.test/x").unwrap(),
-    /// #     history: Vec::new() };
+    /// #     history: Vec::new(), reason_phrase: None };
     /// let e = r.status_error().unwrap();
     /// assert_eq!(e.to_string(), "404 Client Error: Not Found for url: http://h.test/x");
     /// r.status = http::StatusCode::OK;
@@ -76,7 +94,7 @@ impl Head {
     /// # let mut r = hawser_core::call::Head {
     /// #     status: http::StatusCode::OK, version: http::Version::HTTP_11,
     /// #     headers: http::HeaderMap::new(), url: url::Url::parse("http://h.test/").unwrap(),
-    /// #     history: Vec::new() };
+    /// #     history: Vec::new(), reason_phrase: None };
     /// r.headers.insert("content-type", "text/plain; charset=ISO-8859-1".parse().unwrap());
     /// assert_eq!(r.decode_text(vec![0x63, 0x61, 0x66, 0xe9]), "café");
     /// ```

@@ -191,8 +191,8 @@ use std::ops::Range;
 use std::time::{Duration, Instant, SystemTime};
 
 use http::header::{
-    HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, COOKIE, EXPECT, LOCATION,
-    RETRY_AFTER, SET_COOKIE,
+    HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, EXPECT,
+    LOCATION, RETRY_AFTER, SET_COOKIE,
 };
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
 use rand::rngs::StdRng;
@@ -222,7 +222,7 @@ use crate::{Error, ErrorKind, Result, TimeoutPhase};
 use conn::Dial;
 use decode::Decoder;
 use proxy_auth::ProxyAuth;
-use route::{connect_target, origin_uri, request_target, route_for};
+use route::{connect_target, describe_target, origin_uri, request_target, route_for};
 
 /// The core's state for one transport connection: TLS session (if any),
 /// pool key, and what the server said about keeping it alive. It sits
@@ -492,24 +492,39 @@ impl<T> Call<T> {
         let url_creds = request
             .url_credentials()
             .map(|(u, p)| Auth::basic(u.to_owned(), p.to_owned()));
+        let implicit_content_type = request.content_type_is_implicit();
         let (method, url, req_headers, body) = request.into_parts();
         let timeouts = opts.timeouts.unwrap_or(cfg.timeouts);
         let retry = opts.retry.clone().unwrap_or_else(|| cfg.retry.clone());
         let redirect = opts.redirect.unwrap_or(cfg.redirect);
+        // requests' order: explicit auth (the request's, else the
+        // session's), and only without one the URL's userinfo.
         let auth = opts
             .auth
             .clone()
-            .or(url_creds)
-            .or_else(|| agent.shared.auth.clone());
+            .or_else(|| agent.shared.auth.clone())
+            .or(url_creds);
 
+        // Session headers, then the request's (a name the request sets
+        // replaces the session's), then the request's removals. A body
+        // helper's Content-Type yields to a session default, as in requests.
         let mut headers = cfg.headers.clone();
         for name in req_headers.keys() {
-            headers.remove(name);
+            if !(name == CONTENT_TYPE && implicit_content_type && headers.contains_key(name)) {
+                headers.remove(name);
+            }
         }
         for (name, value) in &req_headers {
+            if name == CONTENT_TYPE && implicit_content_type && headers.contains_key(name) {
+                continue;
+            }
             headers.append(name.clone(), value.clone());
         }
-        if cfg.decompress && !headers.contains_key(ACCEPT_ENCODING) {
+        for name in &opts.remove_headers {
+            headers.remove(name);
+        }
+        let removed = |n: &http::header::HeaderName| opts.remove_headers.contains(n);
+        if cfg.decompress && !headers.contains_key(ACCEPT_ENCODING) && !removed(&ACCEPT_ENCODING) {
             headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip, deflate"));
         }
 

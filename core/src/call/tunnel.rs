@@ -42,6 +42,14 @@ impl<T> Call<T> {
         Ok(())
     }
 
+    /// The `host:port` a tunnel goes to.
+    fn route_authority(&self) -> &str {
+        match &self.route {
+            Route::Tunnel { authority, .. } => authority,
+            _ => "",
+        }
+    }
+
     pub(super) fn tunnel_established(
         &mut self,
         head: h1::ResponseHead,
@@ -60,9 +68,13 @@ impl<T> Call<T> {
             self.wire.in_end = 0;
             return self.start_tls_or_send(now);
         }
+        // A refusal is final (requests' ProxyError): asking again cannot
+        // change the proxy's mind, and it names the proxy and its answer.
+        let proxy = describe_target(&self.route);
         if status != StatusCode::PROXY_AUTHENTICATION_REQUIRED {
             return Err(proxy_error(format!(
-                "the proxy refused CONNECT with status {status}"
+                "{proxy} refused CONNECT to {} with status {status}",
+                self.route_authority()
             )));
         }
         match decision {
@@ -75,11 +87,11 @@ impl<T> Call<T> {
                 self.state = State::Drain(Next::Tunnel);
                 Ok(())
             }
-            None => Err(proxy_error(
-                "the proxy requires authentication (407) for CONNECT",
-            )),
+            None => Err(proxy_error(format!(
+                "{proxy} requires authentication ({status}) for CONNECT, and the proxy URL has no credentials"
+            ))),
             Some(d) => Err(proxy_error(format!(
-                "the proxy requires authentication (407) for CONNECT: {}",
+                "{proxy} requires authentication ({status}) for CONNECT: {}",
                 proxy_auth::unanswered_reason(&d)
             ))),
         }

@@ -64,6 +64,10 @@ pub struct ResponseHead {
     pub headers: HeaderMap,
     /// How the body that follows is delimited.
     pub framing: BodyFraming,
+    /// The server's reason phrase, when it differs from the status's
+    /// canonical one (`NOT FOUND` for a 404); `None` for the usual case,
+    /// so a plain response allocates nothing for it.
+    pub reason: Option<String>,
 }
 
 /// What the reader found in the input.
@@ -398,6 +402,10 @@ impl ResponseReader {
         } else {
             Version::HTTP_11
         };
+        let reason = resp
+            .reason
+            .filter(|r| Some(*r) != status.canonical_reason())
+            .map(str::to_owned);
         let fields: &[httparse::Header<'h>] = resp.headers;
 
         let mut framing_fields = FramingFields::default();
@@ -438,6 +446,7 @@ impl ResponseReader {
             status,
             headers,
             framing,
+            reason,
         })))
     }
 }

@@ -288,11 +288,23 @@ impl Fail {
                 format!("the overall deadline would pass before the next attempt (last: {cause})"),
             )
             .with_source(last),
-            FailReason::BodyNotReplayable => Error::new(
-                ErrorKind::BodyNotReplayable,
-                format!("the request body was partly sent and cannot be replayed (last: {cause})"),
-            )
-            .with_source(last),
+            // A 307/308 must send the body again; a stream cannot be.
+            FailReason::BodyNotReplayable => match cause {
+                Cause::Redirect(status) => Error::new(
+                    ErrorKind::BodyNotReplayable,
+                    format!(
+                        "cannot follow the {status} redirect: it must send the request body again, \
+                         and a streamed body cannot be replayed"
+                    ),
+                ),
+                _ => Error::new(
+                    ErrorKind::BodyNotReplayable,
+                    format!(
+                        "the request body was partly sent and cannot be replayed (last: {cause})"
+                    ),
+                )
+                .with_source(last),
+            },
         }
     }
 }
