@@ -187,13 +187,24 @@ impl<R: Runtime> Response<R> {
     }
 
     /// The whole body.
+    ///
+    /// At most the in-memory cap is read (`max_body_in_memory`, 10 MiB by
+    /// default): a larger body, or a `Content-Length` over it, is an
+    /// [`ErrorKind::BodyTooLarge`] error. Stream with `AsyncRead` or
+    /// [`chunk`](Self::chunk) for more.
     pub async fn bytes(mut self) -> Result<Vec<u8>> {
-        let mut out = Vec::new();
+        let (mut out, cap) = match &mut self.body {
+            Body::Idle(ex) => (
+                Vec::with_capacity(ex.call.read_into_memory()?),
+                ex.call.memory_cap(),
+            ),
+            _ => (Vec::new(), usize::MAX),
+        };
         while let Some(piece) = self.chunk().await? {
-            if out.is_empty() {
-                out = piece;
+            if out.capacity() == 0 {
+                out = piece; // the first piece, without a copy
             } else {
-                out.extend_from_slice(&piece);
+                hawser_core::call::extend_within(&mut out, &piece, cap);
             }
         }
         Ok(out)

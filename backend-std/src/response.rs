@@ -105,13 +105,19 @@ impl Response {
     }
 
     /// The whole body.
+    ///
+    /// At most the in-memory cap is read (`max_body_in_memory`, 10 MiB by
+    /// default): a larger body, or a `Content-Length` over it, is an
+    /// [`ErrorKind::BodyTooLarge`] error. Stream through [`Read`] for more.
     pub fn bytes(mut self) -> Result<Vec<u8>> {
-        let mut out = Vec::new();
+        let hint = self.call.read_into_memory()?;
+        let cap = self.call.memory_cap();
+        let mut out = Vec::with_capacity(hint);
         let mut buf = vec![0u8; 16 * 1024];
         loop {
             match self.next_chunk(&mut buf)? {
                 0 => return Ok(out),
-                n => out.extend_from_slice(&buf[..n]),
+                n => hawser_core::call::extend_within(&mut out, &buf[..n], cap),
             }
         }
     }

@@ -217,6 +217,28 @@ impl<B: Backend> SessionBuilder<B> {
         let r = tls.build().map(|c| self.config.tls = c);
         self.keep(r)
     }
+    /// The largest response body `bytes()`, `text()` and `json()` read
+    /// into memory (default 10 MiB); streaming is not capped.
+    pub fn max_body_in_memory(mut self, bytes: u64) -> Self {
+        self.config.max_body_in_memory = bytes;
+        self
+    }
+    /// A header that carries the caller's own credentials (`X-Api-Key`):
+    /// stripped on cross-origin redirects like `Authorization`, and
+    /// redacted in `Debug`.
+    pub fn sensitive_header(mut self, name: &str) -> Self {
+        match http::header::HeaderName::from_bytes(name.as_bytes()) {
+            Ok(n) => self.config.sensitive_headers.push(n),
+            Err(_) => {
+                let e = Error::new(
+                    crate::ErrorKind::InvalidRequest,
+                    format!("invalid header name {name:?}"),
+                );
+                self.error = self.error.or(Some(e));
+            }
+        }
+        self
+    }
     /// Decode gzip/deflate bodies (default on).
     pub fn decompress(mut self, on: bool) -> Self {
         self.config.decompress = on;
@@ -270,9 +292,21 @@ impl<B: Backend> RequestBuilder<B> {
         }
     }
 
-    /// Add a header (a session header of the same name is replaced).
+    /// Add a header (a session header of the same name is replaced). A
+    /// name the session lists as sensitive is marked so.
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.inner = self.inner.header(name, value);
+        let mut listed = self.session.agent().config().sensitive_headers.iter();
+        if listed.any(|n| n.as_str().eq_ignore_ascii_case(name)) {
+            self.inner = self.inner.sensitive_header(name, value);
+        } else {
+            self.inner = self.inner.header(name, value);
+        }
+        self
+    }
+    /// Add a header whose value is a credential: stripped on cross-origin
+    /// redirects and redacted in `Debug`.
+    pub fn sensitive_header(mut self, name: &str, value: &str) -> Self {
+        self.inner = self.inner.sensitive_header(name, value);
         self
     }
     /// Do not send this session (or default) header with this request, like
@@ -367,6 +401,12 @@ impl<B: Backend> RequestBuilder<B> {
     /// The retry policy for this request.
     pub fn retry(mut self, retry: Retry) -> Self {
         self.opts.retry = Some(retry);
+        self
+    }
+    /// The largest response body `bytes()`, `text()` and `json()` read into
+    /// memory for this request.
+    pub fn max_body_in_memory(mut self, bytes: u64) -> Self {
+        self.opts.max_body_in_memory = Some(bytes);
         self
     }
     /// Follow at most `n` redirects for this request (0: none).

@@ -17,11 +17,15 @@
 //! - `Domain`: a leading dot is ignored; it must domain-match the request
 //!   host, otherwise the cookie is rejected; without it the cookie is
 //!   host-only. IP-address hosts only accept a `Domain` equal to the address.
-//! - There is no public-suffix list (out of scope): a `Domain` of a single
-//!   label (`com`, `localhost`) is rejected unless it equals the request
-//!   host (then the cookie is host-only, as RFC 6265 §5.3 step 5 does for
-//!   public suffixes). `Domain=co.uk` from `a.co.uk` is therefore accepted;
-//!   a caller that needs that protection must filter with a suffix list.
+//! - Public suffixes (RFC 6265 §5.3 step 5, with the maintained list of the
+//!   `psl` crate, ICANN and private sections: `co.uk`, `github.io`, and any
+//!   single label such as `com` or `localhost`): a `Domain` that is one is
+//!   refused unless it equals the request host, and then the cookie is
+//!   host-only, as browsers do. So `Domain=co.uk` from `a.co.uk` never
+//!   reaches `b.co.uk`.
+//! - Name prefixes (RFC 6265bis §4.1.3, matched case-insensitively): a
+//!   `__Secure-` cookie must be `Secure` and come over https; a `__Host-`
+//!   cookie must also have no `Domain` and `Path=/`. Others are refused.
 //! - `Max-Age` wins over `Expires`; `Max-Age <= 0` or a past `Expires`
 //!   deletes the stored cookie.
 //! - `Secure` cookies are sent only over `https`. `http://localhost` is
@@ -215,11 +219,13 @@ pub enum CookieError {
     /// Name plus value over 4096 bytes, or `Domain`/`Path` over 1024.
     TooLarge,
     /// The `Domain` attribute does not domain-match the request host, is a
-    /// single label, or names another IP address.
+    /// public suffix other than the host itself, or names another IP address.
     DomainMismatch,
     /// A `Secure` cookie sent over plain http, or an http response trying to
     /// overwrite a `Secure` cookie.
     InsecureOrigin,
+    /// A `__Secure-` or `__Host-` cookie without what its prefix requires.
+    Prefix,
     /// The request URL has no host (or is not http/https).
     NoHost,
 }
@@ -231,6 +237,7 @@ impl fmt::Display for CookieError {
             CookieError::TooLarge => "cookie too large",
             CookieError::DomainMismatch => "cookie Domain does not match the request host",
             CookieError::InsecureOrigin => "Secure cookie set or overwritten over plain http",
+            CookieError::Prefix => "__Secure- or __Host- cookie without what its prefix requires",
             CookieError::NoHost => "cookie request URL has no host",
         })
     }
@@ -404,18 +411,33 @@ impl CookieJar {
         let secure_origin = url.scheme() == "https";
         let parsed = parse_set_cookie(set_cookie.as_ref())?;
 
-        // RFC 6265 §5.3 step 4-6: Domain attribute.
+        // RFC 6265bis §4.1.3: cookie name prefixes.
+        let name = parsed.name.as_bytes();
+        let has_prefix =
+            |p: &[u8]| name.len() >= p.len() && name[..p.len()].eq_ignore_ascii_case(p);
+        if has_prefix(b"__secure-") && !(parsed.secure && secure_origin) {
+            return Err(CookieError::Prefix);
+        }
+        if has_prefix(b"__host-")
+            && !(parsed.secure
+                && secure_origin
+                && parsed.domain.is_none()
+                && parsed.path.as_deref() == Some("/"))
+        {
+            return Err(CookieError::Prefix);
+        }
+
+        // RFC 6265 §5.3 step 4-6: Domain attribute, and public suffixes.
         let (domain, host_only) = match parsed.domain {
             Some(d) => {
+                let public_suffix = !request_host.is_ip && psl::suffix_str(&d) == Some(d.as_str());
                 if d == request_host.name {
                     // Equal to the host: a domain cookie, except for IP
-                    // addresses and single labels such as `localhost`, which
-                    // become host-only (RFC 6265 §5.3 step 5's rule for a
-                    // Domain that names a public suffix equal to the host).
-                    let host_only = request_host.is_ip || !d.contains('.');
-                    (d, host_only)
+                    // addresses and public suffixes (`localhost`, a
+                    // `github.io` page's own host), which become host-only.
+                    (d, request_host.is_ip || public_suffix)
                 } else if request_host.is_ip
-                    || !d.contains('.')
+                    || public_suffix
                     || !domain_match(&request_host.name, &d)
                 {
                     return Err(CookieError::DomainMismatch);

@@ -42,8 +42,13 @@ pub enum ErrorKind {
     /// before a complete response.
     Protocol,
     /// The response body could not be read completely or decoded
-    /// (truncated body, bad gzip, over the decompressed-size bound).
+    /// (truncated body, bad gzip).
     Body,
+    /// The response body is larger than a bound: the cap for reading it
+    /// into memory (`bytes()`, `text()`, `json()`), the decompressed-size
+    /// bound, or the decompression ratio bound. The message names the bound
+    /// and how to raise it; streaming the body avoids the in-memory cap.
+    BodyTooLarge,
     /// A response status the caller asked to treat as an error
     /// (`error_for_status`, or `raise_on_status` after retries).
     Status,
@@ -81,6 +86,7 @@ impl ErrorKind {
             ErrorKind::Certificate => "certificate error",
             ErrorKind::Protocol => "protocol error",
             ErrorKind::Body => "body error",
+            ErrorKind::BodyTooLarge => "body too large",
             ErrorKind::Status => "HTTP status error",
             ErrorKind::TooManyRedirects => "too many redirects",
             ErrorKind::RetriesExhausted => "retries exhausted",
@@ -311,7 +317,10 @@ impl Error {
     /// True when the response body could not be read to its end or decoded
     /// (requests' `ChunkedEncodingError` and `ContentDecodingError`).
     pub fn is_body(&self) -> bool {
-        self.root_cause().kind == ErrorKind::Body
+        matches!(
+            self.root_cause().kind,
+            ErrorKind::Body | ErrorKind::BodyTooLarge
+        )
     }
 
     /// The innermost hawser [`Error`] in the cause chain whose kind is not a

@@ -444,9 +444,48 @@ impl RedirectHop {
             headers.remove(header::AUTHORIZATION);
             headers.remove(header::COOKIE);
             headers.remove(header::PROXY_AUTHORIZATION);
+            // Values the caller marked sensitive (`HeaderValue::set_sensitive`)
+            // are credentials too: they stay on their origin.
+            let marked: Vec<_> = headers
+                .iter()
+                .filter(|(_, v)| v.is_sensitive())
+                .map(|(n, _)| n.clone())
+                .collect();
+            for name in marked {
+                headers.remove(name);
+            }
         }
         if self.host_changed {
             headers.remove(header::HOST);
+        }
+    }
+
+    /// Like [`apply_to_headers`](Self::apply_to_headers), also stripping the
+    /// headers named in `sensitive` (the session's
+    /// [`Config::sensitive_headers`](crate::call::Config::sensitive_headers))
+    /// when credentials are stripped.
+    ///
+    /// ```
+    /// use http::{HeaderMap, Method, StatusCode};
+    /// use hawser_core::redirect::RedirectPolicy;
+    /// let cur = url::Url::parse("https://a.example/").unwrap();
+    /// let hop = RedirectPolicy::default()
+    ///     .next_hop(0, &cur, &Method::GET, StatusCode::FOUND, Some(b"https://b.example/"), true)
+    ///     .unwrap()
+    ///     .unwrap();
+    /// let mut h = HeaderMap::new();
+    /// h.insert("x-api-key", "k".parse().unwrap());
+    /// h.insert("x-other", "o".parse().unwrap());
+    /// hop.apply_to_headers_with(&mut h, &["x-api-key".parse().unwrap()]);
+    /// assert!(h.get("x-api-key").is_none());
+    /// assert_eq!(h["x-other"], "o");
+    /// ```
+    pub fn apply_to_headers_with(&self, headers: &mut HeaderMap, sensitive: &[header::HeaderName]) {
+        self.apply_to_headers(headers);
+        if self.strip_credentials {
+            for name in sensitive {
+                headers.remove(name);
+            }
         }
     }
 }

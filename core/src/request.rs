@@ -324,6 +324,26 @@ impl RequestBuilder {
         })
     }
 
+    /// Add a header whose value is a credential: it is stripped on a
+    /// redirect to another origin (like `Authorization`) and printed as
+    /// `***` by `Debug` (`HeaderValue::set_sensitive`).
+    ///
+    /// ```
+    /// use hawser_core::request::Request;
+    /// let req = Request::get("http://h.test/").sensitive_header("x-api-key", "k-SECRET").build()?;
+    /// assert!(req.headers()["x-api-key"].is_sensitive());
+    /// assert!(!format!("{req:?}").contains("k-SECRET"));
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
+    pub fn sensitive_header(self, name: impl AsRef<str>, value: impl AsRef<[u8]>) -> Self {
+        self.with(|req| {
+            let (name, mut value) = validate_header(name.as_ref(), value.as_ref())?;
+            value.set_sensitive(true);
+            req.headers.append(name, value);
+            Ok(())
+        })
+    }
+
     /// Append query parameters, percent-encoded.
     pub fn query<K: AsRef<str>, V: AsRef<str>>(self, pairs: &[(K, V)]) -> Self {
         self.with(|req| {
@@ -408,8 +428,25 @@ impl RequestBuilder {
     /// assert_eq!(req.url().query(), Some("a=%7C%5E%7B%7D&b=%25zz&c=A%2F"));
     /// # Ok::<(), hawser_core::Error>(())
     /// ```
+    ///
+    /// Fields that must be unique on the wire (`Host`, `Content-Length`,
+    /// `Transfer-Encoding`) set twice by the caller are refused here, with
+    /// [`ErrorKind::InvalidRequest`]: two of them are how requests are
+    /// smuggled past a proxy.
     pub fn build(self) -> Result<Request> {
         let mut req = self.inner?;
+        for name in [
+            http::header::HOST,
+            http::header::CONTENT_LENGTH,
+            http::header::TRANSFER_ENCODING,
+        ] {
+            if req.headers.get_all(&name).iter().nth(1).is_some() {
+                return Err(Error::new(
+                    ErrorKind::InvalidRequest,
+                    format!("the {name} header is set twice; it must appear once on the wire"),
+                ));
+            }
+        }
         requote_url(&mut req.url);
         Ok(req)
     }
@@ -503,10 +540,12 @@ fn requote(s: &str) -> Option<String> {
 }
 
 fn parse_url(input: &str) -> Result<(Url, Option<(String, String)>)> {
+    // Never echo a password: the URL may carry one even when it is broken.
+    let shown = crate::redact::url_text(input);
     let mut url = Url::parse(input).map_err(|e| {
         Error::new(
             ErrorKind::InvalidRequest,
-            format!("invalid URL {input:?}: {e}"),
+            format!("invalid URL {shown:?}: {e}"),
         )
     })?;
     match url.scheme() {
@@ -521,7 +560,7 @@ fn parse_url(input: &str) -> Result<(Url, Option<(String, String)>)> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(Error::new(
             ErrorKind::InvalidRequest,
-            format!("URL {input:?} has no host"),
+            format!("URL {shown:?} has no host"),
         ));
     }
     let creds = if !url.username().is_empty() || url.password().is_some() {
@@ -604,5 +643,34 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(r.headers().get_all("accept").iter().count(), 2);
+    }
+
+    #[test]
+    fn a_password_in_a_broken_url_is_never_echoed() {
+        for url in [
+            "http://user:secretpw@bad host/",
+            "http://user:secretpw@h.test:99999/",
+            "ftp://user:secretpw@h.test/",
+        ] {
+            let e = Request::get(url).build().unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidRequest);
+            assert!(!format!("{e} {e:?}").contains("secretpw"), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn fields_that_must_be_unique_are_refused_twice() {
+        for name in ["Host", "content-length", "Transfer-Encoding"] {
+            let e = Request::post("http://h.test/")
+                .header(name, "1")
+                .header(name, "2")
+                .build()
+                .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidRequest, "{name}");
+            assert!(Request::post("http://h.test/")
+                .header(name, "1")
+                .build()
+                .is_ok());
+        }
     }
 }

@@ -508,3 +508,100 @@ fn a_slot_wait_future_is_pending_until_granted() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn the_free_stale_resend_respects_retry_disabled() {
+    for (retry, resent) in [(Retry::new(0), true), (Retry::disabled(), false)] {
+        let mut s = Scenario::new(config_with_retry(retry));
+        s.prepooled("http://h.test/");
+        // The server closes the pooled connection just as it is reused,
+        // after the liveness check passed.
+        s.answer(Answer::fault(End::Reset))
+            .answer(Answer::reply(OK));
+        let out = s.run(get("http://h.test/"));
+        assert_eq!(out.error.is_none(), resent, "{:?}", out.error);
+        assert_eq!(s.server.received.len(), if resent { 3 } else { 2 });
+    }
+}
+
+fn capped_memory(cap: u64) -> Scenario {
+    let mut cfg = config_with_retry(Retry::disabled());
+    cfg.max_body_in_memory = cap;
+    let mut s = Scenario::new(cfg);
+    s.read_into_memory = true;
+    s
+}
+
+#[test]
+fn a_declared_length_over_the_in_memory_cap_fails_before_reading() {
+    let mut s = capped_memory(1000);
+    s.answer(Answer::reply(format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n{}",
+        "x".repeat(5000)
+    )));
+    let out = s.run(get("http://h.test/"));
+    let e = out.err();
+    assert_eq!(e.kind(), ErrorKind::BodyTooLarge, "{e:?}");
+    assert!(e.to_string().contains("1000"), "{e}");
+    assert!(e.to_string().contains("max_body_in_memory"), "{e}");
+    assert!(out.body.is_empty(), "nothing was read");
+    assert_eq!(out.releases, vec![false], "the unread connection is closed");
+    assert_eq!(s.agent.pool_stats().active, 0);
+}
+
+#[test]
+fn an_endless_body_read_into_memory_stops_at_the_cap() {
+    let mut s = capped_memory(64 * 1024);
+    // Close-delimited: no length to check up front.
+    s.answer(
+        Answer::reply(format!("HTTP/1.1 200 OK\r\n\r\n{}", "y".repeat(1 << 20))).then(End::Stall),
+    );
+    let out = s.run(get("http://h.test/"));
+    assert_eq!(out.err().kind(), ErrorKind::BodyTooLarge);
+    assert!(
+        out.body.len() <= 64 * 1024,
+        "{} bytes handed out",
+        out.body.len()
+    );
+}
+
+#[test]
+fn a_body_within_the_cap_and_a_streamed_body_are_not_limited() {
+    let mut s = capped_memory(1000);
+    s.answer(Answer::status(200, "", &"z".repeat(1000)));
+    assert_eq!(s.run(get("http://h.test/")).body.len(), 1000);
+    // Streaming (no read_into_memory) is unbounded by the cap.
+    s.read_into_memory = false;
+    s.answer(Answer::status(200, "", &"z".repeat(5000)));
+    assert_eq!(s.run(get("http://h.test/")).body.len(), 5000);
+}
+
+#[test]
+fn a_per_request_cap_overrides_the_sessions() {
+    let mut s = capped_memory(1000);
+    s.answer(Answer::status(200, "", &"w".repeat(3000)));
+    let mut opts = CallOptions {
+        seed: 1,
+        ..CallOptions::default()
+    };
+    opts.max_body_in_memory = Some(4000);
+    let out = s.run_with(get("http://h.test/"), opts, Stream::default());
+    assert!(out.error.is_none(), "{:?}", out.error);
+    assert_eq!(out.body.len(), 3000);
+}
+
+#[test]
+fn content_encoding_on_a_bodiless_response_is_an_empty_body() {
+    for raw in [
+        "HTTP/1.1 204 No Content\r\nContent-Encoding: gzip\r\n\r\n",
+        "HTTP/1.1 304 Not Modified\r\nContent-Encoding: gzip\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    ] {
+        let mut s = Scenario::new(config_with_retry(Retry::disabled()));
+        s.answer(Answer::reply(raw));
+        let out = s.run(get("http://h.test/"));
+        assert!(out.error.is_none(), "{raw:?}: {:?}", out.error);
+        assert!(out.body.is_empty());
+    }
+}

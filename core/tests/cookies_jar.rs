@@ -719,3 +719,60 @@ fn non_http_urls_get_no_cookies() {
     jar.store(&u("http://a.example/"), ["a=1"], t0());
     assert!(jar.cookie_header(&u("ftp://a.example/"), t0()).is_none());
 }
+
+#[test]
+fn a_public_suffix_domain_is_refused_or_host_only() {
+    let t = SystemTime::UNIX_EPOCH;
+    let mut jar = CookieJar::new();
+    let a = Url::parse("https://a.co.uk/").unwrap();
+    let b = Url::parse("https://b.co.uk/").unwrap();
+    assert_eq!(
+        jar.try_store(&a, "x=1; Domain=co.uk", t),
+        Err(CookieError::DomainMismatch)
+    );
+    let page = Url::parse("https://me.github.io/").unwrap();
+    let other = Url::parse("https://you.github.io/").unwrap();
+    assert_eq!(
+        jar.try_store(&page, "y=1; Domain=github.io", t),
+        Err(CookieError::DomainMismatch)
+    );
+    // The registrable domain itself is fine and reaches its subdomains.
+    let shop = Url::parse("https://shop.example.co.uk/").unwrap();
+    let www = Url::parse("https://www.example.co.uk/").unwrap();
+    jar.try_store(&shop, "z=1; Domain=example.co.uk", t)
+        .unwrap();
+    assert_eq!(jar.cookie_header(&www, t).unwrap(), "z=1");
+    assert!(jar.cookie_header(&b, t).is_none());
+    assert!(jar.cookie_header(&other, t).is_none());
+    // A Domain equal to a host that is itself a suffix: host-only.
+    let io = Url::parse("https://github.io/").unwrap();
+    jar.try_store(&io, "h=1; Domain=github.io", t).unwrap();
+    assert!(jar.iter().any(|c| c.name() == "h" && c.host_only()));
+    assert!(jar.cookie_header(&page, t).is_none());
+}
+
+#[test]
+fn cookie_name_prefixes_are_enforced() {
+    let t = SystemTime::UNIX_EPOCH;
+    let https = Url::parse("https://a.example/x").unwrap();
+    let http = Url::parse("http://a.example/x").unwrap();
+    let mut jar = CookieJar::new();
+    for (url, cookie) in [
+        (&https, "__Secure-a=1"),
+        (&http, "__Secure-b=1; Secure"),
+        (&https, "__Host-c=1; Secure"),
+        (&https, "__Host-d=1; Secure; Path=/; Domain=a.example"),
+        (&https, "__host-e=1; Path=/"),
+    ] {
+        assert_eq!(
+            jar.try_store(url, cookie, t),
+            Err(CookieError::Prefix),
+            "{cookie}"
+        );
+    }
+    jar.try_store(&https, "__Secure-ok=1; Secure", t).unwrap();
+    jar.try_store(&https, "__Host-ok=1; Secure; Path=/", t)
+        .unwrap();
+    let sent = jar.cookie_header(&https, t).unwrap();
+    assert_eq!(sent.to_str().unwrap(), "__Secure-ok=1; __Host-ok=1");
+}

@@ -255,7 +255,12 @@ fn serde_json_like(v: f64) -> std::collections::BTreeMap<&'static str, Vec<Optio
 #[test]
 fn content_length_per_body_kind_and_method_follows_requests() {
     // (method, body, Content-Length, Transfer-Encoding) as requests sends them.
-    type Case = (&'static str, Option<Body>, Option<&'static str>, Option<&'static str>);
+    type Case = (
+        &'static str,
+        Option<Body>,
+        Option<&'static str>,
+        Option<&'static str>,
+    );
     let cases: Vec<Case> = vec![
         ("GET", None, None, None),
         ("HEAD", None, None, None),

@@ -68,9 +68,25 @@ pub struct Config {
     pub pool: PoolConfig,
     /// Ask for and decode gzip/deflate bodies (feature `gzip`; default on).
     pub decompress: bool,
-    /// Largest decoded body accepted before failing with a body error
-    /// (default 1 GiB), so a small compressed body cannot exhaust memory.
+    /// Largest decoded body accepted before failing with
+    /// [`ErrorKind::BodyTooLarge`](crate::ErrorKind::BodyTooLarge) (default 1 GiB, for
+    /// streamed bodies; reading into memory is capped by
+    /// `max_body_in_memory`), so a small compressed body cannot exhaust memory.
     pub max_decompressed: u64,
+    /// Largest decoded/compressed ratio accepted once more than 1 MiB has
+    /// been decoded (default 100; ordinary text compresses 5–20 times,
+    /// a decompression bomb about 1000 times); `None` disables the check.
+    pub max_decompression_ratio: Option<u64>,
+    /// Header names that carry credentials of the caller's own (`X-Api-Key`,
+    /// ...): stripped on a redirect to another origin exactly like
+    /// `Authorization`, and redacted in `Debug` (default none; a value
+    /// marked with `HeaderValue::set_sensitive` is treated the same).
+    pub sensitive_headers: Vec<http::header::HeaderName>,
+    /// The largest body `bytes()`, `text()` and `json()` read into memory
+    /// (default 10 MiB, as ureq); a request may set its own. Checked against
+    /// `Content-Length` before reading and while reading (decoded bytes);
+    /// streaming a body is not capped.
+    pub max_body_in_memory: u64,
     /// Bodies of at least this many bytes are sent with
     /// `Expect: 100-continue` (default 1 MiB; `None` disables it).
     pub expect_continue_min: Option<u64>,
@@ -118,6 +134,9 @@ impl Default for Config {
             pool: PoolConfig::default(),
             decompress: cfg!(feature = "gzip"),
             max_decompressed: 1 << 30,
+            max_decompression_ratio: Some(100),
+            max_body_in_memory: 10 << 20,
+            sensitive_headers: Vec::new(),
             expect_continue_min: Some(1 << 20),
             expect_continue_wait: Duration::from_secs(1),
             happy_eyeballs_delay: Duration::from_millis(250),
@@ -164,6 +183,9 @@ pub struct CallOptions {
     pub auth: Option<Auth>,
     /// Redirect policy for this request only.
     pub redirect: Option<RedirectPolicy>,
+    /// The cap for reading this request's response body into memory
+    /// (overrides [`Config::max_body_in_memory`]).
+    pub max_body_in_memory: Option<u64>,
     /// Session (or default) headers this request must not send, like
     /// requests' `headers={"User-Agent": None}`.
     pub remove_headers: Vec<http::header::HeaderName>,

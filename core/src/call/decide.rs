@@ -189,7 +189,7 @@ impl<T> Call<T> {
             .redirects
             .push((status, hop.url().as_str().to_owned()));
         self.redirects_followed += 1;
-        hop.apply_to_headers(&mut self.headers);
+        hop.apply_to_headers_with(&mut self.headers, &self.agent.config().sensitive_headers);
         if hop.drops_body() {
             self.body = Body::empty();
         }

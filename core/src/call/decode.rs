@@ -5,8 +5,19 @@ use crate::Result;
 use crate::{Error, ErrorKind};
 
 /// A streaming decoder writing into an in-memory `Vec` (flate2's write-side
-/// decoders do no I/O of their own).
-pub(crate) enum Decoder {
+/// decoders do no I/O of their own), with what it has taken and made, for
+/// the size and expansion-ratio bounds.
+pub(crate) struct Decoder {
+    inner: Inner,
+    /// Compressed bytes fed so far.
+    fed: u64,
+    /// Decoded bytes produced so far.
+    made: u64,
+    /// Largest decoded/compressed ratio accepted (past `RATIO_FLOOR`).
+    max_ratio: Option<u64>,
+}
+
+enum Inner {
     #[cfg(feature = "gzip")]
     Gzip(flate2::write::GzDecoder<Vec<u8>>),
     #[cfg(feature = "gzip")]
@@ -19,39 +30,61 @@ pub(crate) enum Decoder {
 #[cfg(feature = "gzip")]
 const STEP: usize = 1024;
 
+/// The expansion ratio is only judged past this much decoded output: small
+/// bodies (a few KiB of zeros) may compress arbitrarily well.
+#[cfg(feature = "gzip")]
+const RATIO_FLOOR: u64 = 1 << 20;
+
 impl Decoder {
     /// A decoder for a `Content-Encoding` value, if hawser decodes it.
-    pub(crate) fn for_encoding(value: &[u8]) -> Option<Decoder> {
+    pub(crate) fn for_encoding(value: &[u8], max_ratio: Option<u64>) -> Option<Decoder> {
         #[cfg(feature = "gzip")]
         {
             let v = std::str::from_utf8(value).ok()?.trim();
-            if v.eq_ignore_ascii_case("gzip") || v.eq_ignore_ascii_case("x-gzip") {
-                return Some(Decoder::Gzip(flate2::write::GzDecoder::new(Vec::new())));
-            }
-            if v.eq_ignore_ascii_case("deflate") {
-                return Some(Decoder::Deflate(
-                    flate2::write::ZlibDecoder::new(Vec::new()),
-                ));
-            }
+            let inner = if v.eq_ignore_ascii_case("gzip") || v.eq_ignore_ascii_case("x-gzip") {
+                Inner::Gzip(flate2::write::GzDecoder::new(Vec::new()))
+            } else if v.eq_ignore_ascii_case("deflate") {
+                Inner::Deflate(flate2::write::ZlibDecoder::new(Vec::new()))
+            } else {
+                return None;
+            };
+            Some(Decoder {
+                inner,
+                fed: 0,
+                made: 0,
+                max_ratio,
+            })
         }
-        let _ = value;
-        None
+        #[cfg(not(feature = "gzip"))]
+        {
+            let _ = (value, max_ratio);
+            None
+        }
     }
 
     /// Decode `input`, appending decoded bytes to the internal buffer;
-    /// fails once more than `room` decoded bytes are pending.
+    /// fails once more than `room` decoded bytes are pending, or once the
+    /// output outgrows the input by more than the ratio bound.
     pub(crate) fn feed(&mut self, input: &[u8], room: u64) -> Result<()> {
         #[cfg(feature = "gzip")]
         {
             use std::io::Write;
             for piece in input.chunks(STEP) {
-                let r = match self {
-                    Decoder::Gzip(d) => d.write_all(piece),
-                    Decoder::Deflate(d) => d.write_all(piece),
+                let before = self.buffer().len();
+                let r = match &mut self.inner {
+                    Inner::Gzip(d) => d.write_all(piece),
+                    Inner::Deflate(d) => d.write_all(piece),
                 };
                 r.map_err(bad)?;
+                self.fed += piece.len() as u64;
+                self.made += self.buffer().len().saturating_sub(before) as u64;
                 if self.buffer().len() as u64 > room {
                     return Err(too_big());
+                }
+                if let Some(max) = self.max_ratio {
+                    if self.made > RATIO_FLOOR && self.made / self.fed.max(1) > max {
+                        return Err(bomb(max));
+                    }
                 }
             }
         }
@@ -59,13 +92,18 @@ impl Decoder {
         Ok(())
     }
 
-    /// Flush at the end of the body; a truncated stream is an error.
+    /// Flush at the end of the body; a truncated stream is an error, an
+    /// empty one (a chunked or close-delimited body with no bytes at all)
+    /// is an empty body.
     pub(crate) fn finish(&mut self) -> Result<()> {
         #[cfg(feature = "gzip")]
         {
-            let r = match self {
-                Decoder::Gzip(d) => d.try_finish(),
-                Decoder::Deflate(d) => d.try_finish(),
+            if self.fed == 0 {
+                return Ok(());
+            }
+            let r = match &mut self.inner {
+                Inner::Gzip(d) => d.try_finish(),
+                Inner::Deflate(d) => d.try_finish(),
             };
             r.map_err(bad)?;
         }
@@ -75,17 +113,28 @@ impl Decoder {
     /// Decoded bytes not yet handed out.
     #[cfg(feature = "gzip")]
     pub(crate) fn buffer(&mut self) -> &mut Vec<u8> {
-        match self {
-            Decoder::Gzip(d) => d.get_mut(),
-            Decoder::Deflate(d) => d.get_mut(),
+        match &mut self.inner {
+            Inner::Gzip(d) => d.get_mut(),
+            Inner::Deflate(d) => d.get_mut(),
         }
     }
 
     /// Without the `gzip` feature no decoder can exist.
     #[cfg(not(feature = "gzip"))]
     pub(crate) fn buffer(&mut self) -> &mut Vec<u8> {
-        match *self {}
+        match self.inner {}
     }
+}
+
+#[cfg(feature = "gzip")]
+fn bomb(max: u64) -> Error {
+    Error::new(
+        ErrorKind::BodyTooLarge,
+        format!(
+            "the compressed response body expands more than {max} times (a decompression bomb?); \
+             raise Config::max_decompression_ratio to accept it"
+        ),
+    )
 }
 
 #[cfg(feature = "gzip")]
@@ -100,8 +149,9 @@ fn bad(e: std::io::Error) -> Error {
 #[cfg(feature = "gzip")]
 fn too_big() -> Error {
     Error::new(
-        ErrorKind::Body,
-        "the decompressed response body is larger than the configured limit",
+        ErrorKind::BodyTooLarge,
+        "the decompressed response body is larger than the configured limit \
+         (Config::max_decompressed)",
     )
 }
 
@@ -120,7 +170,7 @@ mod tests {
     fn gzip_round_trip_in_pieces() {
         let data = b"hello hello hello hello".repeat(100);
         let z = gzip(&data);
-        let mut d = Decoder::for_encoding(b"gzip").unwrap();
+        let mut d = Decoder::for_encoding(b"gzip", None).unwrap();
         for piece in z.chunks(7) {
             d.feed(piece, u64::MAX).unwrap();
         }
@@ -131,23 +181,52 @@ mod tests {
     #[test]
     fn bomb_is_stopped_at_the_bound() {
         let z = gzip(&vec![0u8; 10 << 20]);
-        let mut d = Decoder::for_encoding(b"gzip").unwrap();
+        let mut d = Decoder::for_encoding(b"gzip", None).unwrap();
         let e = d.feed(&z, 1 << 20).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Body);
+        assert_eq!(e.kind(), ErrorKind::BodyTooLarge);
         assert!(d.buffer().len() < 3 << 20);
+    }
+
+    #[test]
+    fn a_bomb_is_stopped_by_its_ratio_long_before_the_size_bound() {
+        let z = gzip(&vec![0u8; 64 << 20]);
+        let mut d = Decoder::for_encoding(b"gzip", Some(100)).unwrap();
+        let e = d.feed(&z, u64::MAX).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::BodyTooLarge);
+        assert!(e.to_string().contains("100 times"), "{e}");
+        assert!(
+            d.buffer().len() < 3 << 20,
+            "stopped at {} bytes",
+            d.buffer().len()
+        );
+        // Ordinary text compresses well under the bound.
+        let text = (0..200_000)
+            .map(|i| format!("line {i} of a log\n"))
+            .collect::<String>();
+        let mut d = Decoder::for_encoding(b"gzip", Some(100)).unwrap();
+        d.feed(&gzip(text.as_bytes()), u64::MAX).unwrap();
+        d.finish().unwrap();
+        assert_eq!(d.buffer().len(), text.len());
+    }
+
+    #[test]
+    fn an_empty_encoded_body_is_an_empty_body() {
+        let mut d = Decoder::for_encoding(b"gzip", None).unwrap();
+        d.finish().unwrap();
+        assert!(d.buffer().is_empty());
     }
 
     #[test]
     fn truncated_stream_fails_at_finish() {
         let z = gzip(b"some body that is long enough to matter");
-        let mut d = Decoder::for_encoding(b"gzip").unwrap();
+        let mut d = Decoder::for_encoding(b"gzip", None).unwrap();
         d.feed(&z[..z.len() / 2], u64::MAX).unwrap();
         assert_eq!(d.finish().unwrap_err().kind(), ErrorKind::Body);
     }
 
     #[test]
     fn unknown_encodings_are_not_decoded() {
-        assert!(Decoder::for_encoding(b"br").is_none());
-        assert!(Decoder::for_encoding(b"identity").is_none());
+        assert!(Decoder::for_encoding(b"br", None).is_none());
+        assert!(Decoder::for_encoding(b"identity", None).is_none());
     }
 }

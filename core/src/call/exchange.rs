@@ -32,6 +32,7 @@ impl<T> Call<T> {
                     let n = d.buffer().len();
                     if n > 0 {
                         self.decoded_total += n as u64;
+                        self.stage_body(n)?;
                         self.attempt.pending = Pending::Decoded;
                         return Ok(Some(Step::Body));
                     }
@@ -39,6 +40,7 @@ impl<T> Call<T> {
                 } else if r.is_empty() {
                     Ok(None)
                 } else {
+                    self.stage_body(r.len())?;
                     self.attempt.pending = Pending::In(r);
                     Ok(Some(Step::Body))
                 }
@@ -51,6 +53,7 @@ impl<T> Call<T> {
                     let n = d.buffer().len();
                     if n > 0 {
                         self.decoded_total += n as u64;
+                        self.stage_body(n)?;
                         self.attempt.pending = Pending::Decoded;
                         return Ok(Some(Step::Body));
                     }
@@ -65,6 +68,48 @@ impl<T> Call<T> {
                 Err(self.final_error(protocol("a second response head")))
             }
         }
+    }
+
+    /// `n` more body bytes are handed out: within the in-memory cap, when
+    /// the caller reads the body into memory?
+    fn stage_body(&mut self, n: usize) -> Result<()> {
+        self.body_staged += n as u64;
+        match self.memory_limit {
+            Some(limit) if self.body_staged > limit => Err(self.final_error(too_large(limit))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The caller is about to read the whole body into memory (`bytes()`,
+    /// `text()`, `json()`): from now on more than the in-memory cap
+    /// ([`Config::max_body_in_memory`], or the request's) is an
+    /// [`ErrorKind::BodyTooLarge`] error, and a declared `Content-Length`
+    /// over it fails at once, before anything is read. Returns a capacity
+    /// hint for the buffer (the declared length, within the cap). Streaming
+    /// the body (not calling this) stays unbounded.
+    pub fn read_into_memory(&mut self) -> Result<usize> {
+        if self.state == State::Failed {
+            return Err(self.sticky_error());
+        }
+        let limit = self.in_memory_cap;
+        if let Some(len) = self.declared_len.filter(|&n| n > limit) {
+            let e = too_large(limit).with_source(Error::new(
+                ErrorKind::BodyTooLarge,
+                format!("the response declares {len} bytes (Content-Length)"),
+            ));
+            return Err(self.fail_final(e));
+        }
+        if self.body_staged > limit {
+            return Err(self.fail_final(too_large(limit)));
+        }
+        self.memory_limit = Some(limit);
+        let hint = self.declared_len.unwrap_or(0).min(limit);
+        Ok(usize::try_from(hint).unwrap_or(usize::MAX))
+    }
+
+    /// The in-memory cap of this call, in bytes (for sizing buffers).
+    pub fn memory_cap(&self) -> usize {
+        usize::try_from(self.in_memory_cap).unwrap_or(usize::MAX)
     }
 
     /// Errors while streaming the body are final: the head was delivered.
@@ -334,16 +379,27 @@ impl<T> Call<T> {
     pub(super) fn deliver(&mut self, head: h1::ResponseHead, now: Instant) {
         let mut headers = head.headers;
         self.attempt.decoder = None;
-        if self.agent.config().decompress && self.method != Method::HEAD {
-            if let Some(d) = headers
-                .get(CONTENT_ENCODING)
-                .and_then(|v| Decoder::for_encoding(v.as_bytes()))
-            {
+        // A response without a body (204, 304, `Content-Length: 0`) has
+        // nothing to decode whatever its Content-Encoding says: an empty
+        // body, as requests gives.
+        let bodiless = matches!(
+            head.framing,
+            h1::BodyFraming::None | h1::BodyFraming::Length(0)
+        );
+        if self.agent.config().decompress && self.method != Method::HEAD && !bodiless {
+            if let Some(d) = headers.get(CONTENT_ENCODING).and_then(|v| {
+                Decoder::for_encoding(v.as_bytes(), self.agent.config().max_decompression_ratio)
+            }) {
                 self.attempt.decoder = Some(d);
                 headers.remove(CONTENT_ENCODING);
                 headers.remove(CONTENT_LENGTH);
             }
         }
+        self.declared_len = match (head.framing, &self.attempt.decoder) {
+            (h1::BodyFraming::Length(n), None) => Some(n),
+            (h1::BodyFraming::None, _) => Some(0),
+            _ => None,
+        };
         self.staged_head = Some(Head {
             status: head.status,
             version: head.version,
@@ -355,4 +411,16 @@ impl<T> Call<T> {
         self.tracker.begin(Phase::Body, now);
         self.state = State::ReadBody;
     }
+}
+
+/// The in-memory cap was passed.
+fn too_large(limit: u64) -> Error {
+    Error::new(
+        ErrorKind::BodyTooLarge,
+        format!(
+            "the response body is larger than {limit} bytes, the limit for reading a body into \
+             memory; raise it with max_body_in_memory (on the session or the request), or stream \
+             the body instead"
+        ),
+    )
 }

@@ -383,6 +383,14 @@ pub struct Call<T> {
 
     staged_head: Option<Head>,
     decoded_total: u64,
+    /// Body bytes handed out so far.
+    body_staged: u64,
+    /// The final response's declared body length (`None` when unknown or
+    /// decoded).
+    declared_len: Option<u64>,
+    /// The cap for reading the body into memory, and whether it is armed.
+    in_memory_cap: u64,
+    memory_limit: Option<u64>,
     history: Vec<HistoryItem>,
     report: CallReport,
     error: Option<Error>,
@@ -571,6 +579,10 @@ impl<T> Call<T> {
             reader,
             staged_head: None,
             decoded_total: 0,
+            body_staged: 0,
+            declared_len: None,
+            in_memory_cap: opts.max_body_in_memory.unwrap_or(cfg.max_body_in_memory),
+            memory_limit: None,
             history: Vec::new(),
             report: CallReport::default(),
             error: None,
@@ -778,6 +790,29 @@ enum Step {
     Head,
     Body,
     Done,
+}
+
+/// Append `piece` to a body being read into memory, growing `out` by
+/// doubling but never past `cap` (the in-memory cap, which the call
+/// enforces), so reading a large body peaks near the cap rather than at
+/// twice it.
+///
+/// ```
+/// let mut out = Vec::new();
+/// hawser_core::call::extend_within(&mut out, &[1; 700], 1000);
+/// hawser_core::call::extend_within(&mut out, &[2; 300], 1000);
+/// assert_eq!(out.len(), 1000);
+/// assert!(out.capacity() <= 1000);
+/// ```
+pub fn extend_within(out: &mut Vec<u8>, piece: &[u8], cap: usize) {
+    let need = out.len() + piece.len();
+    if need > out.capacity() {
+        let want = need
+            .max(out.capacity().saturating_mul(2))
+            .min(cap.max(need));
+        out.reserve_exact(want - out.len());
+    }
+    out.extend_from_slice(piece);
 }
 
 fn usage(msg: &'static str) -> Error {

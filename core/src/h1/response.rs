@@ -156,6 +156,9 @@ pub struct ResponseReader {
     state: State,
     /// How far into the pending head the blank-line search already went.
     scanned: usize,
+    /// Empty lines consumed before the current head (they count toward the
+    /// head-size limit, so a stream of them cannot go on forever).
+    blank: usize,
     /// Any response byte seen in this exchange (to tell a stale connection).
     any_byte: bool,
     saw_eof: bool,
@@ -175,6 +178,7 @@ impl ResponseReader {
             limits,
             state: State::Head,
             scanned: 0,
+            blank: 0,
             any_byte: false,
             saw_eof: false,
             keep_alive: false,
@@ -315,6 +319,22 @@ impl ResponseReader {
             if !rest.is_empty() {
                 self.any_byte = true;
             }
+            // Empty lines before a status line (tolerated, RFC 9112 §2.2)
+            // are consumed as they arrive, so none is scanned twice:
+            // otherwise each blank-line pair would re-parse all before it.
+            if self.scanned == 0 {
+                let skip = leading_empty_lines(rest);
+                if skip > 0 {
+                    self.blank += skip;
+                    if self.blank > self.limits.max_head_bytes {
+                        return Err(ResponseError::HeadTooLarge {
+                            limit: self.limits.max_head_bytes,
+                        });
+                    }
+                    pos += skip;
+                    continue;
+                }
+            }
             let Some(end) = self.find_head_end(rest)? else {
                 return Ok((pos, Event::NeedInput));
             };
@@ -323,14 +343,17 @@ impl ResponseReader {
                 None => continue, // httparse wants more than this blank line; search on
                 Some(Parsed::Interim(100)) => {
                     self.scanned = 0;
+                    self.blank = 0;
                     return Ok((pos + end, Event::Continue));
                 }
                 Some(Parsed::Interim(_)) => {
                     self.scanned = 0;
+                    self.blank = 0;
                     pos += end;
                 }
                 Some(Parsed::Final(head)) => {
                     self.scanned = 0;
+                    self.blank = 0;
                     return Ok((pos + end, Event::Head(head)));
                 }
             }
@@ -448,6 +471,19 @@ impl ResponseReader {
             framing,
             reason,
         })))
+    }
+}
+
+/// How many bytes of empty lines (`\r\n` or `\n`) `buf` starts with; a
+/// trailing lone `\r` waits for more input.
+fn leading_empty_lines(buf: &[u8]) -> usize {
+    let mut n = 0;
+    loop {
+        match buf.get(n..) {
+            Some([b'\r', b'\n', ..]) => n += 2,
+            Some([b'\n', ..]) => n += 1,
+            _ => return n,
+        }
     }
 }
 
@@ -575,6 +611,32 @@ pub(super) fn header_map(
 mod tests {
     use super::*;
     use http::Method;
+
+    /// Linear whatever the prefix: empty lines before the status line are
+    /// consumed as they arrive (so never scanned twice), up to the head
+    /// limit, and the head after them parses as usual.
+    #[test]
+    fn empty_lines_before_the_head_are_consumed_once_and_bounded() {
+        let mut r = reader(Method::GET);
+        let blank = b"\r\n".repeat(16_000);
+        for piece in blank.chunks(4096) {
+            assert_eq!(r.read(piece).unwrap(), (piece.len(), Event::NeedInput));
+        }
+        // A lone '\r' may start another empty line: kept for the next read.
+        assert_eq!(r.read(b"\r").unwrap(), (0, Event::NeedInput));
+        let wire = b"\r\nHTTP/1.1 204 No Content\r\n\r\n";
+        let (n, ev) = r.read(wire).unwrap();
+        assert_eq!(n, wire.len());
+        assert!(matches!(ev, Event::Head(ref h) if h.status == 204));
+
+        let mut r = reader(Method::GET);
+        let max = r.limits().max_head_bytes;
+        let flood = b"\n".repeat(max + 1);
+        assert!(matches!(
+            r.read(&flood),
+            Err(ResponseError::HeadTooLarge { .. })
+        ));
+    }
 
     fn reader(method: Method) -> ResponseReader {
         ResponseReader::new(RequestInfo::new(&method), Limits::default())

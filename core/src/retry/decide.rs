@@ -585,7 +585,8 @@ impl Retry {
         }
         // A pooled connection the server had already closed: re-send once,
         // for free, when that is safe (RETRY.md point 3).
-        if e.reused_connection
+        if self.stale_resend
+            && e.reused_connection
             && !e.response_started
             && matches!(e.kind, FailureKind::Reset | FailureKind::Eof)
             && !st.stale_used

@@ -120,6 +120,9 @@ pub struct Retry {
     pub(crate) retry_after_max: Duration,
     pub(crate) raise_on_status: bool,
     pub(crate) raise_on_redirect: bool,
+    /// The free re-send of a stale pooled connection (see
+    /// [`Retry::stale_resend`]).
+    pub(crate) stale_resend: bool,
 }
 
 impl Default for Retry {
@@ -166,19 +169,49 @@ impl Retry {
             retry_after_max: DEFAULT_RETRY_AFTER_MAX,
             raise_on_status: true,
             raise_on_redirect: true,
+            stale_resend: true,
         }
     }
 
     /// urllib3's `Retry(False)`: no retries; errors come back unwrapped.
     /// Unlike urllib3, redirects are still followed (RETRY.md: "disables
-    /// retries, not redirects"); limit those with [`Retry::redirect`].
+    /// retries, not redirects"); limit those with [`Retry::redirect`]. The
+    /// free re-send of a stale pooled connection is off too: nothing is
+    /// sent twice.
     ///
     /// ```
     /// use hawser_core::retry::{Counter, Retry};
     /// assert_eq!(Retry::disabled().total_counter(), Counter::Disabled);
+    /// assert!(!Retry::disabled().resends_stale());
     /// ```
     pub fn disabled() -> Self {
-        Retry::new(Counter::Disabled)
+        Retry::new(Counter::Disabled).stale_resend(false)
+    }
+
+    /// The free re-send of a stale pooled connection (default on, except
+    /// for [`Retry::disabled`]): when a request on a *reused* connection
+    /// fails with a reset or EOF before any response byte arrived (the
+    /// server had closed the idle connection just as it was reused, after
+    /// the liveness check passed), hawser sends it once more on a new
+    /// connection without spending a retry, if that is safe: an idempotent
+    /// method, or nothing of the request written, and a body that can be
+    /// sent again. urllib3 does the same through its own retry counter;
+    /// hawser keeps it free so `Retry::new(0)` still survives a race with
+    /// the server's idle timeout. `false` turns it off.
+    ///
+    /// ```
+    /// use hawser_core::retry::Retry;
+    /// assert!(Retry::new(0).resends_stale());
+    /// assert!(!Retry::new(3).stale_resend(false).resends_stale());
+    /// ```
+    pub fn stale_resend(mut self, on: bool) -> Self {
+        self.stale_resend = on;
+        self
+    }
+
+    /// Whether the stale-connection re-send is on (see [`Retry::stale_resend`]).
+    pub fn resends_stale(&self) -> bool {
+        self.stale_resend
     }
 
     /// requests' `HTTPAdapter` default, `Retry(total=0, read=False)`: no

@@ -500,6 +500,9 @@ pub struct Scenario {
     holder: Option<Call<Wire>>,
     /// The last `run_until_sleep` stopped at a sleep.
     sleep_seen: bool,
+    /// Read bodies into memory (`Call::read_into_memory` after the head),
+    /// as `bytes()` does.
+    pub read_into_memory: bool,
 }
 
 impl Scenario {
@@ -516,6 +519,7 @@ impl Scenario {
             stall_writes: false,
             holder: None,
             sleep_seen: false,
+            read_into_memory: false,
         }
     }
 
@@ -783,6 +787,12 @@ impl Scenario {
                 }
                 Output::Head(h) => {
                     out.head = Some(h);
+                    if self.read_into_memory {
+                        if let Err(e) = call.read_into_memory() {
+                            out.error = Some(e);
+                            break;
+                        }
+                    }
                     continue;
                 }
                 Output::Body(b) => {
