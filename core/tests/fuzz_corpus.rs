@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 mod fuzz_support;
 
+use fuzz_support::cookies::cookies;
 use fuzz_support::h1 as fuzzing;
 
 fn replay(target: &str, run: fn(&[u8])) {
@@ -36,4 +37,9 @@ fn chunked_corpus() {
 #[test]
 fn exchange_corpus() {
     replay("exchange", fuzzing::exchange);
+}
+
+#[test]
+fn cookies_corpus() {
+    replay("cookies", cookies);
 }

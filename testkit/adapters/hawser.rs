@@ -88,6 +88,12 @@ pub fn session<B: Backend>(cfg: &ClientConfig) -> B {
     for (n, v) in &cfg.default_headers {
         b = b.header(n, v);
     }
+    if let Some(n) = cfg.max_body_in_memory {
+        b = b.max_body_in_memory(n);
+    }
+    for n in &cfg.sensitive_headers {
+        b = b.sensitive_header(n);
+    }
     if let Some(n) = cfg.max_connections_per_host {
         b = b.pool(PoolConfig {
             max_active_per_host: n,
@@ -198,6 +204,8 @@ pub fn test_error(e: &Error) -> TestError {
         ErrorKind::Certificate => TestErrorKind::Certificate,
         ErrorKind::Protocol => TestErrorKind::Protocol,
         ErrorKind::Body => TestErrorKind::Body,
+        ErrorKind::BodyTooLarge => TestErrorKind::BodyTooLarge,
+        ErrorKind::InvalidRequest => TestErrorKind::InvalidRequest,
         ErrorKind::TooManyRedirects => TestErrorKind::TooManyRedirects,
         ErrorKind::RetriesExhausted | ErrorKind::RetryBudgetExhausted => {
             TestErrorKind::RetriesExhausted

@@ -35,6 +35,19 @@
 //! ([`TestRequest::remove_headers`]), URLs are re-quoted like
 //! `requote_uri`, and the server's reason phrase is reported
 //! ([`TestResponse::reason`]).
+//!
+//! The "Hostile servers and careless callers" scenarios (from
+//! [`in_memory_read_is_capped`] on) check that neither can hurt the
+//! process or leak a secret: reading a body into memory is capped
+//! ([`ClientConfig::max_body_in_memory`], [`TestErrorKind::BodyTooLarge`])
+//! against an endless body ([`Behaviour::Endless`]), a declared length and
+//! a gzip bomb ([`Behaviour::GzipBomb`]); a bodiless response labelled
+//! gzip is an empty body; a password in the URL never appears in an
+//! error; a second `Host` or `Content-Length` set by the caller is refused
+//! before sending ([`TestErrorKind::InvalidRequest`]); headers marked
+//! sensitive ([`ClientConfig::sensitive_headers`]) stay on their origin
+//! across redirects; and the `__Secure-` / `__Host-` cookie prefixes are
+//! enforced.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -170,6 +183,20 @@ pub struct ClientConfig {
     /// runs out the error is `Timeout { phase: PoolWait }`. None: bounded
     /// only by the deadline.
     pub pool_wait_timeout: Option<Duration>,
+    /// The cap, in bytes, on reading a response body into memory (what the
+    /// client's "read the whole body" call, e.g. hawser's `bytes()`,
+    /// `text()`, `json()`, accepts; [`ConformanceSession::send`] reads
+    /// bodies that way). A body over it fails with
+    /// [`TestErrorKind::BodyTooLarge`]: checked against a declared
+    /// `Content-Length` before reading, and against the (decoded) bytes
+    /// while reading, so neither an endless body nor a decompression bomb
+    /// is buffered past it. None: the client's default (hawser: 10 MiB).
+    pub max_body_in_memory: Option<u64>,
+    /// Names (case-insensitive) of headers the caller marks sensitive: set
+    /// on a request, they are stripped on a redirect to another origin,
+    /// exactly like `Authorization`, and kept on a same-origin redirect.
+    /// Headers not listed follow redirects as before (requests).
+    pub sensitive_headers: Vec<String>,
 }
 
 impl Default for ClientConfig {
@@ -189,6 +216,8 @@ impl Default for ClientConfig {
             max_connections_per_host: None,
             pool_wait: true,
             pool_wait_timeout: None,
+            max_body_in_memory: None,
+            sensitive_headers: Vec::new(),
         }
     }
 }
@@ -245,7 +274,9 @@ pub struct TestRequest {
     /// Absolute URL, sent as given: the client applies its own URL
     /// handling (userinfo as credentials, re-quoting of the path and query).
     pub url: String,
-    /// Headers set by hand, before the body.
+    /// Headers set by hand, before the body, one builder call each (hawser's
+    /// `.header(..)`): two entries with the same name are the caller setting
+    /// that header twice ([`duplicate_host_header_refused`]).
     pub headers: Vec<(String, String)>,
     /// Body, if any.
     pub body: Option<TestBody>,
@@ -407,6 +438,11 @@ pub enum TestErrorKind {
     Protocol,
     /// The body could not be read completely or decoded.
     Body,
+    /// The body is larger than a bound: the cap on reading it into memory
+    /// ([`ClientConfig::max_body_in_memory`]) or a decompression bound
+    /// (size or expansion ratio). hawser's `ErrorKind::BodyTooLarge`; its
+    /// message names the bound and how to raise it.
+    BodyTooLarge,
     /// More redirects than allowed.
     TooManyRedirects,
     /// Retries ran out; `TestError::cause` holds the last cause.
@@ -417,6 +453,10 @@ pub enum TestErrorKind {
     Proxy,
     /// A status the caller asked to treat as an error.
     Status,
+    /// The caller's request was refused before anything was sent (e.g. a
+    /// header that must appear once, such as `Host`, set twice). hawser's
+    /// `ErrorKind::InvalidRequest`.
+    InvalidRequest,
     /// Anything else.
     Other,
 }
@@ -536,11 +576,21 @@ fn ok(r: Result<TestResponse, TestError>, what: &str) -> TestResponse {
 #[track_caller]
 fn err(r: Result<TestResponse, TestError>, what: &str) -> TestError {
     match r {
-        Ok(r) => panic!(
-            "{what}: expected an error, got status {} body {:?}",
-            r.status,
-            String::from_utf8_lossy(&r.body)
-        ),
+        Ok(r) => {
+            // A long body would bury the failure: show its start.
+            let shown = &r.body[..r.body.len().min(300)];
+            panic!(
+                "{what}: expected an error, got status {} body ({} bytes) {:?}{}",
+                r.status,
+                r.body.len(),
+                String::from_utf8_lossy(shown),
+                if shown.len() < r.body.len() {
+                    "..."
+                } else {
+                    ""
+                }
+            )
+        }
         Err(e) => e,
     }
 }
@@ -3142,6 +3192,408 @@ pub fn server_reason_phrase_reported(c: &dyn ConformanceClient) {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Hostile servers and careless callers
+// ---------------------------------------------------------------------------
+
+const MIB: u64 = 1024 * 1024;
+
+/// A `BodyTooLarge` error for `r`, returned within 5 s of `t`.
+#[track_caller]
+fn too_large(r: Result<TestResponse, TestError>, t: Instant, what: &str) -> TestError {
+    let e = err(r, what);
+    expect_kind(&e, TestErrorKind::BodyTooLarge, what);
+    within(t, Duration::from_secs(5), what);
+    e
+}
+
+/// The messages of `e` and of every cause below it.
+fn messages(e: &TestError) -> Vec<&str> {
+    let mut out = vec![e.message.as_str()];
+    let mut next = e.cause.as_deref();
+    while let Some(c) = next {
+        out.push(c.message.as_str());
+        next = c.cause.as_deref();
+    }
+    out
+}
+
+/// Reading a body into memory is capped (`max_body_in_memory = 1 MiB`): a
+/// `Content-Length: 2 MiB` body, an endless chunked body
+/// ([`Behaviour::Endless`]) and a gzip bomb decoding to 64 MiB
+/// ([`Behaviour::GzipBomb`]) each fail with [`TestErrorKind::BodyTooLarge`]
+/// within 5 s. For the endless body the message names the limit
+/// (`1048576`; hawser's also says "raise it with max_body_in_memory"), and
+/// the server sees the client stop: the connection is closed within 3 s
+/// of the error, after more than 1 MiB but under 16 MiB was written. A
+/// 512 KiB body (Content-Length and chunked) is read whole, and the
+/// session still works afterwards.
+pub fn in_memory_read_is_capped(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/declared",
+            Behaviour::Stream {
+                len: 2 * MIB,
+                chunked: false,
+            },
+        ),
+        ("/bomb", Behaviour::GzipBomb { decoded: 64 * MIB }),
+        (
+            "/fine-cl",
+            Behaviour::Stream {
+                len: 512 * 1024,
+                chunked: false,
+            },
+        ),
+        (
+            "/fine-ch",
+            Behaviour::Stream {
+                len: 512 * 1024,
+                chunked: true,
+            },
+        ),
+        ("/after", Behaviour::Echo),
+    ]);
+    // Its own server, so its open connections are the endless body's.
+    let endless = serve(vec![("/endless", Behaviour::Endless)]);
+    let mut config = cfg();
+    config.max_body_in_memory = Some(MIB);
+    // Bounds the scenario for a client that never stops reading.
+    config.deadline = Some(Duration::from_secs(10));
+    config.read_timeout = Some(Duration::from_secs(5));
+    let s = c.session(&config);
+    let limit = MIB.to_string();
+
+    // The declared length alone is over the cap (first: a client without
+    // a cap fails here, before the endless body).
+    let what = "a 2 MiB body (Content-Length) with a 1 MiB cap";
+    let t = Instant::now();
+    too_large(s.send(&TestRequest::get(&srv.url("/declared"))), t, what);
+
+    let what = "an endless chunked body with a 1 MiB cap";
+    let t = Instant::now();
+    let e = too_large(s.send(&TestRequest::get(&endless.url("/endless"))), t, what);
+    assert!(
+        e.message.contains(&limit),
+        "{what}: the message must name the limit ({limit} bytes) and how to raise it: {:?}",
+        e.message
+    );
+    let t = Instant::now();
+    while endless.open_connections() > 0 && t.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let written = endless.bytes_written("/endless");
+    assert_eq!(
+        endless.open_connections(),
+        0,
+        "{what}: 3 s after the error the connection with the endless body is still open \
+         ({written} bytes written): the client kept it (or kept reading)"
+    );
+    assert!(
+        written > MIB && written < 16 * MIB,
+        "{what}: the server wrote {written} bytes before the client stopped; expected over \
+         the 1 MiB cap (the client read past it) and under 16 MiB"
+    );
+
+    let what = "a gzip bomb (64 MiB of zeros) with a 1 MiB cap";
+    let t = Instant::now();
+    let req = TestRequest::get(&srv.url("/bomb")).header("Accept-Encoding", "gzip");
+    too_large(s.send(&req), t, what);
+    assert_eq!(srv.hits("/bomb"), 1, "{what}: requests the server saw");
+
+    let expected = pattern(512 * 1024);
+    for p in ["/fine-cl", "/fine-ch"] {
+        let r = ok(
+            s.send(&TestRequest::get(&srv.url(p))),
+            &format!("{p}: a 512 KiB body with a 1 MiB cap"),
+        );
+        assert_eq!(r.status, 200, "{p}");
+        assert!(r.body == expected, "{p}: the body differs from the pattern");
+    }
+    let r = ok(
+        s.send(&TestRequest::get(&srv.url("/after"))),
+        "a GET on the session after the refused bodies",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(srv.hits("/after"), 1);
+}
+
+/// A response that has no body but says `Content-Encoding: gzip` (a 204,
+/// a 304, a 200 with `Content-Length: 0`) is an empty body with its
+/// status, not a decoding error (requests returns `b""`); the session
+/// goes on using the connection.
+pub fn bodiless_content_encoding_is_an_empty_body(c: &dyn ConformanceClient) {
+    let cases: [(&str, u16, &[u8]); 3] = [
+        (
+            "/204",
+            204,
+            b"HTTP/1.1 204 No Content\r\nContent-Encoding: gzip\r\n\r\n",
+        ),
+        (
+            "/304",
+            304,
+            b"HTTP/1.1 304 Not Modified\r\nContent-Encoding: gzip\r\nETag: \"x\"\r\n\r\n",
+        ),
+        (
+            "/200",
+            200,
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 0\r\n\r\n",
+        ),
+    ];
+    let mut b = TestServer::builder();
+    for (path, _, bytes) in cases {
+        b = b.route(path, Behaviour::RawKeepAlive(bytes.to_vec()));
+    }
+    let srv = start(b.route("/e", Behaviour::Echo));
+    let s = c.session(&cfg());
+    for (path, code, _) in cases {
+        let what = format!("GET {path}: {code} with Content-Encoding: gzip and no body");
+        let req = TestRequest::get(&srv.url(path)).header("Accept-Encoding", "gzip");
+        let r = ok(s.send(&req), &what);
+        assert_eq!(r.status, code, "{what}");
+        assert!(
+            r.body.is_empty(),
+            "{what}: got a body {:?}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert_eq!(srv.hits(path), 1, "{what}: requests the server saw");
+    }
+    ok(
+        s.send(&TestRequest::get(&srv.url("/e"))),
+        "GET /e afterwards",
+    );
+    assert_eq!(srv.hits("/e"), 1);
+}
+
+/// A password in the URL never appears in an error: an unparseable URL
+/// carrying `user:secretpw` (a space in the host, a port out of range)
+/// and a request with that userinfo to a refused port each fail with an
+/// error in whose message, and in the message of every cause, `secretpw`
+/// does not appear (the refused port as a Connect error). The same
+/// userinfo on a good URL is sent as Basic credentials.
+pub fn credentials_never_in_errors(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/a", Behaviour::Echo)]);
+    let mut config = cfg();
+    config.deadline = Some(Duration::from_secs(5));
+    let s = c.session(&config);
+    let secret = "secretpw";
+    let good = with_userinfo(&srv.url("/a"), "user:secretpw");
+    let r = ok(s.send(&TestRequest::get(&good)), "GET with URL credentials");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        srv.requests_to("/a")[0].header("authorization"),
+        Some(basic_header("user", secret).as_str()),
+        "the URL's credentials were not sent as Basic"
+    );
+    let port = srv.addr().port();
+    // (what, URL, a Connect error expected)
+    let cases = [
+        (
+            "an unparseable URL (space in the host)",
+            format!("http://user:secretpw@bad host:{port}/a"),
+            false,
+        ),
+        (
+            "an unparseable URL (port out of range)",
+            "http://user:secretpw@127.0.0.1:99999/a".to_string(),
+            false,
+        ),
+        (
+            "a refused connection",
+            with_userinfo(&closed_port(), "user:secretpw"),
+            true,
+        ),
+    ];
+    for (what, url, connect) in &cases {
+        let e = err(s.send(&TestRequest::get(url)), what);
+        for m in messages(&e) {
+            assert!(
+                !m.contains(secret),
+                "{what}: the password appears in the error: {m:?} (in {e:?})"
+            );
+        }
+        if *connect {
+            expect_kind(&e, TestErrorKind::Connect, what);
+        }
+    }
+    assert_eq!(srv.hits("/a"), 1, "an unparseable URL reached the server");
+}
+
+/// Headers that must appear once are refused twice at build time: a
+/// request setting `Host` twice (`Host` and `host`), or `Content-Length`
+/// twice, fails with [`TestErrorKind::InvalidRequest`] and nothing reaches
+/// the server; the session then sends a normal request.
+pub fn duplicate_host_header_refused(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/d", Behaviour::Echo)]);
+    let s = c.session(&cfg());
+    let url = srv.url("/d");
+    let cases = [
+        (
+            "two Host headers",
+            TestRequest::get(&url)
+                .header("Host", "a.example")
+                .header("host", "b.example"),
+        ),
+        (
+            "two Content-Length headers",
+            TestRequest::post(&url, b"abc")
+                .header("Content-Length", "3")
+                .header("Content-Length", "5"),
+        ),
+    ];
+    for (what, req) in &cases {
+        let e = err(s.send(req), what);
+        expect_kind(&e, TestErrorKind::InvalidRequest, what);
+        assert!(
+            srv.requests().is_empty(),
+            "{what}: the server received {:?}",
+            srv.requests()
+        );
+    }
+    let r = ok(s.send(&TestRequest::get(&url)), "a normal GET afterwards");
+    assert_eq!(r.status, 200);
+    assert_eq!(srv.hits("/d"), 1);
+}
+
+/// Headers the caller marks sensitive ([`ClientConfig::sensitive_headers`]
+/// = `["X-Api-Key"]`) stay on their origin: `X-API-Key: k` (any case) is
+/// stripped on a 302 to another origin (127.0.0.1 → localhost, same path),
+/// like Authorization, and kept on a same-origin redirect; `X-Other`, not
+/// listed, follows both (requests' behaviour).
+pub fn sensitive_headers_stay_on_their_origin(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/r",
+            Behaviour::Custom(Arc::new(|r| {
+                if r.header("host").is_some_and(|h| h.starts_with("127.0.0.1")) {
+                    Reply::new(302).header("Location", "{localhost}/r")
+                } else {
+                    Reply::text("landed")
+                }
+            })),
+        ),
+        (
+            "/same",
+            Behaviour::Redirect {
+                status: 302,
+                location: "/landing".into(),
+            },
+        ),
+        ("/landing", Behaviour::Echo),
+    ]);
+    let mut config = cfg();
+    config.sensitive_headers = vec!["X-Api-Key".into()];
+    let s = c.session(&config);
+    let req = |p: &str| {
+        TestRequest::get(&srv.url(p))
+            .header("X-API-Key", "k")
+            .header("X-Other", "o")
+    };
+    let r = ok(s.send(&req("/r")), "cross-origin redirect");
+    assert_eq!(r.status, 200);
+    let recs = srv.requests_to("/r");
+    assert_eq!(recs.len(), 2, "cross-origin redirect: not followed once");
+    assert_eq!(recs[0].header("x-api-key"), Some("k"), "first hop");
+    assert!(
+        recs[1]
+            .header("host")
+            .is_some_and(|h| h.starts_with("localhost")),
+        "the redirect went to {:?}",
+        recs[1].header("host")
+    );
+    assert_eq!(
+        recs[1].header("x-api-key"),
+        None,
+        "a sensitive header followed a redirect to another origin"
+    );
+    assert_eq!(
+        recs[1].header("x-other"),
+        Some("o"),
+        "a header not marked sensitive was stripped on a cross-origin redirect"
+    );
+    let r = ok(s.send(&req("/same")), "same-origin redirect");
+    assert_eq!(r.status, 200);
+    let landing = srv.requests_to("/landing");
+    assert_eq!(landing.len(), 1, "same-origin redirect: not followed");
+    assert_eq!(
+        landing[0].header("x-api-key"),
+        Some("k"),
+        "a sensitive header was stripped on a same-origin redirect"
+    );
+    assert_eq!(landing[0].header("x-other"), Some("o"));
+}
+
+/// Cookie name prefixes are enforced (RFC 6265bis). Over http,
+/// `__Secure-a=1` (no Secure), `__Host-b=1; Path=/` (no Secure) and
+/// `__Secure-c=1; Secure` are refused and `plain=1` is stored: the next
+/// request to `/see` carries `plain=1` only. Over https (localhost), a
+/// `__Host-` cookie with a Domain attribute is refused although otherwise
+/// valid, one with a Path other than `/` too (`Path=/see`, so it would be
+/// sent to `/see`), as is a `__Secure-` cookie without Secure, while `__Host-ok=1; Secure; Path=/` and `__Secure-s=1;
+/// Secure` are stored.
+pub fn cookie_prefixes_enforced(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/set",
+            Behaviour::Cookies(vec![
+                "__Secure-a=1; Path=/".into(),
+                "__Host-b=1; Path=/".into(),
+                "__Secure-c=1; Secure; Path=/".into(),
+                "plain=1; Path=/".into(),
+            ]),
+        ),
+        ("/see", Behaviour::Cookies(Vec::new())),
+    ]);
+    let s = c.session(&cfg());
+    ok(s.send(&TestRequest::get(&srv.url("/set"))), "http: set");
+    let r = ok(s.send(&TestRequest::get(&srv.url("/see"))), "http: see");
+    assert_eq!(
+        String::from_utf8_lossy(&r.body),
+        "plain=1",
+        "over http only the unprefixed cookie may be stored"
+    );
+
+    let ca = Arc::new(TestCa::new().unwrap_or_else(|e| panic!("conformance: {e}")));
+    let tls = start(
+        TestServer::builder()
+            .route(
+                "/set",
+                Behaviour::Cookies(vec![
+                    "__Host-ok=1; Secure; Path=/".into(),
+                    "__Host-dom=1; Secure; Path=/; Domain=localhost".into(),
+                    "__Host-sub=1; Secure; Path=/see".into(),
+                    "__Secure-s=1; Secure; Path=/".into(),
+                    "__Secure-x=1; Path=/".into(),
+                ]),
+            )
+            .route("/see", Behaviour::Cookies(Vec::new()))
+            .tls(ca.clone(), TlsVariant::Good),
+    );
+    let mut config = cfg();
+    config.ca_pem = Some(ca.ca_pem());
+    let s = c.session(&config);
+    ok(
+        s.send(&TestRequest::get(&tls.url_localhost("/set"))),
+        "https: set",
+    );
+    let r = ok(
+        s.send(&TestRequest::get(&tls.url_localhost("/see"))),
+        "https: see",
+    );
+    let mut seen: Vec<String> = String::from_utf8_lossy(&r.body)
+        .split("; ")
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec!["__Host-ok=1", "__Secure-s=1"],
+        "over https: the valid prefixed cookies only (no __Host- with Domain or a Path \
+         other than /, no __Secure- without Secure)"
+    );
+}
+
 /// Every scenario, by name, for a backend to run in one loop or one test each.
 pub fn all() -> Vec<(&'static str, Scenario)> {
     vec![
@@ -3323,6 +3775,21 @@ pub fn all() -> Vec<(&'static str, Scenario)> {
             "server_reason_phrase_reported",
             server_reason_phrase_reported,
         ),
+        ("in_memory_read_is_capped", in_memory_read_is_capped),
+        (
+            "bodiless_content_encoding_is_an_empty_body",
+            bodiless_content_encoding_is_an_empty_body,
+        ),
+        ("credentials_never_in_errors", credentials_never_in_errors),
+        (
+            "duplicate_host_header_refused",
+            duplicate_host_header_refused,
+        ),
+        (
+            "sensitive_headers_stay_on_their_origin",
+            sensitive_headers_stay_on_their_origin,
+        ),
+        ("cookie_prefixes_enforced", cookie_prefixes_enforced),
     ]
 }
 
@@ -3454,7 +3921,13 @@ macro_rules! conformance_tests {
             explicit_auth_beats_url_credentials,
             default_header_removed_for_one_request,
             url_requoted_like_requests,
-            server_reason_phrase_reported
+            server_reason_phrase_reported,
+            in_memory_read_is_capped,
+            bodiless_content_encoding_is_an_empty_body,
+            credentials_never_in_errors,
+            duplicate_host_header_refused,
+            sensitive_headers_stay_on_their_origin,
+            cookie_prefixes_enforced
         );
     };
 }

@@ -17,8 +17,8 @@
 //!
 //! | item | for |
 //! |---|---|
-//! | [`TestServer`] (+ [`TestServerBuilder`]) | routes (exact or prefix) to a [`Behaviour`]; records every request ([`RecordedRequest`]: method, target, headers, body, connection id); `hits`, `requests`, `connections_accepted`, `open_connections`; `url`, `url_localhost` (another origin, same port), `url_v6` |
-//! | [`Behaviour`] | echo, fixed replies, closures, truncations, drips, stalls, resets (SO_LINGER 0), stale keep-alive, huge heads, malformed lines, CL + TE, redirects, chains, loops, scripted sequences, Basic and Digest auth, cookies, 100-continue, gzip, large streams, raw keep-alive answers (a body after HEAD/204/304), unsolicited bytes on an idle connection |
+//! | [`TestServer`] (+ [`TestServerBuilder`]) | routes (exact or prefix) to a [`Behaviour`]; records every request ([`RecordedRequest`]: method, target, headers, body, connection id); `hits`, `requests`, `connections_accepted`, `open_connections`, `bytes_written` (per route, by the streaming behaviours); `url`, `url_localhost` (another origin, same port), `url_v6` |
+//! | [`Behaviour`] | echo, fixed replies, closures, truncations, drips, stalls, resets (SO_LINGER 0), stale keep-alive, huge heads, malformed lines, CL + TE, redirects, chains, loops, scripted sequences, Basic and Digest auth, cookies, 100-continue, gzip, large streams, raw keep-alive answers (a body after HEAD/204/304), unsolicited bytes on an idle connection, hostile bodies (an endless chunked body, a gzip bomb generated on the fly) |
 //! | [`TestCa`], [`TlsVariant`] | a CA made at run time; good, wrong-host, expired and unknown-issuer server certificates; `TestServerBuilder::tls` serves the same routes over https |
 //! | [`ProxyServer`] | forward proxy: absolute-form and CONNECT, optional Basic or Digest proxy auth, or refusing every CONNECT with a status (`start_refusing_connect`), records what it saw ([`ProxyRecord`]) |
 //! | [`BlackHole`] | a loopback address whose connects time out |

@@ -222,7 +222,39 @@ pub enum Behaviour {
         /// What is written unsolicited (e.g. a complete fake response).
         bytes: Vec<u8>,
     },
+    /// A hostile server's body that never ends: a 200 with
+    /// `Transfer-Encoding: chunked` whose chunks (64 KiB of [`pattern`]
+    /// bytes each) keep coming until a write fails, i.e. the client closed
+    /// or reset the connection, or the server stops. The terminating
+    /// zero-size chunk is never sent. Each chunk's payload is counted once
+    /// written ([`TestServer::bytes_written`]), so a test can see how much
+    /// the server got out before the client stopped (the connection's send
+    /// buffer is kept small, 256 KiB, so the count stays close to what the
+    /// client received); once the client has gone, the connection closes on
+    /// the server side too ([`TestServer::open_connections`] drops).
+    ///
+    /// A safety net for a client that reads forever: after 256 MiB the
+    /// server gives up and closes mid-body (a truncated body, never a
+    /// complete one), so a test without a cap fails instead of exhausting
+    /// memory. A HEAD gets the head only.
+    Endless,
+    /// A decompression bomb: when the request's `Accept-Encoding` allows
+    /// gzip, a 200 with `Content-Encoding: gzip` and `Transfer-Encoding:
+    /// chunked` whose body decompresses to `decoded` zero bytes (about a
+    /// thousand times smaller on the wire); otherwise the `decoded` zero
+    /// bytes themselves, chunked, like [`Behaviour::Gzip`]'s plain answer.
+    /// The body is compressed and written on the fly, never held in memory
+    /// whole; the bytes on the wire (compressed) are counted
+    /// ([`TestServer::bytes_written`]). A write failing (the client gave
+    /// up) ends the connection.
+    GzipBomb {
+        /// Size of the decompressed body, in bytes.
+        decoded: u64,
+    },
 }
+
+/// Where [`Behaviour::Endless`] gives up on a client that never stops reading.
+const ENDLESS_SAFETY_LIMIT: u64 = 256 << 20;
 
 impl Behaviour {
     /// The variant's name, for logs and failure messages.
@@ -256,6 +288,8 @@ impl Behaviour {
             Behaviour::Stream { .. } => "Stream",
             Behaviour::RawKeepAlive(_) => "RawKeepAlive",
             Behaviour::Inject { .. } => "Inject",
+            Behaviour::Endless => "Endless",
+            Behaviour::GzipBomb { .. } => "GzipBomb",
         }
     }
 }
@@ -275,9 +309,9 @@ impl std::fmt::Debug for Behaviour {
     }
 }
 
-/// The deterministic byte at offset `i` of [`Behaviour::Stream`] and
-/// [`Behaviour::Drip`] bodies: the alphabet, repeated (printable, so a
-/// failing comparison is readable).
+/// The deterministic byte at offset `i` of [`Behaviour::Stream`],
+/// [`Behaviour::Drip`] and [`Behaviour::Endless`] bodies: the alphabet,
+/// repeated (printable, so a failing comparison is readable).
 ///
 /// ```
 /// assert_eq!(hawser_testkit::pattern_byte(0), b'a');
@@ -333,6 +367,8 @@ struct Route {
     behaviour: Behaviour,
     hits: AtomicUsize,
     digest: Mutex<DigestState>,
+    /// Response body bytes written (see [`TestServer::bytes_written`]).
+    written: AtomicU64,
 }
 
 impl Route {
@@ -378,6 +414,7 @@ impl TestServerBuilder {
             behaviour,
             hits: AtomicUsize::new(0),
             digest: Mutex::new(DigestState::default()),
+            written: AtomicU64::new(0),
         });
         self
     }
@@ -390,6 +427,7 @@ impl TestServerBuilder {
             behaviour,
             hits: AtomicUsize::new(0),
             digest: Mutex::new(DigestState::default()),
+            written: AtomicU64::new(0),
         });
         self
     }
@@ -639,6 +677,23 @@ impl TestServer {
     /// TLS handshakes that failed (e.g. the client rejected the certificate).
     pub fn tls_failures(&self) -> usize {
         self.shared.tls_failures.load(Ordering::SeqCst)
+    }
+
+    /// Response body bytes written so far by the route that serves `path`
+    /// (the first route matching it: the one a request to `path` reaches),
+    /// over every request to it. Counted by the streaming behaviours, [`Behaviour::Endless`],
+    /// [`Behaviour::GzipBomb`] (the compressed bytes, as sent) and
+    /// [`Behaviour::Stream`], as each piece is written (chunk framing not
+    /// included); 0 for other behaviours or when no route matches. A piece
+    /// counts once the kernel accepted it, not once the client read it:
+    /// after a client stops reading, up to the socket buffers' worth more
+    /// may still be counted.
+    pub fn bytes_written(&self, path: &str) -> u64 {
+        self.shared
+            .routes
+            .iter()
+            .find(|r| r.matches(path))
+            .map_or(0, |r| r.written.load(Ordering::SeqCst))
     }
 }
 
@@ -1154,10 +1209,7 @@ fn run(
             plain(conn, r)
         }
         Behaviour::Gzip(body) => {
-            let accepts = head
-                .header("accept-encoding")
-                .is_some_and(|v| v.to_ascii_lowercase().contains("gzip"));
-            if accepts {
+            if accepts_gzip(head) {
                 let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::default());
                 enc.write_all(body)?;
                 let gz = enc.finish()?;
@@ -1202,6 +1254,7 @@ fn run(
                 } else {
                     conn.send(&bytes)?;
                 }
+                route.written.fetch_add(n, Ordering::SeqCst);
                 off += n;
             }
             if *chunked {
@@ -1209,6 +1262,140 @@ fn run(
             }
             Ok(next_for(close))
         }
+        Behaviour::Endless => {
+            let mut h = vec![("Transfer-Encoding".to_string(), "chunked".to_string())];
+            if close {
+                h.push(("Connection".into(), "close".into()));
+            }
+            conn.send(&head_bytes(200, &h))?;
+            if conn.head_request {
+                return Ok(next_for(close));
+            }
+            // A small send buffer keeps what the server has written close
+            // to what the client has received.
+            let _ = socket2::SockRef::from(conn.tcp()).set_send_buffer_size(256 * 1024);
+            let piece = 64 * 1024usize;
+            // The pattern has period 26: every piece is a slice of this.
+            let base = pattern(piece + 26);
+            let mut off = 0u64;
+            while off < ENDLESS_SAFETY_LIMIT {
+                if conn.stopping() {
+                    return Ok(Next::Abort);
+                }
+                let start = (off % 26) as usize;
+                let mut out = format!("{piece:x}\r\n").into_bytes();
+                out.extend_from_slice(&base[start..start + piece]);
+                out.extend_from_slice(b"\r\n");
+                // A failed write (the client went away) ends the connection.
+                conn.send(&out)?;
+                route.written.fetch_add(piece as u64, Ordering::SeqCst);
+                off += piece as u64;
+            }
+            // The safety net: close mid-body, never a complete body.
+            Ok(Next::Close)
+        }
+        Behaviour::GzipBomb { decoded } => {
+            let gzip = accepts_gzip(head);
+            let mut h = vec![("Transfer-Encoding".to_string(), "chunked".to_string())];
+            if gzip {
+                h.push(("Content-Encoding".into(), "gzip".into()));
+                h.push(("Vary".into(), "Accept-Encoding".into()));
+            }
+            if close {
+                h.push(("Connection".into(), "close".into()));
+            }
+            conn.send(&head_bytes(200, &h))?;
+            if conn.head_request {
+                return Ok(next_for(close));
+            }
+            let zeros = vec![0u8; 64 * 1024];
+            let mut sink = ChunkWriter::new(conn, &route.written);
+            if gzip {
+                let mut enc = GzEncoder::new(&mut sink, flate2::Compression::default());
+                write_zeros(&mut enc, *decoded, &zeros)?;
+                enc.finish()?;
+            } else {
+                write_zeros(&mut sink, *decoded, &zeros)?;
+            }
+            sink.finish()?;
+            Ok(next_for(close))
+        }
+    }
+}
+
+/// The request's `Accept-Encoding` allows gzip.
+fn accepts_gzip(head: &Head) -> bool {
+    head.header("accept-encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().contains("gzip"))
+}
+
+/// Writes `n` zero bytes to `w` in slices of `zeros`.
+fn write_zeros(w: &mut impl Write, n: u64, zeros: &[u8]) -> io::Result<()> {
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(zeros.len() as u64) as usize;
+        w.write_all(&zeros[..k])?;
+        left -= k as u64;
+    }
+    Ok(())
+}
+
+/// A body writer that sends what it is given as chunks of at least 16 KiB
+/// (the last one may be shorter), counting the payload bytes in `written`.
+/// Writes fail once the server is stopping.
+struct ChunkWriter<'a> {
+    conn: &'a mut Conn,
+    written: &'a AtomicU64,
+    buf: Vec<u8>,
+}
+
+impl<'a> ChunkWriter<'a> {
+    const PIECE: usize = 16 * 1024;
+
+    fn new(conn: &'a mut Conn, written: &'a AtomicU64) -> ChunkWriter<'a> {
+        ChunkWriter {
+            conn,
+            written,
+            buf: Vec::with_capacity(2 * Self::PIECE),
+        }
+    }
+
+    /// Sends the buffered bytes as one chunk.
+    fn emit(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        if self.conn.stopping() {
+            return Err(io::Error::other("the server is stopping"));
+        }
+        let mut out = format!("{:x}\r\n", self.buf.len()).into_bytes();
+        out.extend_from_slice(&self.buf);
+        out.extend_from_slice(b"\r\n");
+        self.conn.send(&out)?;
+        self.written
+            .fetch_add(self.buf.len() as u64, Ordering::SeqCst);
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Sends what is left and the terminating zero-size chunk.
+    fn finish(mut self) -> io::Result<()> {
+        self.emit()?;
+        self.conn.send(b"0\r\n\r\n")
+    }
+}
+
+impl Write for ChunkWriter<'_> {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(b);
+        if self.buf.len() >= Self::PIECE {
+            self.emit()?;
+        }
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.emit()
     }
 }
 

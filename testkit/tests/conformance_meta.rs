@@ -79,5 +79,5 @@ fn scenario_names_are_unique() {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(sorted.len(), names.len());
-    assert!(names.len() >= 94, "{} scenarios", names.len());
+    assert!(names.len() >= 100, "{} scenarios", names.len());
 }

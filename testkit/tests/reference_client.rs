@@ -22,10 +22,21 @@
 //! helpers', reports the server's reason phrase, and treats a refused
 //! CONNECT as a final proxy error.
 //!
+//! Against hostile servers and careless callers it caps reading a body
+//! into memory (`max_body_in_memory`, 10 MiB by default: a declared
+//! length over it is refused before reading, a chunked, close-delimited or
+//! gzip-decoded body once past it; the connection is closed, not drained),
+//! gives a bodiless response labelled gzip an empty body, never shows a
+//! URL's password in an error, refuses a second caller-set `Host`,
+//! `Content-Length` or `Transfer-Encoding` before sending, strips the
+//! session's sensitive headers on a cross-origin redirect, and enforces
+//! the `__Secure-` / `__Host-` cookie prefixes.
+//!
 //! `Quirks` switch on, one by one, the bugs the suite must catch (the
-//! lifecycle bugs, and hawser's old departures from requests); the `quirks`
-//! tests at the end show that each lifecycle and "Behaving like requests"
-//! scenario fails against the client with its matching quirk.
+//! lifecycle bugs, and hawser's old departures from requests and old
+//! weaknesses); the `quirks` tests at the end show that each lifecycle,
+//! "Behaving like requests" and "Hostile servers" scenario fails against
+//! the client with its matching quirk.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -95,6 +106,23 @@ struct Quirks {
     /// A 307/308 that would re-send a streamed body fails with the message
     /// "too many redirects".
     redirect_stream_says_too_many: bool,
+    /// Bodies are read into memory whole, whatever their size:
+    /// `max_body_in_memory` is ignored (hawser's old `bytes()`).
+    no_body_cap: bool,
+    /// A body labelled `Content-Encoding: gzip` is decoded even when the
+    /// response has none (204, 304, `Content-Length: 0`), and the empty
+    /// "gzip stream" fails to decode.
+    decode_bodiless: bool,
+    /// Errors quote the URL as given, password included.
+    password_in_errors: bool,
+    /// `Host`, `Content-Length` and `Transfer-Encoding` set twice by the
+    /// caller are all written to the wire.
+    duplicate_headers_sent: bool,
+    /// `ClientConfig::sensitive_headers` is ignored: those headers follow
+    /// redirects to any origin.
+    sensitive_headers_follow: bool,
+    /// The `__Secure-` and `__Host-` cookie prefixes are not enforced.
+    no_cookie_prefixes: bool,
 }
 
 impl Quirks {
@@ -111,6 +139,12 @@ impl Quirks {
         no_requote: false,
         canonical_reason: false,
         redirect_stream_says_too_many: false,
+        no_body_cap: false,
+        decode_bodiless: false,
+        password_in_errors: false,
+        duplicate_headers_sent: false,
+        sensitive_headers_follow: false,
+        no_cookie_prefixes: false,
     };
 }
 
@@ -188,6 +222,46 @@ fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `url` with the password of its userinfo replaced by `***`, for error
+/// messages; works on URLs that do not parse (the userinfo is whatever
+/// precedes the last `@` of the authority).
+fn redact(url: &str) -> String {
+    let Some(i) = url.find("://") else {
+        return url.to_string();
+    };
+    let (scheme, rest) = url.split_at(i + 3);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}{user}:***@{host}{tail}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The default cap on reading a body into memory (hawser's).
+const DEFAULT_BODY_CAP: usize = 10 * 1024 * 1024;
+
+fn too_large(limit: usize, what: &str) -> TestError {
+    e(
+        TestErrorKind::BodyTooLarge,
+        format!(
+            "{what}: the response body is larger than {limit} bytes, the limit for reading a \
+             body into memory; raise it with max_body_in_memory"
+        ),
+    )
+}
+
+/// The error of the `decode_bodiless` quirk.
+fn undecodable() -> TestError {
+    e(
+        TestErrorKind::Body,
+        "could not decode the compressed response body",
+    )
 }
 
 fn timeout(phase: Phase) -> TestError {
@@ -516,8 +590,23 @@ impl Conn {
         }
     }
 
-    /// Reads the body; returns whether the connection may be reused.
-    fn read_body(&mut self, raw: &mut Raw, method: &str, clock: &Ctx) -> Result<bool, TestError> {
+    /// Reads the body, at most `cap` bytes of it (framed and decoded; None:
+    /// no cap), else a BodyTooLarge error; returns whether the connection
+    /// may be reused. With `decode_bodiless`, an empty body labelled gzip
+    /// fails to decode.
+    fn read_body(
+        &mut self,
+        raw: &mut Raw,
+        method: &str,
+        clock: &Ctx,
+        cap: Option<usize>,
+        decode_bodiless: bool,
+    ) -> Result<bool, TestError> {
+        let over = |n: usize| cap.is_some_and(|c| n > c);
+        let limit = cap.unwrap_or(usize::MAX);
+        let gzip = raw
+            .header("content-encoding")
+            .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
         let te = raw.header("transfer-encoding").map(str::to_ascii_lowercase);
         let cl = raw.header("content-length").map(str::to_string);
         if te.is_some() && cl.is_some() {
@@ -531,6 +620,9 @@ impl Conn {
             .header("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
         if method == "HEAD" || raw.status == 204 || raw.status == 304 {
+            if decode_bodiless && gzip && method != "HEAD" {
+                return Err(undecodable());
+            }
             return Ok(!close);
         }
         if te.is_some_and(|t| t.contains("chunked")) {
@@ -542,6 +634,9 @@ impl Conn {
                     while !self.line(clock)?.is_empty() {}
                     break;
                 }
+                if over(raw.body.len().saturating_add(size)) {
+                    return Err(too_large(limit, "chunked"));
+                }
                 let mut chunk = self.take(size + 2, clock)?;
                 chunk.truncate(size);
                 raw.body.extend_from_slice(&chunk);
@@ -551,20 +646,37 @@ impl Conn {
                 .trim()
                 .parse()
                 .map_err(|_| e(TestErrorKind::Protocol, "bad Content-Length"))?;
+            if over(n) {
+                // Refused before reading a byte of it.
+                return Err(too_large(
+                    limit,
+                    &format!("the response declares {n} bytes (Content-Length)"),
+                ));
+            }
             raw.body = self.take(n, clock)?;
         } else {
-            while self.fill(clock, Phase::Body)? > 0 {}
+            while self.fill(clock, Phase::Body)? > 0 {
+                if over(self.buf.len()) {
+                    return Err(too_large(limit, "close-delimited"));
+                }
+            }
             raw.body = std::mem::take(&mut self.buf);
             return Ok(false);
         }
-        if raw
-            .header("content-encoding")
-            .is_some_and(|v| v.eq_ignore_ascii_case("gzip"))
-        {
+        if gzip && raw.body.is_empty() && decode_bodiless {
+            return Err(undecodable());
+        }
+        // No body, nothing to decode (requests gives b"").
+        if gzip && !raw.body.is_empty() {
+            // Decoded up to one byte past the cap: a bomb stops there.
             let mut out = Vec::new();
             flate2::read::GzDecoder::new(raw.body.as_slice())
+                .take(limit.saturating_add(1) as u64)
                 .read_to_end(&mut out)
                 .map_err(|err| e(TestErrorKind::Body, err.to_string()))?;
+            if over(out.len()) {
+                return Err(too_large(limit, "decoded (gzip)"));
+            }
             raw.body = out;
         }
         self.keep_alive = raw.header("keep-alive").and_then(|v| {
@@ -637,8 +749,17 @@ struct Session {
     pool: Mutex<Pool>,
     freed: Condvar,
     opened: AtomicUsize,
-    jar: Mutex<Vec<(String, String, String, String)>>,
+    jar: Mutex<Vec<Cookie>>,
     digest_nc: Mutex<HashMap<String, u32>>,
+}
+
+/// A stored cookie (host-only: the Domain attribute is not honoured).
+struct Cookie {
+    host: String,
+    path: String,
+    name: String,
+    value: String,
+    secure: bool,
 }
 
 struct Target {
@@ -923,11 +1044,13 @@ impl Session {
 
     fn cookies_for(&self, u: &Url) -> Option<String> {
         let host = u.host_str().unwrap_or("");
+        let https = u.scheme() == "https";
         let jar = self.jar.lock().unwrap_or_else(|p| p.into_inner());
         let v: Vec<String> = jar
             .iter()
-            .filter(|(h, p, _, _)| h == host && u.path().starts_with(p.as_str()))
-            .map(|(_, _, n, v)| format!("{n}={v}"))
+            .filter(|c| c.host == host && u.path().starts_with(c.path.as_str()))
+            .filter(|c| https || !c.secure)
+            .map(|c| format!("{}={}", c.name, c.value))
             .collect();
         (!v.is_empty()).then(|| v.join("; "))
     }
@@ -937,6 +1060,7 @@ impl Session {
             return;
         }
         let host = u.host_str().unwrap_or("").to_string();
+        let https = u.scheme() == "https";
         let mut jar = self.jar.lock().unwrap_or_else(|p| p.into_inner());
         for (_, v) in raw
             .headers
@@ -947,25 +1071,42 @@ impl Session {
             let Some((name, value)) = parts.next().and_then(|nv| nv.split_once('=')) else {
                 continue;
             };
+            let name = name.trim();
             let attrs: Vec<&str> = parts.map(str::trim).collect();
-            let path = attrs
-                .iter()
-                .find_map(|a| a.strip_prefix("Path="))
-                .unwrap_or("/")
-                .to_string();
+            let path_attr = attrs.iter().find_map(|a| a.strip_prefix("Path="));
+            let path = path_attr.unwrap_or("/").to_string();
             let secure = attrs.iter().any(|a| a.eq_ignore_ascii_case("secure"));
+            let domain = attrs.iter().any(|a| {
+                a.split('=')
+                    .next()
+                    .is_some_and(|k| k.trim().eq_ignore_ascii_case("domain"))
+            });
+            // RFC 6265bis: `__Secure-` needs Secure (so a secure origin);
+            // `__Host-` needs that, no Domain and `Path=/`. Otherwise the
+            // cookie is ignored entirely.
+            if !self.quirks.no_cookie_prefixes {
+                let secure_ok = secure && https;
+                if name.starts_with("__Secure-") && !secure_ok {
+                    continue;
+                }
+                if name.starts_with("__Host-") && !(secure_ok && !domain && path_attr == Some("/"))
+                {
+                    continue;
+                }
+            }
             let expired = attrs.iter().any(|a| {
                 a.strip_prefix("Max-Age=")
                     .is_some_and(|v| v.trim().parse::<i64>().is_ok_and(|n| n <= 0))
             });
-            jar.retain(|(h, p, n, _)| !(h == &host && p == &path && n == name.trim()));
-            if !expired && (!secure || u.scheme() == "https") {
-                jar.push((
-                    host.clone(),
+            jar.retain(|c| !(c.host == host && c.path == path && c.name == name));
+            if !expired && (!secure || https) {
+                jar.push(Cookie {
+                    host: host.clone(),
                     path,
-                    name.trim().to_string(),
-                    value.trim().to_string(),
-                ));
+                    name: name.to_string(),
+                    value: value.trim().to_string(),
+                    secure,
+                });
             }
         }
     }
@@ -1044,8 +1185,12 @@ impl Session {
             } else {
                 origin_form
             };
+            let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
             let mut head = format!("{method} {target} HTTP/1.1\r\n");
-            head.push_str(&format!("Host: {host_port}\r\n"));
+            // The caller's Host (set once: `call` refuses two) replaces ours.
+            if q.duplicate_headers_sent || !has("host") {
+                head.push_str(&format!("Host: {host_port}\r\n"));
+            }
             for (n, v) in headers {
                 head.push_str(&format!("{n}: {v}\r\n"));
             }
@@ -1059,17 +1204,28 @@ impl Session {
                     }
                 }
             }
-            if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
+            let framed = has("content-length") || has("transfer-encoding");
+            if (!body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH"))
+                && (q.duplicate_headers_sent || !framed)
+            {
                 head.push_str(&format!("Content-Length: {}\r\n", body.len()));
             }
             if expect {
                 head.push_str("Expect: 100-continue\r\n");
             }
-            head.push_str("Accept-Encoding: gzip\r\n\r\n");
+            if !has("accept-encoding") {
+                head.push_str("Accept-Encoding: gzip\r\n");
+            }
+            head.push_str("\r\n");
             let mut out = head.into_bytes();
             if !expect {
                 out.extend_from_slice(body);
             }
+            let cap = match self.cfg.max_body_in_memory {
+                _ if q.no_body_cap => None,
+                Some(n) => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+                None => Some(DEFAULT_BODY_CAP),
+            };
             let result = (|| -> Result<(Raw, bool), (TestError, bool)> {
                 c.stream
                     .write_all(&out)
@@ -1083,14 +1239,14 @@ impl Session {
                         c.read_head(clock, false)?
                     } else {
                         let mut r = first;
-                        let _ = c.read_body(&mut r, method, clock);
+                        let _ = c.read_body(&mut r, method, clock, cap, q.decode_bodiless);
                         return Ok((r, false));
                     }
                 } else {
                     c.read_head(clock, false)?
                 };
                 let reusable = c
-                    .read_body(&mut raw, method, clock)
+                    .read_body(&mut raw, method, clock, cap, q.decode_bodiless)
                     .map_err(|err| (err, true))?;
                 Ok((raw, reusable))
             })();
@@ -1106,7 +1262,12 @@ impl Session {
                 }
                 Err((err, response_started)) => {
                     clock.note(format!("attempt failed: {}", err.message));
+                    // Closed: a body left unread (over the cap) is not drained.
                     lease.conn = None;
+                    if err.kind == TestErrorKind::BodyTooLarge {
+                        // Deterministic: the same body would be too large again.
+                        return Err(Fail::Final(err));
+                    }
                     // RETRY.md 3: re-send a reused connection's failure
                     // only for idempotent methods (we cannot know whether
                     // the server accepted the bytes).
@@ -1161,6 +1322,9 @@ impl Session {
             if ctx.cancelled() {
                 err = abandoned();
             }
+            if err.kind == TestErrorKind::Connect {
+                err.message = format!("{} {}: {}", req.method, self.shown(&req.url), err.message);
+            }
             ctx.note(format!("failed: {}", err.message));
             if !self.quirks.no_report {
                 err.report = Some(ctx.report.borrow().join("\n"));
@@ -1179,8 +1343,12 @@ impl Session {
             .connect_timeout
             .or(cfg.connect_timeout)
             .unwrap_or(Duration::from_secs(10));
-        let mut url =
-            Url::parse(&req.url).map_err(|err| e(TestErrorKind::Other, err.to_string()))?;
+        let mut url = Url::parse(&req.url).map_err(|err| {
+            e(
+                TestErrorKind::Other,
+                format!("invalid URL {:?}: {err}", self.shown(&req.url)),
+            )
+        })?;
         let first_origin = origin_of(&url);
         let mut method = req.method.clone();
         let (mut body, replayable, helper_type) = match &req.body {
@@ -1223,6 +1391,22 @@ impl Session {
             }
             manual.push((n.clone(), v.clone()));
         }
+        // Headers that frame the message or name its target may be set
+        // once: a second one is refused before anything is sent.
+        if !self.quirks.duplicate_headers_sent {
+            for name in ["Host", "Content-Length", "Transfer-Encoding"] {
+                let n = manual
+                    .iter()
+                    .filter(|(h, _)| h.eq_ignore_ascii_case(name))
+                    .count();
+                if n > 1 {
+                    return Err(e(
+                        TestErrorKind::InvalidRequest,
+                        format!("the request sets {name} {n} times; it may be set once"),
+                    ));
+                }
+            }
+        }
         // Explicit auth (the request's, then the session's) before the
         // URL's credentials, as requests does.
         let explicit = o.auth.clone().or(cfg.auth.clone());
@@ -1264,12 +1448,17 @@ impl Session {
                 .iter()
                 .map(|(n, v)| (n.as_str(), v.as_str()))
                 .chain([("User-Agent", USER_AGENT)]);
+            let same_origin = origin_of(&url) == first_origin;
             for (n, v) in defaults {
-                if !removed(n) && !headers.iter().any(|(h, _)| h.eq_ignore_ascii_case(n)) {
+                // A sensitive session header stays on the first origin too.
+                let withheld = !same_origin && self.sensitive(n);
+                if !removed(n)
+                    && !withheld
+                    && !headers.iter().any(|(h, _)| h.eq_ignore_ascii_case(n))
+                {
                     headers.push((n.to_string(), v.to_string()));
                 }
             }
-            let same_origin = origin_of(&url) == first_origin;
             if same_origin
                 && !headers
                     .iter()
@@ -1398,8 +1587,8 @@ impl Session {
                                 manual.retain(|(n, _)| {
                                     !matches!(
                                         n.to_ascii_lowercase().as_str(),
-                                        "authorization" | "cookie" | "proxy-authorization"
-                                    )
+                                        "authorization" | "cookie" | "proxy-authorization" | "host"
+                                    ) && !self.sensitive(n)
                                 });
                             }
                             history.push(raw.status);
@@ -1470,6 +1659,27 @@ impl Session {
             held = lease.filter(|l| l.reusable);
             clock.note(format!("retrying after {sleep:?}"));
             clock.sleep(sleep)?;
+        }
+    }
+
+    /// `name` is one of the session's sensitive headers (unless the quirk
+    /// lets them follow redirects).
+    fn sensitive(&self, name: &str) -> bool {
+        !self.quirks.sensitive_headers_follow
+            && self
+                .cfg
+                .sensitive_headers
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(name))
+    }
+
+    /// `url` as error messages show it: without its password (unless the
+    /// quirk echoes it).
+    fn shown(&self, url: &str) -> String {
+        if self.quirks.password_in_errors {
+            url.to_string()
+        } else {
+            redact(url)
         }
     }
 
@@ -1576,10 +1786,11 @@ hawser_testkit::conformance_tests!(Reference {
     quirks: Quirks::NONE
 });
 
-/// Each connection-lifecycle and "Behaving like requests" scenario (and the
-/// streamed-body redirect scenarios) fails (panics) against the reference
-/// client with the quirk that reproduces the bug it is there to catch; the
-/// tests above show they pass with no quirks.
+/// Each connection-lifecycle, "Behaving like requests" and "Hostile servers
+/// and careless callers" scenario (and the streamed-body redirect
+/// scenarios) fails (panics) against the reference client with the quirk
+/// that reproduces the bug it is there to catch; the tests above show they
+/// pass with no quirks.
 mod quirks {
     use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -1634,13 +1845,20 @@ mod quirks {
         default_header_removed_for_one_request: ignore_header_removal;
         url_requoted_like_requests: no_requote;
         server_reason_phrase_reported: canonical_reason;
+        in_memory_read_is_capped: no_body_cap;
+        bodiless_content_encoding_is_an_empty_body: decode_bodiless;
+        credentials_never_in_errors: password_in_errors;
+        duplicate_host_header_refused: duplicate_headers_sent;
+        sensitive_headers_stay_on_their_origin: sensitive_headers_follow;
+        cookie_prefixes_enforced: no_cookie_prefixes;
     }
 
     /// Every scenario from the "Connection lifecycle" section on (the
-    /// "Behaving like requests" section included), and the streamed-body
-    /// redirect scenarios, is checked against a quirk, and nothing else is.
+    /// "Behaving like requests" and "Hostile servers and careless callers"
+    /// sections included), and the streamed-body redirect scenarios, is
+    /// checked against a quirk, and nothing else is.
     #[test]
-    fn every_lifecycle_and_requests_scenario_is_checked_against_a_quirk() {
+    fn every_lifecycle_requests_and_hostile_scenario_is_checked_against_a_quirk() {
         let all: Vec<&str> = hawser_testkit::conformance::all()
             .into_iter()
             .map(|(n, _)| n)
@@ -1659,5 +1877,16 @@ mod quirks {
         covered.sort_unstable();
         assert_eq!(expected, covered);
         assert!(all.contains(&"proxy_refusal_is_final"));
+        // The hostile section comes after the requests section, to the end.
+        let hostile = all
+            .iter()
+            .position(|n| *n == "in_memory_read_is_capped")
+            .unwrap_or(0);
+        let requests = all
+            .iter()
+            .position(|n| *n == "server_reason_phrase_reported")
+            .unwrap_or(all.len());
+        assert!(requests < hostile, "the hostile section is not last");
+        assert_eq!(all.last(), Some(&"cookie_prefixes_enforced"));
     }
 }

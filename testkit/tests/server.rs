@@ -771,3 +771,153 @@ fn raw_keep_alive_writes_bytes_verbatim_and_keeps_the_connection() {
         "Inject"
     );
 }
+
+/// Reads a response head from `s`; returns it and the body bytes read with it.
+fn read_head_raw(s: &mut TcpStream) -> (String, Vec<u8>) {
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 8192];
+    loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..i]).into_owned();
+            return (head, buf[i + 4..].to_vec());
+        }
+        let n = s.read(&mut tmp).expect("head");
+        assert!(n > 0, "closed in the head");
+        buf.extend_from_slice(&tmp[..n]);
+    }
+}
+
+/// Decodes the complete chunks at the front of `raw` (a chunked body that
+/// may be cut anywhere), leaving the rest in `raw`; true once the
+/// terminating zero-size chunk was seen.
+fn take_chunks(raw: &mut Vec<u8>, body: &mut Vec<u8>) -> bool {
+    loop {
+        let Some(i) = raw.windows(2).position(|w| w == b"\r\n") else {
+            return false;
+        };
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&raw[..i]).expect("size"), 16).expect("hex");
+        if size == 0 {
+            return true;
+        }
+        if raw.len() < i + 2 + size + 2 {
+            return false;
+        }
+        body.extend_from_slice(&raw[i + 2..i + 2 + size]);
+        assert_eq!(&raw[i + 2 + size..i + 4 + size], b"\r\n", "chunk end");
+        raw.drain(..i + 4 + size);
+    }
+}
+
+#[test]
+fn endless_body_keeps_coming_until_the_client_goes_and_counts_bytes() {
+    let srv = server(vec![("/endless", Behaviour::Endless)]);
+    let mut s = connect(&srv);
+    s.write_all(b"GET /endless HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("write");
+    let (head, mut raw) = read_head_raw(&mut s);
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    assert!(head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked"));
+    let want = 3 * 1024 * 1024;
+    let mut body = Vec::new();
+    let mut tmp = vec![0u8; 64 * 1024];
+    while body.len() < want {
+        let n = s.read(&mut tmp).expect("body");
+        assert!(n > 0, "the endless body ended after {} bytes", body.len());
+        raw.extend_from_slice(&tmp[..n]);
+        assert!(!take_chunks(&mut raw, &mut body), "a terminating chunk");
+    }
+    assert!(body == pattern(body.len()), "not the pattern");
+    let before = srv.bytes_written("/endless");
+    assert!(before >= body.len() as u64, "{before} < {}", body.len());
+    assert_eq!(srv.open_connections(), 1);
+    drop(s);
+    // The server's writes fail once the client has gone; it stops.
+    let t = Instant::now();
+    while srv.open_connections() > 0 && t.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(srv.open_connections(), 0, "the server kept writing");
+    let after = srv.bytes_written("/endless");
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(srv.bytes_written("/endless"), after, "still counting");
+    assert!(
+        after < before + 16 * 1024 * 1024,
+        "{after} bytes written (the client read {})",
+        body.len()
+    );
+    assert_eq!(srv.bytes_written("/other"), 0);
+    assert_eq!(Behaviour::Endless.name(), "Endless");
+}
+
+#[test]
+fn gzip_bomb_decodes_to_zeros_and_is_small_on_the_wire() {
+    let decoded = 8 * 1024 * 1024u64;
+    let srv = server(vec![("/bomb", Behaviour::GzipBomb { decoded })]);
+    let r = get(&srv, "/bomb", "Accept-Encoding: gzip\r\n").expect("bomb");
+    assert_eq!(r.0, 200);
+    assert_eq!(header(&r, "content-encoding"), Some("gzip"));
+    assert_eq!(header(&r, "transfer-encoding"), Some("chunked"));
+    assert!(
+        (r.2.len() as u64) < decoded / 200,
+        "{} compressed bytes for {decoded}",
+        r.2.len()
+    );
+    assert_eq!(srv.bytes_written("/bomb"), r.2.len() as u64);
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(r.2.as_slice())
+        .read_to_end(&mut out)
+        .expect("gunzip");
+    assert_eq!(out.len() as u64, decoded);
+    assert!(out.iter().all(|b| *b == 0));
+    // Without gzip: the zeros themselves.
+    let p = get(&srv, "/bomb", "").expect("plain");
+    assert_eq!(header(&p, "content-encoding"), None);
+    assert_eq!(p.2.len() as u64, decoded);
+    assert!(p.2.iter().all(|b| *b == 0));
+    assert_eq!(
+        srv.bytes_written("/bomb"),
+        r.2.len() as u64 + decoded,
+        "both bodies counted"
+    );
+    assert_eq!(Behaviour::GzipBomb { decoded: 1 }.name(), "GzipBomb");
+    assert_eq!(
+        format!("{:?}", Behaviour::GzipBomb { decoded: 1 }),
+        "GzipBomb"
+    );
+}
+
+#[test]
+fn gzip_bomb_of_64_mib_is_served_quickly_on_keep_alive() {
+    let decoded = 64 * 1024 * 1024u64;
+    let srv = server(vec![
+        ("/bomb", Behaviour::GzipBomb { decoded }),
+        ("/e", Behaviour::Echo),
+    ]);
+    let mut s = connect(&srv);
+    let t = Instant::now();
+    let r = get_on(&mut s, "/bomb", "Accept-Encoding: gzip\r\n").expect("bomb");
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    assert_eq!(r.0, 200);
+    let mut d = flate2::read::GzDecoder::new(r.2.as_slice());
+    let n = std::io::copy(&mut d, &mut std::io::sink()).expect("gunzip");
+    assert_eq!(n, decoded);
+    // The connection is kept for the next request.
+    assert_eq!(get_on(&mut s, "/e", "").expect("after").0, 200);
+    assert_eq!(srv.connections_accepted(), 1);
+}
+
+#[test]
+fn stream_counts_bytes_written() {
+    let srv = server(vec![(
+        "/s",
+        Behaviour::Stream {
+            len: 100_000,
+            chunked: true,
+        },
+    )]);
+    get(&srv, "/s", "").expect("stream");
+    assert_eq!(srv.bytes_written("/s"), 100_000);
+}

@@ -94,7 +94,13 @@ fn setup(s: &mut Script<'_>) -> Option<(Agent<u32>, Request, CallOptions, Vec<u8
         });
     }
 
-    let url = "http://h.test/a/b?q=1";
+    // Bit 6 of the first byte: an https origin, so server bytes reach the
+    // TLS record layer (in builds with hawser-core's `rustls` feature).
+    let url = if kind & 0x40 != 0 {
+        "https://h.test/a/b?q=1"
+    } else {
+        "http://h.test/a/b?q=1"
+    };
     let (method, body) = match kind & 7 {
         0 => (Method::GET, Body::empty()),
         1 => (Method::HEAD, Body::empty()),

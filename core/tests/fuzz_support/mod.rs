@@ -5,4 +5,5 @@
 #![allow(dead_code)] // each test file uses a different part
 
 pub mod call;
+pub mod cookies;
 pub mod h1;
