@@ -111,3 +111,34 @@ fn external_working_corpus_replays_when_given() {
     }
     eprintln!("replayed {count} inputs");
 }
+
+/// The `call_tls` target's seeds: whole calls over real TLS.
+#[cfg(feature = "rustls")]
+#[test]
+fn call_tls_corpus_replays_without_findings() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/call_tls");
+    let mut count = 0;
+    let mut statuses = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.expect("corpus entry").path();
+        let data = std::fs::read(&path).expect("corpus file");
+        let outcome = std::panic::catch_unwind(|| {
+            fuzz_support::call_tls::call_tls(&data, std::time::Instant::now())
+        });
+        let status = outcome.unwrap_or_else(|_| panic!("{} fails", path.display()));
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        statuses.push((name.unwrap_or_default(), status));
+        count += 1;
+    }
+    assert!(count >= 9, "only {count} corpus files");
+    // The seeds reach HTTP inside TLS, not just the handshake.
+    for seed in [
+        "seed-get-200",
+        "seed-byte-by-byte",
+        "seed-chunked",
+        "seed-503-then-200",
+    ] {
+        let got = statuses.iter().find(|(n, _)| n == seed).map(|(_, s)| *s);
+        assert_eq!(got, Some(Some(200)), "{seed}");
+    }
+}

@@ -5,5 +5,7 @@
 #![allow(dead_code)] // each test file uses a different part
 
 pub mod call;
+#[cfg(feature = "rustls")]
+pub mod call_tls;
 pub mod cookies;
 pub mod h1;
