@@ -210,9 +210,8 @@ impl<R: Runtime> Response<R> {
         Ok(out)
     }
 
-    /// The body as text, decoded with the `Content-Type` charset (UTF-8
-    /// and ISO-8859-1 / Latin-1 are decoded exactly; other charsets and
-    /// invalid bytes are decoded as UTF-8 with replacement characters).
+    /// The body as text, decoded with the `Content-Type` charset by
+    /// `encoding_rs` (UTF-8 without one; see [`Head::decode_text`]).
     pub async fn text(self) -> Result<String> {
         let head = self.head.clone();
         Ok(head.decode_text(self.bytes().await?))

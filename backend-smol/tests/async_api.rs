@@ -318,3 +318,20 @@ fn json_goes_out_and_comes_back() {
     .expect_err("\"late\" is not JSON");
     assert_eq!(err.kind(), ErrorKind::Body);
 }
+
+#[test]
+fn text_decodes_the_declared_charset() {
+    use hawser_testkit::Reply;
+    let srv = TestServer::start(vec![(
+        "/cp1252",
+        Behaviour::Reply(
+            Reply::new(200)
+                .header("Content-Type", "text/html; Charset=windows-1252")
+                .body(vec![0x93, 0x68, 0x69, 0x94]),
+        ),
+    )])
+    .expect("test server");
+    let s = Session::new();
+    let text = smol::block_on(async { s.get(srv.url("/cp1252")).send().await?.text().await });
+    assert_eq!(text.expect("text"), "\u{201c}hi\u{201d}");
+}

@@ -239,6 +239,12 @@ impl<B: Backend> SessionBuilder<B> {
         }
         self
     }
+    /// A fixed base for the per-call RNG seeds (jitter, Digest cnonces), to
+    /// replay a run exactly; by default each session draws a random one.
+    pub fn seed(mut self, base: u64) -> Self {
+        self.config.seed = Some(base);
+        self
+    }
     /// Decode gzip/deflate bodies (default on).
     pub fn decompress(mut self, on: bool) -> Self {
         self.config.decompress = on;
@@ -407,6 +413,12 @@ impl<B: Backend> RequestBuilder<B> {
     /// memory for this request.
     pub fn max_body_in_memory(mut self, bytes: u64) -> Self {
         self.opts.max_body_in_memory = Some(bytes);
+        self
+    }
+    /// A fixed RNG seed for this request (its jitter and Digest cnonce), to
+    /// replay it exactly; by default every request gets its own.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.opts.seed = seed;
         self
     }
     /// Follow at most `n` redirects for this request (0: none).

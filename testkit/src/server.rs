@@ -1002,7 +1002,10 @@ fn run(
         Behaviour::EchoText => plain(conn, echo_text(head, rec)),
         Behaviour::Reply(r) => {
             let mut r = r.clone();
-            r.body = substitute(&String::from_utf8_lossy(&r.body), shared).into_bytes();
+            // Placeholders live in text bodies; other bytes go out as given.
+            if let Ok(text) = std::str::from_utf8(&r.body) {
+                r.body = substitute(text, shared).into_bytes();
+            }
             plain(conn, r)
         }
         Behaviour::Custom(h) => plain(conn, h(rec)),

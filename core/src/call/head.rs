@@ -86,29 +86,44 @@ impl Head {
         ))
     }
 
-    /// Decode a body as text with the `Content-Type` charset: UTF-8 and
-    /// ISO-8859-1 (Latin-1) exactly; anything else as UTF-8 with
-    /// replacement characters.
+    /// Decode a body as text, like reqwest: the `charset` parameter of
+    /// `Content-Type` (parsed as a media type, quoted or not, any case) names
+    /// the encoding, decoded with `encoding_rs` by its WHATWG label
+    /// (`iso-8859-1` and `latin1` are windows-1252, as in browsers); without
+    /// one, or with an unknown one, UTF-8. Invalid bytes become U+FFFD; a
+    /// byte-order mark wins over the label.
     ///
     /// ```
     /// # let mut r = hawser_core::call::Head {
     /// #     status: http::StatusCode::OK, version: http::Version::HTTP_11,
     /// #     headers: http::HeaderMap::new(), url: url::Url::parse("http://h.test/").unwrap(),
     /// #     history: Vec::new(), reason_phrase: None };
-    /// r.headers.insert("content-type", "text/plain; charset=ISO-8859-1".parse().unwrap());
+    /// r.headers.insert("content-type", "text/plain; charset=\"ISO-8859-1\"".parse().unwrap());
     /// assert_eq!(r.decode_text(vec![0x63, 0x61, 0x66, 0xe9]), "café");
+    /// r.headers.insert("content-type", "text/html; Charset=windows-1252".parse().unwrap());
+    /// assert_eq!(r.decode_text(vec![0x93, 0x68, 0x69, 0x94]), "\u{201c}hi\u{201d}");
+    /// r.headers.insert("content-type", "text/plain; charset=shift_jis".parse().unwrap());
+    /// assert_eq!(r.decode_text(vec![0x82, 0xa0]), "あ");
+    /// r.headers.remove("content-type");
+    /// assert_eq!(r.decode_text("ok ✓".as_bytes().to_vec()), "ok ✓");
     /// ```
     pub fn decode_text(&self, body: Vec<u8>) -> String {
-        let latin1 = self.header("content-type").is_some_and(|ct| {
-            let ct = ct.to_ascii_lowercase();
-            ct.contains("charset=iso-8859-1") || ct.contains("charset=latin1")
-        });
-        if latin1 {
-            body.iter().map(|&b| char::from(b)).collect()
-        } else {
-            String::from_utf8(body)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        let encoding = self
+            .header("content-type")
+            .and_then(|ct| ct.parse::<mime::Mime>().ok())
+            .and_then(|m| {
+                let label = m.get_param(mime::CHARSET)?;
+                encoding_rs::Encoding::for_label(label.as_str().as_bytes())
+            })
+            .unwrap_or(encoding_rs::UTF_8);
+        if encoding == encoding_rs::UTF_8 {
+            // The common case without a copy when the bytes are valid.
+            return match String::from_utf8(body) {
+                Ok(s) => s.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(s),
+                Err(e) => encoding_rs::UTF_8.decode(e.as_bytes()).0.into_owned(),
+            };
         }
+        encoding.decode(&body).0.into_owned()
     }
 }
 

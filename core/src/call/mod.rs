@@ -190,12 +190,12 @@ use std::fmt;
 use std::ops::Range;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::retry::JitterRng;
 use http::header::{
     HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, EXPECT,
     LOCATION, RETRY_AFTER, SET_COOKIE,
 };
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
-use rand::rngs::StdRng;
 use rand::SeedableRng;
 use url::Url;
 
@@ -357,7 +357,7 @@ pub struct Call<T> {
     state: State,
     tracker: Tracker,
     retry_state: RetryState,
-    rng: StdRng,
+    rng: JitterRng,
     start: Instant,
     wall0: SystemTime,
 
@@ -563,7 +563,7 @@ impl<T> Call<T> {
             state: State::Acquire,
             tracker: Tracker::start(&timeouts, now),
             retry_state,
-            rng: StdRng::seed_from_u64(opts.seed),
+            rng: JitterRng::seed_from_u64(opts.seed),
             start: now,
             wall0: wall,
             route,

@@ -10,9 +10,9 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use crate::retry::JitterRng;
 use http::header::PROXY_AUTHENTICATE;
 use http::{HeaderMap, Method, StatusCode};
-use rand::rngs::StdRng;
 use url::Url;
 
 use crate::auth::{Auth, AuthDecision, AuthState, Challenge, OutgoingRequest, Unanswered};
@@ -84,7 +84,7 @@ impl ProxyAuth {
         url: &Url,
         target: &str,
         headers: &mut HeaderMap,
-        rng: &mut StdRng,
+        rng: &mut JitterRng,
     ) -> Result<()> {
         let mut method = method.clone();
         let mut url = url.clone();

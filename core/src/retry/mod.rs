@@ -136,10 +136,21 @@ pub use policy::{
 };
 pub use sim::{simulate, simulate_with_rng, SimOptions, SimStep, Simulation};
 
-/// The RNG hawser uses for jitter ([`rand`]'s `StdRng`). Any `rand::Rng`
-/// works with [`Retry::decide`]; this alias saves callers a direct
-/// dependency on `rand`.
-pub type JitterRng = rand::rngs::StdRng;
+/// The RNG hawser uses for jitter and Digest cnonces: `rand_chacha`'s
+/// ChaCha8, whose output for a seed is fixed across versions (unlike
+/// `rand`'s `StdRng`), so a recorded seed replays the same decisions. Any
+/// `rand::Rng` works with [`Retry::decide`]; this alias saves callers a
+/// direct dependency.
+///
+/// ```
+/// use rand::{RngCore, SeedableRng};
+/// use hawser_core::retry::JitterRng;
+/// // The same seed gives the same stream, on every platform and version.
+/// let a = JitterRng::seed_from_u64(42).next_u64();
+/// assert_eq!(a, JitterRng::seed_from_u64(42).next_u64());
+/// assert_ne!(a, JitterRng::seed_from_u64(43).next_u64());
+/// ```
+pub type JitterRng = rand_chacha::ChaCha8Rng;
 
 /// A [`JitterRng`] seeded from `seed`: the same seed replays the same
 /// jitter. Seed it from anything that differs between sessions (the core

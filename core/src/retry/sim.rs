@@ -2,8 +2,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::retry::JitterRng;
 use http::Method;
-use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::budget::RetryBudget;
@@ -140,7 +140,7 @@ impl Simulation {
     }
 }
 
-/// Run `policy` over `script` with a [`StdRng`] seeded from
+/// Run `policy` over `script` with a [`JitterRng`] seeded from
 /// `options.seed`: the same inputs always give the same decisions. Stops at
 /// the first final decision ([`Decision::Return`] or [`Decision::Fail`]) or
 /// when the script runs out. Time is virtual: each attempt takes
@@ -163,7 +163,7 @@ impl Simulation {
 /// assert_eq!(sim.final_decision(), Some(Decision::Return));
 /// ```
 pub fn simulate(policy: &Retry, script: &[Outcome], options: &SimOptions) -> Simulation {
-    let mut rng = StdRng::seed_from_u64(options.seed);
+    let mut rng = JitterRng::seed_from_u64(options.seed);
     simulate_with_rng(policy, script, options, &mut rng)
 }
 
