@@ -75,6 +75,7 @@ mod session;
 
 pub use hawser_core::auth::Auth;
 pub use hawser_core::call::{AttemptOutcome, AttemptReport, CallReport, Config, Head, HistoryItem};
+pub use hawser_core::cookies::{Cookie, CookieJar};
 pub use hawser_core::deadline::Timeouts;
 pub use hawser_core::pool::{PoolConfig, PoolStats, WhenFull};
 pub use hawser_core::proxy::{Proxy, ProxyConfig};
@@ -85,6 +86,7 @@ pub use hawser_core::retry::{Retry, RetryBudget};
 pub use hawser_core::tls::TlsConfig;
 pub use hawser_core::{Error, ErrorKind, Result, TimeoutPhase};
 pub use http::{self, HeaderMap, Method, StatusCode};
+pub use url::Url;
 
 pub use response::Response;
 #[cfg(unix)]
@@ -100,3 +102,68 @@ pub use session::{SendFuture, Session};
 /// # drop(body);
 /// ```
 pub type BodySource = Box<dyn futures_io::AsyncRead + Send + Unpin>;
+
+/// Defines a runtime crate's one-off helpers, like `requests.get`: `get`,
+/// `head`, `delete` (no body) and `post`, `put`, `patch` (with one), each on a
+/// fresh session of `Session<$runtime>`. hawser-smol, hawser-async-std and
+/// hawser-tokio expand it, so all three offer the same six.
+///
+/// ```
+/// mod my_runtime_crate {
+///     # pub struct Mine;
+///     # impl hawser_async::Runtime for Mine {
+///     #     type Stream = ();
+///     #     async fn resolve(_: String, _: u16) -> std::io::Result<Vec<std::net::SocketAddr>> { Ok(vec![]) }
+///     #     async fn connect(_: std::net::SocketAddr) -> std::io::Result<()> { Err(std::io::ErrorKind::ConnectionRefused.into()) }
+///     #     async fn sleep_until(_: std::time::Instant) {}
+///     #     fn poll_read(_: &mut (), _: &mut std::task::Context<'_>, _: &mut [u8]) -> std::task::Poll<std::io::Result<usize>> { std::task::Poll::Ready(Ok(0)) }
+///     #     fn poll_write(_: &mut (), _: &mut std::task::Context<'_>, _: &[u8]) -> std::task::Poll<std::io::Result<usize>> { std::task::Poll::Ready(Ok(0)) }
+///     #     fn peek(_: &()) -> std::io::Result<usize> { Ok(0) }
+///     # }
+///     hawser_async::one_off_helpers!(Mine);
+/// }
+/// let _future = my_runtime_crate::get("http://127.0.0.1:1/");
+/// ```
+#[macro_export]
+macro_rules! one_off_helpers {
+    ($runtime:ty) => {
+        $crate::one_off_helpers!(@bodiless $runtime;
+            /// One-off `GET` on a fresh session, like `requests.get`.
+            get => GET,
+            /// One-off `HEAD` on a fresh session.
+            head => HEAD,
+            /// One-off `DELETE` on a fresh session.
+            delete => DELETE);
+        $crate::one_off_helpers!(@body $runtime;
+            /// One-off `POST` of `body` on a fresh session, like `requests.post`.
+            post => POST,
+            /// One-off `PUT` of `body` on a fresh session.
+            put => PUT,
+            /// One-off `PATCH` of `body` on a fresh session.
+            patch => PATCH);
+    };
+    (@bodiless $runtime:ty; $($(#[$m:meta])* $name:ident => $method:ident),*) => {$(
+        $(#[$m])*
+        pub async fn $name(
+            url: impl AsRef<str>,
+        ) -> $crate::Result<$crate::Response<$runtime>> {
+            $crate::Session::<$runtime>::new()
+                .request($crate::Method::$method, url)
+                .send()
+                .await
+        }
+    )*};
+    (@body $runtime:ty; $($(#[$m:meta])* $name:ident => $method:ident),*) => {$(
+        $(#[$m])*
+        pub async fn $name(
+            url: impl AsRef<str>,
+            body: impl Into<$crate::Body>,
+        ) -> $crate::Result<$crate::Response<$runtime>> {
+            $crate::Session::<$runtime>::new()
+                .request($crate::Method::$method, url)
+                .body(body)
+                .send()
+                .await
+        }
+    )*};
+}

@@ -278,14 +278,7 @@ impl<R: Runtime> AsyncRead for Response<R> {
         }
         match this.poll_fill(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(Err(e)) => {
-                let kind = match e.kind() {
-                    ErrorKind::Timeout => io::ErrorKind::TimedOut,
-                    ErrorKind::Body | ErrorKind::Protocol => io::ErrorKind::InvalidData,
-                    _ => io::ErrorKind::Other,
-                };
-                Poll::Ready(Err(io::Error::new(kind, e)))
-            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(io::Error::from(e))),
             Poll::Ready(Ok(false)) => Poll::Ready(Ok(0)),
             Poll::Ready(Ok(true)) => {
                 let Body::Idle(ex) = &this.body else {

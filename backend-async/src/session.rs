@@ -111,6 +111,32 @@ impl<R: Runtime> Session<R> {
     pub fn config(&self) -> &Config {
         self.agent.config()
     }
+
+    /// The session's cookie jar, locked while the guard lives (keep it
+    /// short, and never across an `.await`): read it with `iter()`, seed it
+    /// with `try_store(url, "name=value; ...", now)`, empty it with `clear()`.
+    ///
+    /// ```
+    /// fn seeded<R: hawser_async::Runtime>(s: &hawser_async::Session<R>) -> usize {
+    ///     let url = hawser_async::Url::parse("https://api.example/").unwrap();
+    ///     let now = std::time::SystemTime::now();
+    ///     s.cookies().try_store(&url, "session=abc; Secure", now).unwrap();
+    ///     s.cookies().len()
+    /// }
+    /// # let _ = seeded::<hawser_smol_free::Rt>;
+    /// # mod hawser_smol_free { pub struct Rt; impl hawser_async::Runtime for Rt {
+    /// #     type Stream = ();
+    /// #     async fn resolve(_: String, _: u16) -> std::io::Result<Vec<std::net::SocketAddr>> { Ok(vec![]) }
+    /// #     async fn connect(_: std::net::SocketAddr) -> std::io::Result<()> { Ok(()) }
+    /// #     async fn sleep_until(_: std::time::Instant) {}
+    /// #     fn poll_read(_: &mut (), _: &mut std::task::Context<'_>, _: &mut [u8]) -> std::task::Poll<std::io::Result<usize>> { std::task::Poll::Ready(Ok(0)) }
+    /// #     fn poll_write(_: &mut (), _: &mut std::task::Context<'_>, _: &[u8]) -> std::task::Poll<std::io::Result<usize>> { std::task::Poll::Ready(Ok(0)) }
+    /// #     fn peek(_: &()) -> std::io::Result<usize> { Ok(0) }
+    /// # } }
+    /// ```
+    pub fn cookies(&self) -> std::sync::MutexGuard<'_, hawser_core::cookies::CookieJar> {
+        self.agent.cookies()
+    }
 }
 
 /// What [`client::RequestBuilder::send`] returns: a future of the response

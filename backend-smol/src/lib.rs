@@ -57,7 +57,7 @@ use futures_io::{AsyncRead, AsyncWrite};
 
 #[cfg(feature = "rustls")]
 pub use hawser_async::TlsConfig;
-pub use hawser_async::{http, HeaderMap, Method, StatusCode};
+pub use hawser_async::{http, Cookie, CookieJar, HeaderMap, Method, StatusCode, Url};
 pub use hawser_async::{
     AttemptOutcome, AttemptReport, Auth, Body, BodySource, CallReport, Config, Error, ErrorKind,
     Head, HistoryItem, PoolConfig, PoolStats, Proxy, ProxyConfig, RedirectPolicy, Result, Retry,
@@ -177,20 +177,4 @@ pub type SessionBuilder = hawser_core::client::SessionBuilder<Session>;
 /// from the [`Response`].
 pub type RequestBuilder = hawser_core::client::RequestBuilder<Session>;
 
-/// One-off `GET` on a fresh session, like `requests.get`.
-///
-/// ```no_run
-/// # smol::block_on(async {
-/// let body = hawser_smol::get("http://127.0.0.1:8080/").await?.text().await?;
-/// # Ok::<(), hawser_smol::Error>(())
-/// # })?;
-/// # Ok::<(), hawser_smol::Error>(())
-/// ```
-pub async fn get(url: impl AsRef<str>) -> Result<Response> {
-    Session::new().get(url).send().await
-}
-
-/// One-off `POST` of `body` on a fresh session, like `requests.post`.
-pub async fn post(url: impl AsRef<str>, body: impl Into<Body>) -> Result<Response> {
-    Session::new().post(url).body(body).send().await
-}
+hawser_async::one_off_helpers!(Smol);

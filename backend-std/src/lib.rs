@@ -44,6 +44,7 @@ pub use hawser_core::auth::{
     Auth, AuthError, AuthHook, AuthTarget, ChallengeContext, HookDecision, OutgoingRequest,
 };
 pub use hawser_core::call::{AttemptOutcome, AttemptReport, CallReport, Config, Head};
+pub use hawser_core::cookies::{Cookie, CookieJar};
 pub use hawser_core::deadline::Timeouts;
 pub use hawser_core::pool::{PoolConfig, PoolStats, WhenFull};
 pub use hawser_core::proxy::{Proxy, ProxyConfig};
@@ -56,6 +57,7 @@ pub use hawser_core::{Error, ErrorKind, Result, TimeoutPhase};
 pub use http::{self, HeaderMap, Method, StatusCode};
 pub use net::Connection;
 pub use response::Response;
+pub use url::Url;
 
 use driver::{Driver, Pumped};
 use hawser_core::call::{Agent, CallOptions};
@@ -143,6 +145,22 @@ impl Session {
     pub fn config(&self) -> &Config {
         self.agent.config()
     }
+
+    /// The session's cookie jar, locked while the guard lives (keep it
+    /// short): read it with `iter()`, seed it with
+    /// `try_store(url, "name=value; ...", now)`, empty it with `clear()`.
+    ///
+    /// ```
+    /// let s = hawser_std::Session::new();
+    /// let url = hawser_std::Url::parse("https://api.example/").unwrap();
+    /// s.cookies().try_store(&url, "session=abc; Secure", std::time::SystemTime::now()).unwrap();
+    /// assert_eq!(s.cookies().iter().map(|c| c.name()).collect::<Vec<_>>(), ["session"]);
+    /// s.cookies().clear();
+    /// assert!(s.cookies().is_empty());
+    /// ```
+    pub fn cookies(&self) -> std::sync::MutexGuard<'_, CookieJar> {
+        self.agent.cookies()
+    }
 }
 
 /// Configures a [`Session`]; see [`hawser_core::client::SessionBuilder`].
@@ -223,6 +241,11 @@ pub fn post(url: impl AsRef<str>, body: impl Into<Body>) -> Result<Response> {
 /// One-off `PUT` of `body` on a fresh session.
 pub fn put(url: impl AsRef<str>, body: impl Into<Body>) -> Result<Response> {
     Session::new().put(url).body(body).send()
+}
+
+/// One-off `PATCH` of `body` on a fresh session.
+pub fn patch(url: impl AsRef<str>, body: impl Into<Body>) -> Result<Response> {
+    Session::new().patch(url).body(body).send()
 }
 
 /// The README's quick start, compiled as a doctest so it stays true.

@@ -171,13 +171,6 @@ impl Response {
 
 impl Read for Response {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.next_chunk(buf).map_err(|e| {
-            let kind = match e.kind() {
-                ErrorKind::Timeout => io::ErrorKind::TimedOut,
-                ErrorKind::Body | ErrorKind::Protocol => io::ErrorKind::InvalidData,
-                _ => io::ErrorKind::Other,
-            };
-            io::Error::new(kind, e)
-        })
+        self.next_chunk(buf).map_err(io::Error::from)
     }
 }

@@ -46,10 +46,10 @@ use tokio::net::TcpStream;
 #[cfg(feature = "rustls")]
 pub use hawser_async::TlsConfig;
 pub use hawser_async::{
-    http, AttemptOutcome, AttemptReport, Auth, Body, BodySource, CallReport, Config, Error,
-    ErrorKind, Head, HeaderMap, HistoryItem, Method, PoolConfig, PoolStats, Proxy, ProxyConfig,
-    RedirectPolicy, Result, Retry, RetryBudget, Runtime, StatusCode, TimeoutPhase, Timeouts,
-    WhenFull,
+    http, AttemptOutcome, AttemptReport, Auth, Body, BodySource, CallReport, Config, Cookie,
+    CookieJar, Error, ErrorKind, Head, HeaderMap, HistoryItem, Method, PoolConfig, PoolStats,
+    Proxy, ProxyConfig, RedirectPolicy, Result, Retry, RetryBudget, Runtime, StatusCode,
+    TimeoutPhase, Timeouts, Url, WhenFull,
 };
 
 /// tokio's sockets and timer, for the shared hawser driver.
@@ -149,12 +149,4 @@ pub type SessionBuilder = hawser_core::client::SessionBuilder<Session>;
 /// A request being built; see [`hawser_core::client::RequestBuilder`].
 pub type RequestBuilder = hawser_core::client::RequestBuilder<Session>;
 
-/// One-off `GET` on a fresh session, like `requests.get`.
-pub async fn get(url: impl AsRef<str>) -> Result<Response> {
-    Session::new().get(url).send().await
-}
-
-/// One-off `POST` of `body` on a fresh session, like `requests.post`.
-pub async fn post(url: impl AsRef<str>, body: impl Into<Body>) -> Result<Response> {
-    Session::new().post(url).body(body).send().await
-}
+hawser_async::one_off_helpers!(Tokio);

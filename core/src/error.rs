@@ -187,6 +187,8 @@ pub struct Error {
     message: Cow<'static, str>,
     source: Option<Source>,
     report: Option<Box<crate::call::CallReport>>,
+    /// The response an HTTP status error is about.
+    head: Option<Box<crate::call::Head>>,
 }
 
 impl Error {
@@ -198,6 +200,7 @@ impl Error {
             message: message.into(),
             source: None,
             report: None,
+            head: None,
         }
     }
 
@@ -219,6 +222,48 @@ impl Error {
     pub fn with_report(mut self, report: crate::call::CallReport) -> Self {
         self.report = Some(Box::new(report));
         self
+    }
+
+    /// Attach the response head an HTTP status error is about.
+    pub fn with_head(mut self, head: crate::call::Head) -> Self {
+        self.head = Some(Box::new(head));
+        self
+    }
+
+    /// The response head of an HTTP status error (from `error_for_status()`,
+    /// or retries that ran out on a status), like requests'
+    /// `HTTPError.response`: status, version, headers, final URL, history.
+    /// Looks through the cause chain.
+    ///
+    /// ```
+    /// # let head = hawser_core::call::Head {
+    /// #     status: http::StatusCode::NOT_FOUND, version: http::Version::HTTP_11,
+    /// #     headers: http::HeaderMap::new(), url: url::Url::parse("http://h.test/x").unwrap(),
+    /// #     history: Vec::new(), reason_phrase: None };
+    /// let e = head.status_error().unwrap();
+    /// assert_eq!(e.status(), Some(http::StatusCode::NOT_FOUND));
+    /// assert_eq!(e.url().map(|u| u.as_str()), Some("http://h.test/x"));
+    /// assert!(e.is_status());
+    /// ```
+    pub fn response_head(&self) -> Option<&crate::call::Head> {
+        let mut cur = Some(self);
+        while let Some(e) = cur {
+            if let Some(h) = &e.head {
+                return Some(h);
+            }
+            cur = e.source.as_deref().and_then(|s| s.downcast_ref::<Error>());
+        }
+        None
+    }
+
+    /// The HTTP status of a status error (reqwest's `Error::status`).
+    pub fn status(&self) -> Option<http::StatusCode> {
+        self.response_head().map(|h| h.status)
+    }
+
+    /// The URL of the response a status error is about.
+    pub fn url(&self) -> Option<&url::Url> {
+        self.response_head().map(|h| &h.url)
     }
 
     /// The report of the failed call: every attempt with its outcome and
@@ -249,6 +294,7 @@ impl Error {
             message: self.message.clone(),
             source,
             report: self.report.clone(),
+            head: self.head.clone(),
         }
     }
 
@@ -370,6 +416,31 @@ impl std::error::Error for Error {
         self.source
             .as_deref()
             .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// For `Read`/`AsyncRead` bodies: the hawser error is kept inside (recover
+/// it with `io::Error::get_ref` and `downcast_ref::<Error>`), and the I/O
+/// kind says what happened (`TimedOut`, `InvalidData` for a broken or
+/// too-large body, `ConnectionRefused`, `Other`).
+///
+/// ```
+/// use hawser_core::{Error, ErrorKind, TimeoutPhase};
+/// let io: std::io::Error = Error::timeout(TimeoutPhase::Body, "slow").into();
+/// assert_eq!(io.kind(), std::io::ErrorKind::TimedOut);
+/// let inner = io.get_ref().and_then(|e| e.downcast_ref::<Error>()).unwrap();
+/// assert_eq!(inner.kind(), ErrorKind::Timeout);
+/// ```
+impl From<Error> for std::io::Error {
+    fn from(e: Error) -> std::io::Error {
+        use std::io::ErrorKind as Io;
+        let kind = match e.root_cause().kind {
+            ErrorKind::Timeout => Io::TimedOut,
+            ErrorKind::Body | ErrorKind::BodyTooLarge | ErrorKind::Protocol => Io::InvalidData,
+            ErrorKind::Connect => Io::ConnectionRefused,
+            _ => Io::Other,
+        };
+        std::io::Error::new(kind, e)
     }
 }
 

@@ -168,7 +168,15 @@ impl<T> Call<T> {
                     Some(phase) => Error::timeout(phase, msg),
                     None => Error::new(e.kind(), msg),
                 }
-                .with_source(e);
+                .with_source(e)
+                .with_head(Head {
+                    status,
+                    version: head.version,
+                    headers: head.headers.clone(),
+                    url: self.url.clone(),
+                    history: self.history.clone(),
+                    reason_phrase: head.reason.clone(),
+                });
                 self.error = Some(e);
                 self.final_pending = true;
                 self.attempt.close = true;

@@ -75,15 +75,18 @@ impl Head {
             500..=599 => "Server",
             _ => return None,
         };
-        Some(Error::new(
-            ErrorKind::Status,
-            format!(
-                "{} {class} Error: {} for url: {}",
-                self.status.as_u16(),
-                self.reason(),
-                self.url
-            ),
-        ))
+        Some(
+            Error::new(
+                ErrorKind::Status,
+                format!(
+                    "{} {class} Error: {} for url: {}",
+                    self.status.as_u16(),
+                    self.reason(),
+                    self.url
+                ),
+            )
+            .with_head(self.clone()),
+        )
     }
 
     /// Decode a body as text, like reqwest: the `charset` parameter of
