@@ -8,7 +8,7 @@
 //! [`RedirectHop::apply_to_headers`]. Loop detection beyond `max_redirects`
 //! is the orchestrator's job; [`already_visited`] is a cheap helper for it.
 //!
-//! Semantics follow requests 2.34 (see `shared/RETRY.md`, "Redirects"):
+//! Semantics follow requests 2.34 (see `docs/RETRY.md`, "Redirects"):
 //!
 //! | status | POST | PUT | DELETE | HEAD | body kept? |
 //! |---|---|---|---|---|---|

@@ -1,6 +1,6 @@
 //! Deterministic scenarios for the call orchestrator: a scripted server, a
 //! fake clock and the driver loop a backend writes (tests/call_support).
-//! Each test names the RETRY.md / issue 4 behaviour it checks.
+//! Each test names the docs/RETRY.md / issue 4 behaviour it checks.
 
 mod call_support;
 
@@ -794,7 +794,7 @@ fn streamed_body_hitting_307_is_not_resent() {
         stream(&["abc"]),
     );
     assert_eq!(s.server.received.len(), 1, "never re-sent");
-    // RETRY.md 7: the call ends with an error saying why.
+    // docs/RETRY.md 7: the call ends with an error saying why.
     assert_eq!(
         out.err().kind(),
         ErrorKind::BodyNotReplayable,
@@ -899,7 +899,7 @@ fn debug_of_call_agent_and_config_never_prints_credentials() {
 
 #[test]
 fn stale_pooled_connection_does_not_resend_a_post_that_was_fully_sent() {
-    // RETRY.md 3: the free re-send needs an idempotent method or nothing accepted.
+    // docs/RETRY.md 3: the free re-send needs an idempotent method or nothing accepted.
     let mut s = Scenario::new(retry(0));
     s.answer(Answer::reply(OK)).answer(Answer::fault(End::Eof));
     s.run(get("http://h.test/warm"));
@@ -1048,7 +1048,7 @@ fn informational_103_before_the_final_response_is_skipped() {
 
 #[test]
 fn retry_after_503_with_no_retries_left_returns_the_response() {
-    // RETRY.md: the implicit Retry-After retry returns the last response,
+    // docs/RETRY.md: the implicit Retry-After retry returns the last response,
     // never an error, when `total` runs out.
     let mut s = Scenario::new(retry(1));
     s.answer(Answer::status(503, "Retry-After: 1\r\n", "busy"))

@@ -1,4 +1,4 @@
-//! Where hawser is deliberately better than urllib3 (RETRY.md, "Where
+//! Where hawser is deliberately better than urllib3 (docs/RETRY.md, "Where
 //! hawser is deliberately better"), plus the decision-to-error helper and
 //! driving `Retry::decide` with real instants.
 

@@ -1,4 +1,4 @@
-//! Properties of the retry policy (RETRY.md, "Where hawser is deliberately
+//! Properties of the retry policy (docs/RETRY.md, "Where hawser is deliberately
 //! better" and the reference's invariants), over generated policies and
 //! outcome scripts.
 

@@ -1,7 +1,7 @@
 //! urllib3 2.8.0 / requests 2.34.2 reference vectors T1–T53 and RQ1–RQ18
 //! (shared/reference/urllib3-requests-semantics.md), one test each,
 //! replayed through `retry::simulate_with_rng` with an RNG whose `random()`
-//! is 0.5, like the reference harness. Where RETRY.md says hawser differs,
+//! is 0.5, like the reference harness. Where docs/RETRY.md says hawser differs,
 //! the test asserts hawser's behaviour and says why.
 
 use std::time::{Duration, SystemTime};
@@ -412,7 +412,7 @@ fn t33_past_http_date_falls_back_to_backoff() {
 
 #[test]
 fn t34_malformed_retry_after_is_ignored() {
-    // hawser differs (RETRY.md point 5): urllib3 raises InvalidHeader after
+    // hawser differs (docs/RETRY.md point 5): urllib3 raises InvalidHeader after
     // a retry was already spent; hawser falls back to backoff, records the
     // malformed header, and the next attempt's 200 is returned.
     let sim = run(&Retry::new(3), Method::GET, &[st_ra(503, "soon"), st(200)]);
@@ -424,7 +424,7 @@ fn t34_malformed_retry_after_is_ignored() {
 
 #[test]
 fn t35_fractional_retry_after_is_ignored() {
-    // hawser differs (RETRY.md point 5): "1.5" is malformed, so backoff.
+    // hawser differs (docs/RETRY.md point 5): "1.5" is malformed, so backoff.
     let sim = run(&Retry::new(3), Method::GET, &[st_ra(503, "1.5"), st(200)]);
     assert_eq!(sim.decisions(), [backoff(0.0), RET]);
     assert_eq!(
@@ -521,7 +521,7 @@ fn t41_raise_on_redirect_false_returns_the_3xx() {
 
 #[test]
 fn t42_total_disabled_still_follows_redirects() {
-    // hawser differs (RETRY.md, Redirects): `Retry(total=False)` disables
+    // hawser differs (docs/RETRY.md, Redirects): `Retry(total=False)` disables
     // retries, not redirects. urllib3 returns the 302 here.
     assert_eq!(
         decisions(
@@ -563,7 +563,7 @@ fn t44_pool_manager_redirect_does_not_sleep() {
 
 #[test]
 fn t45_redirects_do_not_spend_total() {
-    // hawser differs (RETRY.md, Redirects): urllib3 counts redirects against
+    // hawser differs (docs/RETRY.md, Redirects): urllib3 counts redirects against
     // total, so Retry(3) fails on the 4th 302. In hawser only the redirect
     // module's max_redirects bounds them; here it says the limit is reached
     // on the 4th hop (as with max_redirects = 3).
@@ -633,7 +633,7 @@ fn t51_requests_default_returns_protocol_error_unwrapped() {
 
 #[test]
 fn t52_empty_retry_after_is_ignored() {
-    // hawser differs (RETRY.md point 5): an empty Retry-After on a
+    // hawser differs (docs/RETRY.md point 5): an empty Retry-After on a
     // forcelisted 503 is malformed; urllib3 raises InvalidHeader, hawser
     // backs off and records it.
     let p = Retry::new(3).status_forcelist([503]);
@@ -801,7 +801,7 @@ fn rq13_forcelist_raise_on_status_false_returns_503() {
 
 #[test]
 fn rq14_malformed_retry_after_with_forcelist_is_ignored() {
-    // hawser differs (RETRY.md point 5): requests raises InvalidHeader.
+    // hawser differs (docs/RETRY.md point 5): requests raises InvalidHeader.
     let p = Retry::new(3).status_forcelist([503]);
     let sim = run(&p, Method::GET, &[st_ra(503, "soon"), st(200)]);
     assert_eq!(sim.decisions(), [backoff(0.0), RET]);
@@ -815,7 +815,7 @@ fn rq14_malformed_retry_after_with_forcelist_is_ignored() {
 fn rq15_redirect_counter_zero_is_honoured() {
     // hawser differs: requests switches urllib3's redirects off, so its
     // `redirect=0` is inert and the 302 is followed. hawser follows
-    // redirects itself and honours the counter the user set (RETRY.md:
+    // redirects itself and honours the counter the user set (docs/RETRY.md:
     // "spends one from `redirect` when the user set that counter").
     let p = Retry::new(3).redirect(0);
     assert_eq!(
@@ -831,7 +831,7 @@ fn rq15_redirect_counter_zero_is_honoured() {
 
 #[test]
 fn rq16_one_budget_across_redirect_hops() {
-    // hawser differs (RETRY.md, Redirects): requests gives each hop a fresh
+    // hawser differs (docs/RETRY.md, Redirects): requests gives each hop a fresh
     // Retry(1), so this returns 200 there. hawser keeps one budget per
     // logical request: the second connect error exhausts it.
     let sim = run(

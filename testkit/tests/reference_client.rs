@@ -2,7 +2,7 @@
 //! suite is runnable and its expectations consistent: it runs the whole
 //! suite through the same one-call-per-scenario interface a backend uses.
 //!
-//! It follows RETRY.md as plainly as possible (std sockets, rustls, no
+//! It follows docs/RETRY.md as plainly as possible (std sockets, rustls, no
 //! hawser code). It is not a product: a per-host cap with a FIFO queue of
 //! waiters, a toy cookie jar, only what the scenarios exercise.
 //!
@@ -1268,7 +1268,7 @@ impl Session {
                         // Deterministic: the same body would be too large again.
                         return Err(Fail::Final(err));
                     }
-                    // RETRY.md 3: re-send a reused connection's failure
+                    // docs/RETRY.md 3: re-send a reused connection's failure
                     // only for idempotent methods (we cannot know whether
                     // the server accepted the bytes).
                     let idempotent = matches!(

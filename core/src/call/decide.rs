@@ -162,7 +162,7 @@ impl<T> Call<T> {
                 self.record(AttemptOutcome::Status(status), "fail", Duration::ZERO);
                 let e = fail.into_error(None);
                 let msg = format!("{} for url: {}", e.message(), self.url);
-                // Keep the timeout phase: callers match on it (RETRY.md: the
+                // Keep the timeout phase: callers match on it (docs/RETRY.md: the
                 // deadline error names the deadline).
                 let e = match e.timeout_phase() {
                     Some(phase) => Error::timeout(phase, msg),

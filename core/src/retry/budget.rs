@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 /// A token bucket that bounds retries across a whole session, so a failing
-/// upstream is not hammered by a retry storm (RETRY.md, point 6).
+/// upstream is not hammered by a retry storm (docs/RETRY.md, point 6).
 ///
 /// Every logical request deposits `ratio` tokens ([`RetryBudget::deposit`]);
 /// the bucket also refills by `floor_per_sec` tokens per second of elapsed

@@ -60,7 +60,7 @@ pub enum RetryAfterUse {
     /// `0` or a date in the past: fell back to backoff.
     Zero,
     /// Unparseable: ignored, fell back to backoff (urllib3 would fail the
-    /// call here; hawser does not, RETRY.md point 5).
+    /// call here; hawser does not, docs/RETRY.md point 5).
     Malformed,
 }
 
@@ -584,7 +584,7 @@ impl Retry {
             return fail(FailReason::Deterministic);
         }
         // A pooled connection the server had already closed: re-send once,
-        // for free, when that is safe (RETRY.md point 3).
+        // for free, when that is safe (docs/RETRY.md point 3).
         if self.stale_resend
             && e.reused_connection
             && !e.response_started
@@ -721,7 +721,7 @@ impl Retry {
         if r.redirect == RedirectPermission::LimitReached {
             return too_many(self.raise_on_redirect);
         }
-        // Redirects never spend `total` in hawser (RETRY.md, Redirects).
+        // Redirects never spend `total` in hawser (docs/RETRY.md, Redirects).
         if spend(&mut st.counters.redirect) {
             return too_many(self.raise_on_redirect);
         }

@@ -1,5 +1,5 @@
 //! The retry policy: urllib3 2.x `Retry` semantics as a pure function, plus
-//! what urllib3 lacks (RETRY.md).
+//! what urllib3 lacks (docs/RETRY.md).
 //!
 //! * [`Retry`] is the policy value (counters `total`/`connect`/`read`/
 //!   `redirect`/`status`/`other` as [`Counter`]s, `allowed_methods`,

@@ -8,7 +8,7 @@ use crate::{ErrorKind, TimeoutPhase};
 ///
 /// Its retry class ([`FailureKind::class`]) depends also on whether request
 /// bytes were written: hawser classifies by what reached the server, not by
-/// the error's type (RETRY.md, point 2).
+/// the error's type (docs/RETRY.md, point 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FailureKind {
     /// Name resolution failed.
@@ -70,7 +70,7 @@ impl FailureKind {
     /// ```
     pub fn class(self, request_sent: bool) -> ErrorClass {
         use FailureKind::*;
-        // By what reached the server, not by the error's type (RETRY.md
+        // By what reached the server, not by the error's type (docs/RETRY.md
         // point 2): once a request byte went out, any failure is read-class
         // (urllib3 would retry "other" errors even for a POST).
         match self {

@@ -75,7 +75,7 @@ pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(120);
 /// urllib3's `DEFAULT_RETRY_AFTER_MAX`: 6 h.
 pub const DEFAULT_RETRY_AFTER_MAX: Duration = Duration::from_secs(6 * 3600);
 
-/// The retry policy, with urllib3 2.x `Retry` semantics (see RETRY.md).
+/// The retry policy, with urllib3 2.x `Retry` semantics (see docs/RETRY.md).
 ///
 /// The value is immutable configuration; what changes during one logical
 /// request lives in [`RetryState`](super::RetryState). Setters consume and
@@ -174,7 +174,7 @@ impl Retry {
     }
 
     /// urllib3's `Retry(False)`: no retries; errors come back unwrapped.
-    /// Unlike urllib3, redirects are still followed (RETRY.md: "disables
+    /// Unlike urllib3, redirects are still followed (docs/RETRY.md: "disables
     /// retries, not redirects"); limit those with [`Retry::redirect`]. The
     /// free re-send of a stale pooled connection is off too: nothing is
     /// sent twice.
