@@ -11,7 +11,7 @@
 //! cannot pass by reporting what the test wants to hear. A failing scenario
 //! panics with a message naming what was expected.
 //!
-//! Expected behaviour comes from `RETRY.md` (urllib3 semantics plus
+//! Expected behaviour comes from `docs/RETRY.md` (urllib3 semantics plus
 //! hawser's deliberate improvements), the hawser-std issue, and Python
 //! requests 2.34 for the "Behaving like requests" section.
 //!
