@@ -356,5 +356,7 @@ impl<T> Call<T> {
 impl<T> Drop for Call<T> {
     fn drop(&mut self) {
         self.give_back();
+        let wire = std::mem::take(&mut self.wire);
+        self.agent.shared.put_wire(wire);
     }
 }

@@ -450,7 +450,7 @@ struct Attempt {
 /// ciphertext the session has not taken yet). One type with or without
 /// TLS; the TLS session itself travels with the pooled connection.
 #[derive(Default)]
-struct Wire {
+pub(crate) struct Wire {
     out: Vec<u8>,
     out_pos: usize,
     inbuf: Vec<u8>,
@@ -465,6 +465,14 @@ struct Wire {
 }
 
 impl Wire {
+    /// Bytes the buffers hold allocated.
+    fn capacity(&self) -> usize {
+        let n = self.out.capacity() + self.inbuf.capacity();
+        #[cfg(feature = "rustls")]
+        let n = n + self.raw.capacity();
+        n
+    }
+
     /// Forget the bytes of the last connection, keeping the allocations.
     fn reset(&mut self) {
         self.out.clear();
@@ -575,7 +583,7 @@ impl<T> Call<T> {
             dial: Dial::default(),
             closing: Vec::new(),
             attempt: Attempt::default(),
-            wire: Wire::default(),
+            wire: agent.shared.take_wire(),
             reader,
             staged_head: None,
             decoded_total: 0,
