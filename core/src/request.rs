@@ -541,11 +541,11 @@ fn requote(s: &str) -> Option<String> {
 
 fn parse_url(input: &str) -> Result<(Url, Option<(String, String)>)> {
     // Never echo a password: the URL may carry one even when it is broken.
-    let shown = crate::redact::url_text(input);
+    let shown = || crate::redact::url_text(input);
     let mut url = Url::parse(input).map_err(|e| {
         Error::new(
             ErrorKind::InvalidRequest,
-            format!("invalid URL {shown:?}: {e}"),
+            format!("invalid URL {:?}: {e}", shown()),
         )
     })?;
     match url.scheme() {
@@ -560,7 +560,7 @@ fn parse_url(input: &str) -> Result<(Url, Option<(String, String)>)> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(Error::new(
             ErrorKind::InvalidRequest,
-            format!("URL {shown:?} has no host"),
+            format!("URL {:?} has no host", shown()),
         ));
     }
     let creds = if !url.username().is_empty() || url.password().is_some() {
