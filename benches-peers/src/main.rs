@@ -245,6 +245,7 @@ fn run_worker(
     spec: &Spec,
     cpu: Option<usize>,
     opts: &[(String, String)],
+    timeout: std::time::Duration,
 ) -> Result<Outcome, String> {
     let mut cmd = Command::new(std::env::current_exe().expect("current exe"));
     cmd.arg("worker")
@@ -263,14 +264,33 @@ fn run_worker(
     for (k, v) in opts {
         cmd.arg(format!("--{k}")).arg(v);
     }
-    let out = cmd.stderr(Stdio::piped()).output().map_err(|e| e.to_string())?;
+    // A client that hangs (a deadlock, a lost wake-up) is killed and
+    // reported, not waited for forever.
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let deadline = std::time::Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait().map_err(|e| e.to_string())? {
+            Some(st) => break st,
+            None if std::time::Instant::now() > deadline => {
+                drop(child.kill());
+                drop(child.wait());
+                return Err(format!("killed after {timeout:?} (hung?)"));
+            }
+            None => std::thread::sleep(std::time::Duration::from_millis(5)),
+        }
+    };
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     match stdout.lines().find_map(Outcome::parse) {
-        Some(o) if out.status.success() => Ok(o),
+        Some(o) if status.success() => Ok(o),
         _ => {
             let err = String::from_utf8_lossy(&out.stderr);
             let last = err.lines().filter(|l| !l.trim().is_empty()).take(3).collect::<Vec<_>>().join(" | ");
-            Err(format!("{} ({})", out.status, last))
+            Err(format!("{status} ({last})"))
         }
     }
 }
@@ -318,6 +338,7 @@ fn compare_main(args: &Args) {
         ),
         _ => println!("# pinning: off"),
     }
+    let timeout = std::time::Duration::from_secs_f64(30.0 + 10.0 * (secs + warm));
     let mut results: BTreeMap<(&str, &str), Vec<Outcome>> = BTreeMap::new();
     let mut errors: Vec<String> = Vec::new();
     for spec in &specs {
@@ -325,7 +346,7 @@ fn compare_main(args: &Args) {
         for trial in 0..trials {
             for &client in &clients {
                 eprint!("\r{:<10} trial {}/{trials} {:<18}", spec.name, trial + 1, client);
-                match run_worker(server.addr, client, spec, client_cpu, &opts) {
+                match run_worker(server.addr, client, spec, client_cpu, &opts, timeout) {
                     Ok(o) => results.entry((spec.name, client)).or_default().push(o),
                     Err(e) => errors.push(format!("{} / {client}: {e}", spec.name)),
                 }

@@ -140,9 +140,10 @@ pub fn print(specs: &[Spec], clients: &[&str], r: &Results<'_>, upload: u64) {
         rows.push(abs_row("upload", "MiB/s", &up, 0));
         rows.push(abs_row("upload", "client CPU µs/req", &cpu_us, 1));
     }
-    for w in ["seq", "c64"] {
+    for (w, want) in [("seq", 0), ("close", 1), ("c8", 0), ("c64", 0)] {
         if has(w) {
-            rows.push(abs_row(w, "connections opened per request while timed (want 0)", &opened_per_req, 3));
+            let what = format!("connections opened per request while timed (want {want})");
+            rows.push(abs_row(w, &what, &opened_per_req, 3));
         }
     }
     table("## Absolute numbers (medians)", clients, &rows);
