@@ -37,6 +37,10 @@ pub trait Blocking: Send + Sync + 'static {
     /// Per-thread state (the raw client's connection; nothing for the rest).
     type Local: Send;
     fn local(&self) -> Self::Local;
+    /// A new client set up like this one (the `fresh` workload).
+    fn fresh(&self) -> Self
+    where
+        Self: Sized;
     /// GET; the body length.
     fn get(&self, l: &mut Self::Local, r: &Req<'_>, buf: &mut [u8]) -> u64;
     /// POST `body`; the response body length.
@@ -45,6 +49,8 @@ pub trait Blocking: Send + Sync + 'static {
 
 /// An async client, cloned into every task of a run.
 pub trait Async: Clone + Send + Sync + 'static {
+    /// A new client set up like this one (the `fresh` workload).
+    fn fresh(&self) -> Self;
     fn get(&self, r: &Req<'_>, buf: &mut [u8]) -> impl Future<Output = u64> + Send;
     fn post(&self, r: &Req<'_>, body: &Bytes) -> impl Future<Output = u64> + Send;
 }
@@ -140,6 +146,9 @@ impl Raw {
 
 impl Blocking for Raw {
     type Local = RawConn;
+    fn fresh(&self) -> Raw {
+        Raw { addr: self.addr }
+    }
     fn local(&self) -> RawConn {
         RawConn {
             stream: None,
@@ -199,6 +208,9 @@ impl Ureq {
 
 impl Blocking for Ureq {
     type Local = ();
+    fn fresh(&self) -> Ureq {
+        Ureq::new()
+    }
     fn local(&self) {}
     fn get(&self, _: &mut (), r: &Req<'_>, buf: &mut [u8]) -> u64 {
         let mut req = self.0.get(r.url);
@@ -237,6 +249,9 @@ impl ReqwestBlocking {
 
 impl Blocking for ReqwestBlocking {
     type Local = ();
+    fn fresh(&self) -> ReqwestBlocking {
+        ReqwestBlocking::new()
+    }
     fn local(&self) {}
     fn get(&self, _: &mut (), r: &Req<'_>, buf: &mut [u8]) -> u64 {
         let mut req = self.0.get(r.url);
@@ -276,6 +291,9 @@ impl Reqwest {
 }
 
 impl Async for Reqwest {
+    fn fresh(&self) -> Reqwest {
+        Reqwest::new()
+    }
     async fn get(&self, r: &Req<'_>, _buf: &mut [u8]) -> u64 {
         let mut req = self.0.get(r.url);
         if r.close {
@@ -353,6 +371,9 @@ impl Hyper {
 }
 
 impl Async for Hyper {
+    fn fresh(&self) -> Hyper {
+        Hyper::new()
+    }
     async fn get(&self, r: &Req<'_>, _buf: &mut [u8]) -> u64 {
         self.send(r, http::Method::GET, Bytes::new()).await
     }
@@ -387,6 +408,9 @@ impl HawserStd {
 
 impl Blocking for HawserStd {
     type Local = ();
+    fn fresh(&self) -> HawserStd {
+        HawserStd::new()
+    }
     fn local(&self) {}
     fn get(&self, _: &mut (), r: &Req<'_>, buf: &mut [u8]) -> u64 {
         let mut req = self.0.get(r.url);
@@ -425,6 +449,9 @@ macro_rules! hawser_async {
         }
 
         impl Async for $name {
+            fn fresh(&self) -> $name {
+                $name::new()
+            }
             async fn get(&self, r: &Req<'_>, buf: &mut [u8]) -> u64 {
                 let mut req = self.0.get(r.url);
                 if r.close {

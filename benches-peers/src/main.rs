@@ -39,7 +39,7 @@ upper-cased with '-' as '_'; flags win):
   --bulk BYTES      download size (default 104857600 = 100 MiB)
   --upload BYTES    upload size (default 1048576 = 1 MiB)
   --clients a,b     subset of clients (default: all)
-  --workloads a,b   subset of seq,close,c8,c64,download,upload (default: all)
+  --workloads a,b   subset of seq,close,fresh,c8,c64,download,upload (default: all)
   --quick           smoke run: --secs 0.12 --warm 0.03 --trials 3
                     --bulk 33554432 (well under a minute)
   --no-pin          do not pin server and client to CPUs
@@ -149,7 +149,7 @@ fn worker_main(args: &Args) {
     let workload = args
         .get("workload")
         .and_then(|w| Workload::parse(&w))
-        .unwrap_or_else(|| die("worker needs --workload seq|close|conc|download|upload"));
+        .unwrap_or_else(|| die("worker needs --workload seq|close|fresh|conc|download|upload"));
     let (warm, run) = match args.get("requests") {
         Some(n) => (
             Span::Requests(args.num("warm-requests", 10)),
@@ -218,6 +218,7 @@ pub struct Spec {
 pub const SPECS: &[Spec] = &[
     Spec { name: "seq", workload: Workload::Seq, conc: 1, same_cpu: true },
     Spec { name: "close", workload: Workload::Close, conc: 1, same_cpu: true },
+    Spec { name: "fresh", workload: Workload::Fresh, conc: 1, same_cpu: true },
     Spec { name: "c8", workload: Workload::Conc, conc: 8, same_cpu: false },
     Spec { name: "c64", workload: Workload::Conc, conc: 64, same_cpu: false },
     Spec { name: "download", workload: Workload::Download, conc: 1, same_cpu: false },
@@ -253,6 +254,7 @@ fn run_worker(
         .args(["--workload", match spec.workload {
             Workload::Seq => "seq",
             Workload::Close => "close",
+            Workload::Fresh => "fresh",
             Workload::Conc => "conc",
             Workload::Download => "download",
             Workload::Upload => "upload",
@@ -334,7 +336,7 @@ fn compare_main(args: &Args) {
     );
     match (client_cpu, other_cpu) {
         (Some(c), Some(o)) => println!(
-            "# pinning: client on CPU {c}; server on CPU {c} for seq/close, on CPU {o} for c8/c64/download/upload"
+            "# pinning: client on CPU {c}; server on CPU {c} for seq/close/fresh, on CPU {o} for c8/c64/download/upload"
         ),
         _ => println!("# pinning: off"),
     }

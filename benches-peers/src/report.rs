@@ -59,6 +59,7 @@ pub fn print(specs: &[Spec], clients: &[&str], r: &Results<'_>, upload: u64) {
     let label = |w: &str| match w {
         "seq" => "sequential keep-alive, 13 B".to_owned(),
         "close" => "new connection per request (`Connection: close`)".to_owned(),
+        "fresh" => "new client per request (one-off)".to_owned(),
         "c8" => "8 concurrent, keep-alive".to_owned(),
         "c64" => "64 concurrent, keep-alive".to_owned(),
         "download" => "streamed download".to_owned(),
@@ -84,7 +85,7 @@ pub fn print(specs: &[Spec], clients: &[&str], r: &Results<'_>, upload: u64) {
         Row { label: format!("{} — {what} vs {base}", label(w)), cells }
     };
     let mut rows = Vec::new();
-    for (w, base) in [("seq", "raw"), ("close", "raw")] {
+    for (w, base) in [("seq", "raw"), ("close", "raw"), ("fresh", "raw")] {
         if has(w) {
             rows.push(ratio_row(w, "time/req", base, rps, true));
             rows.push(ratio_row(w, "CPU/req", base, cpu_us, false));
@@ -123,7 +124,7 @@ pub fn print(specs: &[Spec], clients: &[&str], r: &Results<'_>, upload: u64) {
         Row { label: format!("{} — {what}", label(w)), cells }
     };
     let mut rows = Vec::new();
-    for w in ["seq", "close", "c8", "c64"] {
+    for w in ["seq", "close", "fresh", "c8", "c64"] {
         if has(w) {
             rows.push(abs_row(w, "req/s", &rps, 0));
             rows.push(abs_row(w, "client CPU µs/req", &cpu_us, 1));
@@ -140,7 +141,7 @@ pub fn print(specs: &[Spec], clients: &[&str], r: &Results<'_>, upload: u64) {
         rows.push(abs_row("upload", "MiB/s", &up, 0));
         rows.push(abs_row("upload", "client CPU µs/req", &cpu_us, 1));
     }
-    for (w, want) in [("seq", 0), ("close", 1), ("c8", 0), ("c64", 0)] {
+    for (w, want) in [("seq", 0), ("close", 1), ("fresh", 1), ("c8", 0), ("c64", 0)] {
         if has(w) {
             let what = format!("connections opened per request while timed (want {want})");
             rows.push(abs_row(w, &what, &opened_per_req, 3));

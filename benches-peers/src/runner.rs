@@ -23,6 +23,9 @@ pub enum Workload {
     Seq,
     /// Sequential GETs with `Connection: close`: a new connection each.
     Close,
+    /// Sequential GETs, each by a new client (so a new connection, which
+    /// the client closes when it is dropped after the body).
+    Fresh,
     /// `conc` requests in flight at once (threads or tasks), keep-alive.
     Conc,
     /// Streamed download of `bulk` bytes per request.
@@ -36,6 +39,7 @@ impl Workload {
         Some(match s {
             "seq" => Workload::Seq,
             "close" => Workload::Close,
+            "fresh" => Workload::Fresh,
             "conc" => Workload::Conc,
             "download" => Workload::Download,
             "upload" => Workload::Upload,
@@ -142,7 +146,7 @@ impl Urls {
     }
     fn req(&self, w: Workload) -> Req<'_> {
         match w {
-            Workload::Seq | Workload::Conc => Req { url: &self.small, path: "/small", close: false },
+            Workload::Seq | Workload::Conc | Workload::Fresh => Req { url: &self.small, path: "/small", close: false },
             Workload::Close => Req { url: &self.small, path: "/small", close: true },
             Workload::Download => Req { url: &self.big, path: &self.big_path, close: false },
             Workload::Upload => Req { url: &self.upload, path: "/upload", close: false },
@@ -226,6 +230,11 @@ impl Meter {
 fn one_blocking<C: Blocking>(c: &C, l: &mut C::Local, job: &Job, r: &Req<'_>, buf: &mut [u8], body: &Bytes) -> u64 {
     let n = match job.workload {
         Workload::Upload => c.post(l, r, body),
+        Workload::Fresh => {
+            let c = c.fresh();
+            let mut l = c.local();
+            c.get(&mut l, r, buf)
+        }
         _ => c.get(l, r, buf),
     };
     assert_eq!(n, expected(job), "body length");
@@ -396,6 +405,7 @@ impl Rt for AsyncStdRt {
 async fn one_async<C: Async>(c: &C, job: &Job, r: &Req<'_>, buf: &mut [u8], body: &Bytes) -> u64 {
     let n = match job.workload {
         Workload::Upload => c.post(r, body).await,
+        Workload::Fresh => c.fresh().get(r, buf).await,
         _ => c.get(r, buf).await,
     };
     assert_eq!(n, expected(job), "body length");
