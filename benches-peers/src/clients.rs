@@ -118,7 +118,9 @@ impl Raw {
                 let mut close = false;
                 for h in resp.headers.iter() {
                     if h.name.eq_ignore_ascii_case("content-length") {
-                        len = std::str::from_utf8(h.value).ok().and_then(|v| v.parse::<u64>().ok());
+                        len = std::str::from_utf8(h.value)
+                            .ok()
+                            .and_then(|v| v.parse::<u64>().ok());
                     } else if h.name.eq_ignore_ascii_case("connection") {
                         close = h.value.eq_ignore_ascii_case(b"close");
                     }
@@ -339,11 +341,10 @@ impl Hyper {
     pub fn new() -> Hyper {
         let mut conn = hyper_util::client::legacy::connect::HttpConnector::new();
         conn.set_nodelay(true);
-        let client = hyper_util::client::legacy::Client::builder(
-            hyper_util::rt::TokioExecutor::new(),
-        )
-        .pool_max_idle_per_host(POOL)
-        .build(conn);
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .pool_max_idle_per_host(POOL)
+                .build(conn);
         Hyper(client)
     }
 
@@ -457,7 +458,10 @@ macro_rules! hawser_async {
                 if r.close {
                     req = req.header("connection", "close");
                 }
-                let resp = req.send().await.expect(concat!(stringify!($krate), ": GET"));
+                let resp = req
+                    .send()
+                    .await
+                    .expect(concat!(stringify!($krate), ": GET"));
                 assert_eq!(resp.status(), 200);
                 drain_async(resp, buf).await
             }
@@ -466,7 +470,10 @@ macro_rules! hawser_async {
                 if r.close {
                     req = req.header("connection", "close");
                 }
-                let resp = req.send().await.expect(concat!(stringify!($krate), ": POST"));
+                let resp = req
+                    .send()
+                    .await
+                    .expect(concat!(stringify!($krate), ": POST"));
                 assert_eq!(resp.status(), 200);
                 drain_async(resp, &mut [0u8; 4096]).await
             }

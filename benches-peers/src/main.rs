@@ -65,7 +65,10 @@ impl Args {
             match a.as_str() {
                 "quick" | "no-pin" | "help" | "watch-stdin" => flags.push(a),
                 _ => {
-                    let val = v.get(i + 1).cloned().unwrap_or_else(|| die(&format!("--{a} needs a value")));
+                    let val = v
+                        .get(i + 1)
+                        .cloned()
+                        .unwrap_or_else(|| die(&format!("--{a} needs a value")));
                     map.insert(a, val);
                     i += 1;
                 }
@@ -79,11 +82,16 @@ impl Args {
             || std::env::var(env_name(f)).is_ok_and(|v| !v.is_empty() && v != "0")
     }
     fn get(&self, k: &str) -> Option<String> {
-        self.map.get(k).cloned().or_else(|| std::env::var(env_name(k)).ok())
+        self.map
+            .get(k)
+            .cloned()
+            .or_else(|| std::env::var(env_name(k)).ok())
     }
     fn num<T: std::str::FromStr>(&self, k: &str, default: T) -> T {
         match self.get(k) {
-            Some(v) => v.parse().unwrap_or_else(|_| die(&format!("--{k}: bad value {v:?}"))),
+            Some(v) => v
+                .parse()
+                .unwrap_or_else(|_| die(&format!("--{k}: bad value {v:?}"))),
             None => default,
         }
     }
@@ -128,8 +136,8 @@ fn serve_main(args: &Args) {
     // (stdin closes). Started by hand: run until killed.
     if args.flag("watch-stdin") {
         std::thread::spawn(|| {
-        let mut sink = String::new();
-        while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {}
+            let mut sink = String::new();
+            while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {}
             std::process::exit(0);
         });
     }
@@ -145,7 +153,9 @@ fn worker_main(args: &Args) {
         .unwrap_or_else(|| die("worker needs --addr"))
         .parse()
         .unwrap_or_else(|_| die("--addr"));
-    let client = args.get("client").unwrap_or_else(|| die("worker needs --client"));
+    let client = args
+        .get("client")
+        .unwrap_or_else(|| die("worker needs --client"));
     let workload = args
         .get("workload")
         .and_then(|w| Workload::parse(&w))
@@ -155,7 +165,10 @@ fn worker_main(args: &Args) {
             Span::Requests(args.num("warm-requests", 10)),
             Span::Requests(n.parse().unwrap_or_else(|_| die("--requests"))),
         ),
-        None => (Span::Secs(args.num("warm", 0.25)), Span::Secs(args.num("secs", 1.0))),
+        None => (
+            Span::Secs(args.num("warm", 0.25)),
+            Span::Secs(args.num("secs", 1.0)),
+        ),
     };
     let job = Job {
         addr,
@@ -166,7 +179,8 @@ fn worker_main(args: &Args) {
         bulk: args.num("bulk", 100 << 20),
         upload: args.num("upload", 1 << 20),
     };
-    let out = runner::run(&client, &job).unwrap_or_else(|| die(&format!("unknown client {client}")));
+    let out =
+        runner::run(&client, &job).unwrap_or_else(|| die(&format!("unknown client {client}")));
     println!("{}", out.line());
 }
 
@@ -179,7 +193,9 @@ struct ServerProc {
 impl ServerProc {
     fn start(cpu: Option<usize>) -> ServerProc {
         let mut cmd = Command::new(std::env::current_exe().expect("current exe"));
-        cmd.args(["serve", "--watch-stdin"]).stdin(Stdio::piped()).stdout(Stdio::piped());
+        cmd.args(["serve", "--watch-stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped());
         if let Some(c) = cpu {
             cmd.args(["--cpu", &c.to_string()]);
         }
@@ -216,13 +232,48 @@ pub struct Spec {
 }
 
 pub const SPECS: &[Spec] = &[
-    Spec { name: "seq", workload: Workload::Seq, conc: 1, same_cpu: true },
-    Spec { name: "close", workload: Workload::Close, conc: 1, same_cpu: true },
-    Spec { name: "fresh", workload: Workload::Fresh, conc: 1, same_cpu: true },
-    Spec { name: "c8", workload: Workload::Conc, conc: 8, same_cpu: false },
-    Spec { name: "c64", workload: Workload::Conc, conc: 64, same_cpu: false },
-    Spec { name: "download", workload: Workload::Download, conc: 1, same_cpu: false },
-    Spec { name: "upload", workload: Workload::Upload, conc: 1, same_cpu: false },
+    Spec {
+        name: "seq",
+        workload: Workload::Seq,
+        conc: 1,
+        same_cpu: true,
+    },
+    Spec {
+        name: "close",
+        workload: Workload::Close,
+        conc: 1,
+        same_cpu: true,
+    },
+    Spec {
+        name: "fresh",
+        workload: Workload::Fresh,
+        conc: 1,
+        same_cpu: true,
+    },
+    Spec {
+        name: "c8",
+        workload: Workload::Conc,
+        conc: 8,
+        same_cpu: false,
+    },
+    Spec {
+        name: "c64",
+        workload: Workload::Conc,
+        conc: 64,
+        same_cpu: false,
+    },
+    Spec {
+        name: "download",
+        workload: Workload::Download,
+        conc: 1,
+        same_cpu: false,
+    },
+    Spec {
+        name: "upload",
+        workload: Workload::Upload,
+        conc: 1,
+        same_cpu: false,
+    },
 ];
 
 fn list(args: &Args, key: &str, all: &[&'static str]) -> Vec<&'static str> {
@@ -232,9 +283,12 @@ fn list(args: &Args, key: &str, all: &[&'static str]) -> Vec<&'static str> {
             .split(',')
             .filter(|s| !s.is_empty())
             .map(|s| {
-                *all.iter()
-                    .find(|a| **a == s)
-                    .unwrap_or_else(|| die(&format!("--{key}: unknown {s:?} (known: {})", all.join(","))))
+                *all.iter().find(|a| **a == s).unwrap_or_else(|| {
+                    die(&format!(
+                        "--{key}: unknown {s:?} (known: {})",
+                        all.join(",")
+                    ))
+                })
             })
             .collect(),
     }
@@ -251,14 +305,17 @@ fn run_worker(
     let mut cmd = Command::new(std::env::current_exe().expect("current exe"));
     cmd.arg("worker")
         .args(["--addr", &addr.to_string(), "--client", client])
-        .args(["--workload", match spec.workload {
-            Workload::Seq => "seq",
-            Workload::Close => "close",
-            Workload::Fresh => "fresh",
-            Workload::Conc => "conc",
-            Workload::Download => "download",
-            Workload::Upload => "upload",
-        }])
+        .args([
+            "--workload",
+            match spec.workload {
+                Workload::Seq => "seq",
+                Workload::Close => "close",
+                Workload::Fresh => "fresh",
+                Workload::Conc => "conc",
+                Workload::Download => "download",
+                Workload::Upload => "upload",
+            },
+        ])
         .args(["--conc", &spec.conc.to_string()]);
     if let Some(c) = cpu {
         cmd.args(["--cpu", &c.to_string()]);
@@ -291,7 +348,12 @@ fn run_worker(
         Some(o) if status.success() => Ok(o),
         _ => {
             let err = String::from_utf8_lossy(&out.stderr);
-            let last = err.lines().filter(|l| !l.trim().is_empty()).take(3).collect::<Vec<_>>().join(" | ");
+            let last = err
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" | ");
             Err(format!("{status} ({last})"))
         }
     }
@@ -307,7 +369,11 @@ fn compare_main(args: &Args) {
     let clients = list(args, "clients", runner::CLIENTS);
     let names: Vec<&'static str> = SPECS.iter().map(|s| s.name).collect();
     let workloads = list(args, "workloads", &names);
-    let specs: Vec<Spec> = SPECS.iter().copied().filter(|s| workloads.contains(&s.name)).collect();
+    let specs: Vec<Spec> = SPECS
+        .iter()
+        .copied()
+        .filter(|s| workloads.contains(&s.name))
+        .collect();
 
     // The last allowed CPU for the client (the first tends to take more
     // interrupts); the server beside it for sequential runs, on the first
@@ -347,7 +413,12 @@ fn compare_main(args: &Args) {
         let server = if spec.same_cpu { &same } else { &apart };
         for trial in 0..trials {
             for &client in &clients {
-                eprint!("\r{:<10} trial {}/{trials} {:<18}", spec.name, trial + 1, client);
+                eprint!(
+                    "\r{:<10} trial {}/{trials} {:<18}",
+                    spec.name,
+                    trial + 1,
+                    client
+                );
                 match run_worker(server.addr, client, spec, client_cpu, &opts, timeout) {
                     Ok(o) => results.entry((spec.name, client)).or_default().push(o),
                     Err(e) => errors.push(format!("{} / {client}: {e}", spec.name)),
@@ -366,20 +437,42 @@ fn compare_main(args: &Args) {
 }
 
 /// `strace -f -c -o FILE worker ...`: calls per syscall name.
-fn strace_counts(addr: SocketAddr, client: &str, requests: u64) -> Result<BTreeMap<String, (u64, u64)>, String> {
-    let file = std::env::temp_dir().join(format!("peers-strace-{}-{client}-{requests}.txt", std::process::id()));
+fn strace_counts(
+    addr: SocketAddr,
+    client: &str,
+    requests: u64,
+) -> Result<BTreeMap<String, (u64, u64)>, String> {
+    let file = std::env::temp_dir().join(format!(
+        "peers-strace-{}-{client}-{requests}.txt",
+        std::process::id()
+    ));
     let exe = std::env::current_exe().expect("current exe");
     let out = Command::new("strace")
         .args(["-f", "-c", "-o"])
         .arg(&file)
         .arg(exe)
-        .args(["worker", "--addr", &addr.to_string(), "--client", client, "--workload", "seq"])
+        .args([
+            "worker",
+            "--addr",
+            &addr.to_string(),
+            "--client",
+            client,
+            "--workload",
+            "seq",
+        ])
         .args(["--requests", &requests.to_string(), "--warm-requests", "10"])
         .stderr(Stdio::piped())
         .output()
         .map_err(|e| format!("strace: {e}"))?;
     if !out.status.success() {
-        return Err(format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")));
+        return Err(format!(
+            "{}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        ));
     }
     let text = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
     drop(std::fs::remove_file(&file));
@@ -390,8 +483,14 @@ fn strace_counts(addr: SocketAddr, client: &str, requests: u64) -> Result<BTreeM
         if t.len() < 5 || t[0].starts_with('%') || t[0].starts_with('-') {
             continue;
         }
-        let (Ok(calls), Some(name)) = (t[3].parse::<u64>(), t.last()) else { continue };
-        let errors = if t.len() == 6 { t[4].parse().unwrap_or(0) } else { 0 };
+        let (Ok(calls), Some(name)) = (t[3].parse::<u64>(), t.last()) else {
+            continue;
+        };
+        let errors = if t.len() == 6 {
+            t[4].parse().unwrap_or(0)
+        } else {
+            0
+        };
         m.insert((*name).to_owned(), (calls, errors));
     }
     Ok(m)
@@ -410,7 +509,10 @@ fn syscalls_main(args: &Args) {
     println!("|---|---:|---:|---|");
     for &client in &clients {
         eprint!("\rstrace {client:<20}");
-        let (a, b) = match (strace_counts(server.addr, client, n), strace_counts(server.addr, client, 3 * n)) {
+        let (a, b) = match (
+            strace_counts(server.addr, client, n),
+            strace_counts(server.addr, client, 3 * n),
+        ) {
             (Ok(a), Ok(b)) => (a, b),
             (Err(e), _) | (_, Err(e)) => {
                 println!("| {client} | error: {e} | | |");
@@ -429,7 +531,11 @@ fn syscalls_main(args: &Args) {
             .filter(|(_, v)| *v >= 0.05)
             .collect();
         top.sort_by(|x, y| y.1.total_cmp(&x.1));
-        let top = top.iter().map(|(k, v)| format!("{k} {v:.2}")).collect::<Vec<_>>().join(", ");
+        let top = top
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         println!(
             "| {client} | {:.2} | {:.2} | {top} |",
             per("total", |c| c.0),

@@ -48,7 +48,10 @@ struct Row {
 fn table(title: &str, clients: &[&str], rows: &[Row]) {
     println!("\n{title}\n");
     println!("| workload | {} |", clients.join(" | "));
-    println!("|---|{}|", clients.iter().map(|_| "---:").collect::<Vec<_>>().join("|"));
+    println!(
+        "|---|{}|",
+        clients.iter().map(|_| "---:").collect::<Vec<_>>().join("|")
+    );
     for r in rows {
         println!("| {} | {} |", r.label, r.cells.join(" | "));
     }
@@ -82,7 +85,10 @@ pub fn print(specs: &[Spec], clients: &[&str], r: &Results<'_>, upload: u64) {
                 _ => "?".into(),
             })
             .collect();
-        Row { label: format!("{} — {what} vs {base}", label(w)), cells }
+        Row {
+            label: format!("{} — {what} vs {base}", label(w)),
+            cells,
+        }
     };
     let mut rows = Vec::new();
     for (w, base) in [("seq", "raw"), ("close", "raw"), ("fresh", "raw")] {
@@ -99,7 +105,9 @@ pub fn print(specs: &[Spec], clients: &[&str], r: &Results<'_>, upload: u64) {
     }
     if has("download") {
         rows.push(ratio_row("download", "time/byte", "hyper", mib_s, true));
-        rows.push(ratio_row("download", "CPU/byte", "hyper", cpu_ms_gib, false));
+        rows.push(ratio_row(
+            "download", "CPU/byte", "hyper", cpu_ms_gib, false,
+        ));
         rows.push(ratio_row("download", "peak RSS", "hyper", rss_mib, false));
     }
     if has("upload") {
@@ -121,7 +129,10 @@ pub fn print(specs: &[Spec], clients: &[&str], r: &Results<'_>, upload: u64) {
                 None => "–".into(),
             })
             .collect();
-        Row { label: format!("{} — {what}", label(w)), cells }
+        Row {
+            label: format!("{} — {what}", label(w)),
+            cells,
+        }
     };
     let mut rows = Vec::new();
     for w in ["seq", "close", "fresh", "c8", "c64"] {
@@ -141,7 +152,13 @@ pub fn print(specs: &[Spec], clients: &[&str], r: &Results<'_>, upload: u64) {
         rows.push(abs_row("upload", "MiB/s", &up, 0));
         rows.push(abs_row("upload", "client CPU µs/req", &cpu_us, 1));
     }
-    for (w, want) in [("seq", 0), ("close", 1), ("fresh", 1), ("c8", 0), ("c64", 0)] {
+    for (w, want) in [
+        ("seq", 0),
+        ("close", 1),
+        ("fresh", 1),
+        ("c8", 0),
+        ("c64", 0),
+    ] {
         if has(w) {
             let what = format!("connections opened per request while timed (want {want})");
             rows.push(abs_row(w, &what, &opened_per_req, 3));

@@ -146,10 +146,26 @@ impl Urls {
     }
     fn req(&self, w: Workload) -> Req<'_> {
         match w {
-            Workload::Seq | Workload::Conc | Workload::Fresh => Req { url: &self.small, path: "/small", close: false },
-            Workload::Close => Req { url: &self.small, path: "/small", close: true },
-            Workload::Download => Req { url: &self.big, path: &self.big_path, close: false },
-            Workload::Upload => Req { url: &self.upload, path: "/upload", close: false },
+            Workload::Seq | Workload::Conc | Workload::Fresh => Req {
+                url: &self.small,
+                path: "/small",
+                close: false,
+            },
+            Workload::Close => Req {
+                url: &self.small,
+                path: "/small",
+                close: true,
+            },
+            Workload::Download => Req {
+                url: &self.big,
+                path: &self.big_path,
+                close: false,
+            },
+            Workload::Upload => Req {
+                url: &self.upload,
+                path: "/upload",
+                close: false,
+            },
         }
     }
 }
@@ -207,7 +223,13 @@ impl Meter {
     fn start(addr: SocketAddr) -> Meter {
         let acc0 = server_accepted(addr);
         let rss0 = sys::rss_now_kib();
-        Meter { t0: Instant::now(), u0: sys::usage(), rss0, acc0, addr }
+        Meter {
+            t0: Instant::now(),
+            u0: sys::usage(),
+            rss0,
+            acc0,
+            addr,
+        }
     }
     fn stop(self, reqs: u64, bytes: u64) -> Outcome {
         let secs = self.t0.elapsed().as_secs_f64();
@@ -227,7 +249,14 @@ impl Meter {
 
 // ------------------------------------------------------------ blocking
 
-fn one_blocking<C: Blocking>(c: &C, l: &mut C::Local, job: &Job, r: &Req<'_>, buf: &mut [u8], body: &Bytes) -> u64 {
+fn one_blocking<C: Blocking>(
+    c: &C,
+    l: &mut C::Local,
+    job: &Job,
+    r: &Req<'_>,
+    buf: &mut [u8],
+    body: &Bytes,
+) -> u64 {
     let n = match job.workload {
         Workload::Upload => c.post(l, r, body),
         Workload::Fresh => {
@@ -244,7 +273,11 @@ fn one_blocking<C: Blocking>(c: &C, l: &mut C::Local, job: &Job, r: &Req<'_>, bu
 pub fn run_blocking<C: Blocking>(c: C, job: &Job) -> Outcome {
     let urls = Urls::new(job);
     let body = Bytes::from(vec![b'u'; job.upload]);
-    let threads = if job.workload == Workload::Conc { job.conc } else { 1 };
+    let threads = if job.workload == Workload::Conc {
+        job.conc
+    } else {
+        1
+    };
     if threads == 1 {
         let r = urls.req(job.workload);
         let mut l = c.local();
@@ -274,8 +307,15 @@ pub fn run_blocking<C: Blocking>(c: C, job: &Job) -> Outcome {
     let total = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
     let hs: Vec<_> = (0..threads)
         .map(|_| {
-            let (c, urls, job, gate, stop, total, body) =
-                (c.clone(), urls.clone(), job2.clone(), gate.clone(), stop.clone(), total.clone(), body.clone());
+            let (c, urls, job, gate, stop, total, body) = (
+                c.clone(),
+                urls.clone(),
+                job2.clone(),
+                gate.clone(),
+                stop.clone(),
+                total.clone(),
+                body.clone(),
+            );
             std::thread::spawn(move || {
                 let r = urls.req(job.workload);
                 let mut l = c.local();
@@ -306,7 +346,10 @@ pub fn run_blocking<C: Blocking>(c: C, job: &Job) -> Outcome {
     for h in hs {
         h.join().expect("worker thread");
     }
-    m.stop(total.0.load(Ordering::Relaxed), total.1.load(Ordering::Relaxed))
+    m.stop(
+        total.0.load(Ordering::Relaxed),
+        total.1.load(Ordering::Relaxed),
+    )
 }
 
 // ------------------------------------------------------------ async
@@ -412,7 +455,13 @@ async fn one_async<C: Async>(c: &C, job: &Job, r: &Req<'_>, buf: &mut [u8], body
     n
 }
 
-async fn task_loop<C: Async>(c: C, job: Arc<Job>, urls: Arc<Urls>, body: Bytes, stop: Arc<Stop>) -> (u64, u64) {
+async fn task_loop<C: Async>(
+    c: C,
+    job: Arc<Job>,
+    urls: Arc<Urls>,
+    body: Bytes,
+    stop: Arc<Stop>,
+) -> (u64, u64) {
     let r = urls.req(job.workload);
     let mut buf = vec![0u8; SCRATCH];
     let (mut reqs, mut bytes) = (0, 0);
@@ -432,7 +481,13 @@ pub fn run_async<R: Rt, C: Async>(rt: &R, make: impl FnOnce() -> C, job: &Job) -
     let job = Arc::new(job.clone());
     if job.workload != Workload::Conc {
         let stop = Arc::new(Stop::new(job.warm));
-        rt.block_on(task_loop(c.clone(), job.clone(), urls.clone(), body.clone(), stop));
+        rt.block_on(task_loop(
+            c.clone(),
+            job.clone(),
+            urls.clone(),
+            body.clone(),
+            stop,
+        ));
         let m = Meter::start(job.addr);
         let stop = Arc::new(Stop::new(job.run));
         let (reqs, bytes) = rt.block_on(task_loop(c, job.clone(), urls, body, stop));
@@ -441,7 +496,15 @@ pub fn run_async<R: Rt, C: Async>(rt: &R, make: impl FnOnce() -> C, job: &Job) -
     let tasks = |span: Span| {
         let stop = Arc::new(Stop::new(span));
         (0..job.conc)
-            .map(|_| task_loop(c.clone(), job.clone(), urls.clone(), body.clone(), stop.clone()))
+            .map(|_| {
+                task_loop(
+                    c.clone(),
+                    job.clone(),
+                    urls.clone(),
+                    body.clone(),
+                    stop.clone(),
+                )
+            })
             .collect::<Vec<_>>()
     };
     rt.run_tasks(tasks(job.warm));

@@ -69,7 +69,10 @@ enum Out {
 enum State {
     Head,
     /// Discarding a request body: bytes left, then whether to close.
-    Body { left: u64, close: bool },
+    Body {
+        left: u64,
+        close: bool,
+    },
 }
 
 struct Conn {
@@ -129,7 +132,12 @@ pub fn serve(mut listener: TcpListener) -> io::Result<()> {
                                 close_after: false,
                             });
                             // The request may already be there (edge-triggered).
-                            if !drive(conns[i].as_mut().expect("just set"), &mut scratch, fill, accepted) {
+                            if !drive(
+                                conns[i].as_mut().expect("just set"),
+                                &mut scratch,
+                                fill,
+                                accepted,
+                            ) {
                                 drop_conn(&mut conns, &mut free, &poll, i);
                             }
                         }
@@ -285,7 +293,11 @@ fn process(c: &mut Conn, accepted: u64) -> Result<bool, ()> {
     c.head.drain(..n);
     if let Route::Small = route {
         c.out.push_back(Out::Static(
-            if close { RESPONSE_200_CLOSE } else { RESPONSE_200 },
+            if close {
+                RESPONSE_200_CLOSE
+            } else {
+                RESPONSE_200
+            },
             0,
         ));
     } else if let Route::Big(len) = route {
