@@ -25,8 +25,10 @@ struct AsyncStdClient;
 
 impl ConformanceClient for AsyncStdClient {
     fn session(&self, cfg: &ClientConfig) -> Box<dyn ConformanceSession> {
+        let (session, log) = adapter::session(cfg);
         Box::new(AsyncSession::<AsyncStd, _> {
-            session: adapter::session(cfg),
+            session,
+            log,
             exec: AsyncStdExec,
         })
     }

@@ -74,7 +74,10 @@ mod runtime;
 mod session;
 
 pub use hawser_core::auth::Auth;
-pub use hawser_core::call::{AttemptOutcome, AttemptReport, CallReport, Config, Head, HistoryItem};
+pub use hawser_core::call::{
+    AttemptOutcome, AttemptReport, CallReport, Config, Head, HistoryItem, HookRequest,
+    HookResponse, Hooks, Mount,
+};
 pub use hawser_core::cookies::{Cookie, CookieJar};
 pub use hawser_core::deadline::Timeouts;
 pub use hawser_core::pool::{PoolConfig, PoolStats, WhenFull};

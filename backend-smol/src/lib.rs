@@ -60,8 +60,9 @@ pub use hawser_async::TlsConfig;
 pub use hawser_async::{http, Cookie, CookieJar, HeaderMap, Method, StatusCode, Url};
 pub use hawser_async::{
     AttemptOutcome, AttemptReport, Auth, Body, BodySource, CallReport, Config, Error, ErrorKind,
-    Head, HistoryItem, PoolConfig, PoolStats, Proxy, ProxyConfig, RedirectPolicy, Result, Retry,
-    RetryBudget, Runtime, TimeoutPhase, Timeouts, WhenFull,
+    Head, HistoryItem, HookRequest, HookResponse, Hooks, Mount, PoolConfig, PoolStats, Proxy,
+    ProxyConfig, RedirectPolicy, Result, Retry, RetryBudget, Runtime, TimeoutPhase, Timeouts,
+    WhenFull,
 };
 
 /// The smol runtime: `async_net::TcpStream` and `async_io::Timer`.

@@ -25,8 +25,10 @@ struct SmolClient;
 
 impl ConformanceClient for SmolClient {
     fn session(&self, cfg: &ClientConfig) -> Box<dyn ConformanceSession> {
+        let (session, log) = adapter::session(cfg);
         Box::new(AsyncSession::<Smol, _> {
-            session: adapter::session(cfg),
+            session,
+            log,
             exec: SmolExec,
         })
     }

@@ -43,7 +43,10 @@ use std::time::{Instant, SystemTime};
 pub use hawser_core::auth::{
     Auth, AuthError, AuthHook, AuthTarget, ChallengeContext, HookDecision, OutgoingRequest,
 };
-pub use hawser_core::call::{AttemptOutcome, AttemptReport, CallReport, Config, Head};
+pub use hawser_core::call::{
+    AttemptOutcome, AttemptReport, CallReport, Config, Head, HistoryItem, HookRequest,
+    HookResponse, Hooks, Mount,
+};
 pub use hawser_core::cookies::{Cookie, CookieJar};
 pub use hawser_core::deadline::Timeouts;
 pub use hawser_core::pool::{PoolConfig, PoolStats, WhenFull};

@@ -13,15 +13,20 @@ mod adapter;
 
 struct StdClient;
 
-struct StdSession(Session);
+struct StdSession(Session, adapter::HookLog);
 
 impl ConformanceClient for StdClient {
     fn session(&self, cfg: &ClientConfig) -> Box<dyn ConformanceSession> {
-        Box::new(StdSession(adapter::session(cfg)))
+        let (session, log) = adapter::session(cfg);
+        Box::new(StdSession(session, log))
     }
 }
 
 impl ConformanceSession for StdSession {
+    fn hook_log(&self) -> Vec<String> {
+        adapter::hook_log(&self.1)
+    }
+
     fn send(&self, req: &TestRequest) -> Result<TestResponse, TestError> {
         let err = |e: hawser_std::Error| adapter::test_error(&e);
         let b = adapter::request(&self.0, req, |bytes| Box::new(Cursor::new(bytes)));

@@ -47,9 +47,9 @@ use tokio::net::TcpStream;
 pub use hawser_async::TlsConfig;
 pub use hawser_async::{
     http, AttemptOutcome, AttemptReport, Auth, Body, BodySource, CallReport, Config, Cookie,
-    CookieJar, Error, ErrorKind, Head, HeaderMap, HistoryItem, Method, PoolConfig, PoolStats,
-    Proxy, ProxyConfig, RedirectPolicy, Result, Retry, RetryBudget, Runtime, StatusCode,
-    TimeoutPhase, Timeouts, Url, WhenFull,
+    CookieJar, Error, ErrorKind, Head, HeaderMap, HistoryItem, HookRequest, HookResponse, Hooks,
+    Method, Mount, PoolConfig, PoolStats, Proxy, ProxyConfig, RedirectPolicy, Result, Retry,
+    RetryBudget, Runtime, StatusCode, TimeoutPhase, Timeouts, Url, WhenFull,
 };
 
 /// tokio's sockets and timer, for the shared hawser driver.

@@ -36,8 +36,10 @@ struct TokioClient;
 impl ConformanceClient for TokioClient {
     fn session(&self, cfg: &ClientConfig) -> Box<dyn ConformanceSession> {
         let _guard = RUNTIME.enter();
+        let (session, log) = adapter::session(cfg);
         Box::new(AsyncSession::<Tokio, _> {
-            session: adapter::session(cfg),
+            session,
+            log,
             exec: TokioExec,
         })
     }

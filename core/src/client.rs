@@ -44,7 +44,8 @@ use std::time::Duration;
 use http::Method;
 
 use crate::auth::Auth;
-use crate::call::{Agent, CallOptions, Config};
+use crate::call::mount::{apply_edits, TimeoutEdit};
+use crate::call::{Agent, CallOptions, Config, HookRequest, HookResponse, Mount};
 use crate::deadline::{InvalidTimeout, Timeouts};
 use crate::pool::PoolConfig;
 use crate::proxy::ProxyConfig;
@@ -245,6 +246,27 @@ impl<B: Backend> SessionBuilder<B> {
         self.config.seed = Some(base);
         self
     }
+    /// A policy for every URL under `mount`'s prefix, like requests'
+    /// `session.mount("https://slow.example/", HTTPAdapter(max_retries=...))`:
+    /// the longest matching prefix wins, a request's own settings beat it,
+    /// and mounting the same prefix again replaces it.
+    pub fn mount(mut self, mount: Mount) -> Self {
+        self.config.mounts.push(mount);
+        self
+    }
+    /// Run `f` before each request is written (every attempt, redirect hop
+    /// and auth re-send); it may add headers. See [`Hooks`].
+    pub fn on_request(mut self, f: impl Fn(&mut HookRequest<'_>) + Send + Sync + 'static) -> Self {
+        self.config.hooks = std::mem::take(&mut self.config.hooks).on_request(f);
+        self
+    }
+    /// Run `f` for each response head read, like requests'
+    /// `hooks={"response": f}` (redirects and retried statuses included).
+    /// See [`Hooks`].
+    pub fn on_response(mut self, f: impl Fn(&HookResponse<'_>) + Send + Sync + 'static) -> Self {
+        self.config.hooks = std::mem::take(&mut self.config.hooks).on_response(f);
+        self
+    }
     /// Decode gzip/deflate bodies (default on).
     pub fn decompress(mut self, on: bool) -> Self {
         self.config.decompress = on;
@@ -270,6 +292,9 @@ pub struct RequestBuilder<B: Backend> {
     session: B,
     inner: request::RequestBuilder,
     opts: CallOptions,
+    /// Timeout changes, applied at `send` over the timeouts of the URL's
+    /// mount (or the session's).
+    timeouts: Vec<TimeoutEdit>,
     body: Option<B::BodySource>,
     error: Option<Error>,
 }
@@ -293,6 +318,7 @@ impl<B: Backend> RequestBuilder<B> {
             session,
             inner: Request::builder(method, url),
             opts,
+            timeouts: Vec::new(),
             body: None,
             error: None,
         }
@@ -372,37 +398,33 @@ impl<B: Backend> RequestBuilder<B> {
     pub fn bearer_auth(self, token: &str) -> Self {
         self.auth(Auth::bearer(token))
     }
-    fn timeouts(mut self, f: impl FnOnce(Timeouts) -> Result<Timeouts, InvalidTimeout>) -> Self {
-        let base = self
-            .opts
-            .timeouts
-            .unwrap_or(self.session.agent().config().timeouts);
-        match f(base) {
-            Ok(t) => self.opts.timeouts = Some(t),
-            Err(e) => self.error = self.error.or(Some(e.into())),
-        }
+    fn timeouts(mut self, edit: TimeoutEdit) -> Self {
+        self.timeouts.push(edit);
         self
     }
     /// Connect and read timeouts for this request.
     pub fn timeout(self, d: Duration) -> Self {
-        self.timeouts(|t| t.with_connect(d)?.with_read(d))
+        self.timeouts(TimeoutEdit::Both(d))
     }
     /// The connect timeout for this request.
     pub fn connect_timeout(self, d: Duration) -> Self {
-        self.timeouts(|t| t.with_connect(d))
+        self.timeouts(TimeoutEdit::Connect(d))
     }
     /// The read timeout for this request.
     pub fn read_timeout(self, d: Duration) -> Self {
-        self.timeouts(|t| t.with_read(d))
+        self.timeouts(TimeoutEdit::Read(d))
+    }
+    /// The write timeout for this request.
+    pub fn write_timeout(self, d: Duration) -> Self {
+        self.timeouts(TimeoutEdit::Write(d))
     }
     /// The overall deadline for this request.
     pub fn deadline(self, d: Duration) -> Self {
-        self.timeouts(|t| t.with_deadline(d))
+        self.timeouts(TimeoutEdit::Deadline(d))
     }
     /// All timeouts for this request.
-    pub fn with_timeouts(mut self, t: Timeouts) -> Self {
-        self.opts.timeouts = Some(t);
-        self
+    pub fn with_timeouts(self, t: Timeouts) -> Self {
+        self.timeouts(TimeoutEdit::All(t))
     }
     /// The retry policy for this request.
     pub fn retry(mut self, retry: Retry) -> Self {
@@ -429,9 +451,20 @@ impl<B: Backend> RequestBuilder<B> {
 
     /// Send the request on the backend.
     pub fn send(self) -> B::Send {
+        let agent = self.session.agent();
+        let edits = self.timeouts;
         let prepared = match self.error {
             Some(e) => Err(e),
-            None => self.inner.build().map(|r| (r, self.opts)),
+            None => self.inner.build().and_then(|r| {
+                let mut opts = self.opts;
+                if !edits.is_empty() {
+                    // Over the mount's timeouts, so a request that sets only
+                    // its read timeout keeps the mount's deadline.
+                    let base = opts.timeouts.unwrap_or_else(|| agent.timeouts_for(r.url()));
+                    opts.timeouts = Some(apply_edits(base, &edits)?);
+                }
+                Ok((r, opts))
+            }),
         };
         self.session.execute(prepared, self.body)
     }

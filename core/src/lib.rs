@@ -136,7 +136,8 @@ pub use error::{Error, ErrorKind, TimeoutPhase};
 // What a driver or an embedder needs, at the root: the session's core, one
 // call, and the contract between them.
 pub use call::{
-    Agent, Call, CallOptions, CallReport, Config, ConnectId, Head, Input, Output, SlotWait,
+    Agent, Call, CallOptions, CallReport, Config, ConnectId, Head, Hooks, Input, Mount, Output,
+    SlotWait,
 };
 
 /// A `Result` whose error is hawser's [`Error`].

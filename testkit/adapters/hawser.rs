@@ -6,10 +6,11 @@
 //! the body (blocking or async), so that is all their own test files keep.
 
 use std::error::Error as _;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hawser_core::auth::Auth;
-use hawser_core::call::{AttemptOutcome, CallReport, Head};
+use hawser_core::call::{AttemptOutcome, CallReport, Head, Mount};
 use hawser_core::client::{Backend, RequestBuilder, SessionBuilder};
 use hawser_core::pool::{PoolConfig, WhenFull};
 use hawser_core::proxy::{Proxy, ProxyConfig};
@@ -17,8 +18,8 @@ use hawser_core::retry::Retry;
 use hawser_core::tls::TlsConfig;
 use hawser_core::{Error, ErrorKind, TimeoutPhase};
 use hawser_testkit::conformance::{
-    AuthConfig, ClientConfig, Phase, RetryConfig, TestBody, TestError, TestErrorKind, TestRequest,
-    TestResponse,
+    AuthConfig, ClientConfig, MountConfig, Phase, RetryConfig, TestBody, TestError, TestErrorKind,
+    TestRequest, TestResponse,
 };
 
 /// urllib3's `Retry` as the suite describes it.
@@ -51,8 +52,50 @@ fn auth(a: &AuthConfig) -> Auth {
     }
 }
 
-/// A session of backend `B` configured as the suite asks.
-pub fn session<B: Backend>(cfg: &ClientConfig) -> B {
+/// What the suite's hooks logged ([`ClientConfig::hooks`]).
+pub type HookLog = Arc<Mutex<Vec<String>>>;
+
+/// The entries of `log` so far.
+pub fn hook_log(log: &HookLog) -> Vec<String> {
+    log.lock().expect("hook log").clone()
+}
+
+fn pool_for(max: Option<usize>, wait: bool) -> Option<PoolConfig> {
+    max.map(|n| PoolConfig {
+        max_active_per_host: n,
+        when_full: if wait {
+            WhenFull::Wait
+        } else {
+            WhenFull::Error
+        },
+        ..PoolConfig::default()
+    })
+}
+
+fn mount(m: &MountConfig, pool_wait: bool) -> Mount {
+    let mut out = Mount::new(&m.prefix);
+    if let Some(r) = &m.retry {
+        out = out.retry(retry(r));
+    }
+    if let Some(d) = m.read_timeout {
+        out = out.read_timeout(d);
+    }
+    if let Some(d) = m.deadline {
+        out = out.deadline(d);
+    }
+    if let Some(n) = m.max_redirects {
+        out = out.max_redirects(n);
+    }
+    if let Some(p) = pool_for(m.max_connections_per_host, pool_wait) {
+        out = out.pool(p);
+    }
+    out
+}
+
+/// A session of backend `B` configured as the suite asks, and the log its
+/// hooks write to.
+pub fn session<B: Backend>(cfg: &ClientConfig) -> (B, HookLog) {
+    let log = HookLog::default();
     let mut b = SessionBuilder::<B>::new()
         .retry(retry(&cfg.retry))
         .cookie_store(cfg.cookies);
@@ -94,18 +137,28 @@ pub fn session<B: Backend>(cfg: &ClientConfig) -> B {
     for n in &cfg.sensitive_headers {
         b = b.sensitive_header(n);
     }
-    if let Some(n) = cfg.max_connections_per_host {
-        b = b.pool(PoolConfig {
-            max_active_per_host: n,
-            when_full: if cfg.pool_wait {
-                WhenFull::Wait
-            } else {
-                WhenFull::Error
-            },
-            ..PoolConfig::default()
-        });
+    if let Some(p) = pool_for(cfg.max_connections_per_host, cfg.pool_wait) {
+        b = b.pool(p);
     }
-    b.build().expect("session config")
+    for m in &cfg.mounts {
+        b = b.mount(mount(m, cfg.pool_wait));
+    }
+    if cfg.hooks {
+        let (l1, l2) = (Arc::clone(&log), Arc::clone(&log));
+        b = b
+            .on_request(move |req| {
+                let n = req.attempt();
+                req.add_header("x-hook-attempt", &n.to_string())
+                    .expect("a new header");
+                let line = format!("> {} {} #{n}", req.method(), req.url().path());
+                l1.lock().expect("hook log").push(line);
+            })
+            .on_response(move |resp| {
+                let line = format!("< {} #{}", resp.status().as_u16(), resp.attempt());
+                l2.lock().expect("hook log").push(line);
+            });
+    }
+    (b.build().expect("session config"), log)
 }
 
 /// The request the suite describes, on `session`; `stream` wraps the bytes

@@ -23,6 +23,7 @@ pub trait BlockOn: Send + Sync {
 /// A session of an async backend, driven from blocking test code.
 pub struct AsyncSession<R: Runtime, E: BlockOn> {
     pub session: Session<R>,
+    pub log: adapter::HookLog,
     pub exec: E,
 }
 
@@ -31,6 +32,10 @@ fn err(e: hawser_async::Error) -> TestError {
 }
 
 impl<R: Runtime, E: BlockOn> ConformanceSession for AsyncSession<R, E> {
+    fn hook_log(&self) -> Vec<String> {
+        adapter::hook_log(&self.log)
+    }
+
     fn send(&self, req: &TestRequest) -> Result<TestResponse, TestError> {
         let b = adapter::request(&self.session, req, |bytes| {
             Box::new(futures_lite::io::Cursor::new(bytes))

@@ -48,6 +48,14 @@
 //! sensitive ([`ClientConfig::sensitive_headers`]) stay on their origin
 //! across redirects; and the `__Secure-` / `__Host-` cookie prefixes are
 //! enforced.
+//!
+//! The "Per-prefix policies and hooks" scenarios (from
+//! [`mount_longest_prefix_wins`] on) check requests' `Session.mount`
+//! ([`ClientConfig::mounts`]: the longest prefix wins, what it leaves unset
+//! is the session's, a request's own settings beat it, a mount with pool
+//! settings has its own connections) and the hooks
+//! ([`ClientConfig::hooks`], [`ConformanceSession::hook_log`]): one per
+//! request written and per head read, in order.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -197,6 +205,50 @@ pub struct ClientConfig {
     /// exactly like `Authorization`, and kept on a same-origin redirect.
     /// Headers not listed follow redirects as before (requests).
     pub sensitive_headers: Vec<String>,
+    /// Per-prefix policies, like requests' `session.mount(prefix, adapter)`:
+    /// for each request the mount with the longest prefix matching its URL
+    /// (ignoring ASCII case) sets what it sets; everything it leaves unset
+    /// comes from the session, and a request's own overrides beat it.
+    pub mounts: Vec<MountConfig>,
+    /// Install the suite's hooks: a request hook that adds
+    /// `x-hook-attempt: N` to every request the client writes (N = 1 for
+    /// the first request of a call, one more per retry, redirect hop or
+    /// auth re-send) and logs `> METHOD PATH #N`, and a response hook that
+    /// logs `< STATUS #N` for every response head read (redirects and
+    /// retried statuses included). [`ConformanceSession::hook_log`] returns
+    /// the log.
+    pub hooks: bool,
+}
+
+/// A per-prefix policy ([`ClientConfig::mounts`]). The retry policy,
+/// timeouts and redirect limit are chosen by the request's URL and hold
+/// across its redirects; a mount with `max_connections_per_host` has its
+/// own connections (a requests adapter has its own pool), capped so, with
+/// the session's `pool_wait` mode.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MountConfig {
+    /// The URL prefix (`http://127.0.0.1:PORT/api/`).
+    pub prefix: String,
+    /// Retry policy under the prefix.
+    pub retry: Option<RetryConfig>,
+    /// Read timeout under the prefix.
+    pub read_timeout: Option<Duration>,
+    /// Overall deadline under the prefix.
+    pub deadline: Option<Duration>,
+    /// Redirect limit under the prefix (`Some(0)`: return 3xx as is).
+    pub max_redirects: Option<u32>,
+    /// Give the prefix its own connections, at most this many per host.
+    pub max_connections_per_host: Option<usize>,
+}
+
+impl MountConfig {
+    /// A mount for `prefix` that sets nothing yet.
+    pub fn new(prefix: impl Into<String>) -> MountConfig {
+        MountConfig {
+            prefix: prefix.into(),
+            ..MountConfig::default()
+        }
+    }
 }
 
 impl Default for ClientConfig {
@@ -218,6 +270,8 @@ impl Default for ClientConfig {
             pool_wait_timeout: None,
             max_body_in_memory: None,
             sensitive_headers: Vec::new(),
+            mounts: Vec::new(),
+            hooks: false,
         }
     }
 }
@@ -529,6 +583,12 @@ pub trait ConformanceSession: Send + Sync {
     fn abandon(&self, req: &TestRequest, at: AbandonAt) -> Abandoned {
         let _ = (req, at);
         Abandoned::Unsupported
+    }
+
+    /// What the suite's hooks logged so far, oldest first (see
+    /// [`ClientConfig::hooks`]). The default: nothing (no hooks).
+    fn hook_log(&self) -> Vec<String> {
+        Vec::new()
     }
 }
 
@@ -3594,6 +3654,195 @@ pub fn cookie_prefixes_enforced(c: &dyn ConformanceClient) {
     );
 }
 
+// ---------------------------------------------------------------------------
+// Per-prefix policies and hooks
+// ---------------------------------------------------------------------------
+
+/// Two mounts: the longer prefix (given in upper case: matching ignores
+/// case) retries 503s, the shorter one follows no redirects. The longest
+/// match decides everything it sets, and what it leaves unset comes from
+/// the session, not from a shorter mount.
+pub fn mount_longest_prefix_wins(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/api/flaky",
+            flaky(vec![status(503), status(503)], status(200)),
+        ),
+        ("/other/flaky", flaky(vec![status(503)], status(200))),
+        (
+            "/other/redir",
+            Behaviour::Redirect {
+                status: 302,
+                location: "/final".into(),
+            },
+        ),
+        (
+            "/api/redir",
+            Behaviour::Redirect {
+                status: 302,
+                location: "/final".into(),
+            },
+        ),
+        ("/final", Behaviour::Echo),
+    ]);
+    let mut config = cfg();
+    let mut api = MountConfig::new(srv.url("/api/").to_uppercase());
+    api.retry = Some(RetryConfig::total(3).forcelist(&[503]).backoff(0.0));
+    let mut root = MountConfig::new(srv.url("/"));
+    root.max_redirects = Some(0);
+    config.mounts = vec![root, api];
+    let s = c.session(&config);
+
+    let r = ok(
+        s.send(&TestRequest::get(&srv.url("/api/flaky"))),
+        "/api/ mount retries",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(srv.hits("/api/flaky"), 3, "the /api/ mount's retry policy");
+
+    let r = ok(
+        s.send(&TestRequest::get(&srv.url("/other/flaky"))),
+        "/ mount",
+    );
+    assert_eq!(
+        r.status, 503,
+        "the / mount sets no retry: the session's (none)"
+    );
+    assert_eq!(srv.hits("/other/flaky"), 1);
+
+    let r = ok(
+        s.send(&TestRequest::get(&srv.url("/other/redir"))),
+        "/ mount redirects",
+    );
+    assert_eq!(r.status, 302, "the / mount follows no redirects");
+    assert_eq!(srv.hits("/final"), 0);
+
+    let r = ok(
+        s.send(&TestRequest::get(&srv.url("/api/redir"))),
+        "/api/ mount redirects",
+    );
+    assert_eq!(
+        r.status, 200,
+        "the /api/ mount sets no redirect limit: the session's, not the shorter mount's 0"
+    );
+    assert_eq!(srv.hits("/final"), 1);
+}
+
+/// A mount's read timeout replaces the session's under its prefix, and a
+/// request's own timeout beats the mount's.
+pub fn mount_timeouts_and_request_overrides(c: &dyn ConformanceClient) {
+    let stall = || Behaviour::StallBeforeHead(Duration::from_millis(400));
+    let srv = serve(vec![("/slow/s", stall()), ("/s", stall())]);
+    let mut config = cfg();
+    config.read_timeout = Some(Duration::from_millis(150));
+    let mut slow = MountConfig::new(srv.url("/slow/"));
+    slow.read_timeout = Some(Duration::from_secs(5));
+    config.mounts = vec![slow];
+    let s = c.session(&config);
+
+    ok(
+        s.send(&TestRequest::get(&srv.url("/slow/s"))),
+        "the mount's 5 s read timeout",
+    );
+    let e = err(
+        s.send(&TestRequest::get(&srv.url("/s"))),
+        "the session's 150 ms",
+    );
+    let head = TestErrorKind::Timeout {
+        phase: Phase::ResponseHead,
+    };
+    expect_kind(&e, head.clone(), "outside the mount");
+    let mut req = TestRequest::get(&srv.url("/slow/s"));
+    req.overrides.read_timeout = Some(Duration::from_millis(100));
+    let e = err(s.send(&req), "the request's 100 ms beats the mount");
+    expect_kind(&e, head, "request override");
+    assert_eq!(srv.hits("/slow/s"), 2);
+}
+
+/// A mount with its own pool settings has its own connections (as a
+/// requests adapter has its own pool manager): requests under it and
+/// outside it to the same host do not share connections, and each side
+/// reuses its own.
+pub fn mount_with_own_pool(c: &dyn ConformanceClient) {
+    let srv = serve(vec![("/a", Behaviour::Echo), ("/m/x", Behaviour::Echo)]);
+    let mut config = cfg();
+    let mut m = MountConfig::new(srv.url("/m/"));
+    m.max_connections_per_host = Some(2);
+    config.mounts = vec![m];
+    let s = c.session(&config);
+    for path in ["/a", "/m/x", "/a", "/m/x"] {
+        ok(s.send(&TestRequest::get(&srv.url(path))), path);
+    }
+    assert_eq!(srv.connections_accepted(), 2, "one connection per pool");
+    let conn =
+        |path: &str| -> Vec<u64> { srv.requests_to(path).iter().map(|r| r.connection).collect() };
+    let (a, m) = (conn("/a"), conn("/m/x"));
+    assert_eq!(a.len(), 2);
+    assert_eq!(m.len(), 2);
+    assert_eq!(a[0], a[1], "/a reuses its connection");
+    assert_eq!(m[0], m[1], "/m/ reuses its own");
+    assert_ne!(
+        a[0], m[0],
+        "the mount does not share the session's connections"
+    );
+}
+
+/// The hooks see every request written and every head read, in order,
+/// with the attempt number: a retried 503, a followed 302, the final 200;
+/// the header the request hook adds reaches the server on each.
+pub fn hooks_see_every_request_and_head(c: &dyn ConformanceClient) {
+    let srv = serve(vec![
+        (
+            "/h",
+            flaky(
+                vec![status(503)],
+                Behaviour::Redirect {
+                    status: 302,
+                    location: "/final".into(),
+                },
+            ),
+        ),
+        ("/final", Behaviour::Echo),
+    ]);
+    let mut config = cfg();
+    config.hooks = true;
+    config.retry = RetryConfig::total(2).forcelist(&[503]).backoff(0.0);
+    let s = c.session(&config);
+    let r = ok(s.send(&TestRequest::get(&srv.url("/h"))), "hooked call");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        s.hook_log(),
+        vec![
+            "> GET /h #1",
+            "< 503 #1",
+            "> GET /h #2",
+            "< 302 #2",
+            "> GET /final #3",
+            "< 200 #3"
+        ],
+        "one request hook per request written, one response hook per head read"
+    );
+    let sent: Vec<_> = srv
+        .requests()
+        .iter()
+        .map(|r| {
+            (
+                r.path.clone(),
+                r.header("x-hook-attempt").map(str::to_string),
+            )
+        })
+        .collect();
+    let attempt = |p: &str, n: &str| (p.to_string(), Some(n.to_string()));
+    assert_eq!(
+        sent,
+        vec![
+            attempt("/h", "1"),
+            attempt("/h", "2"),
+            attempt("/final", "3")
+        ]
+    );
+}
+
 /// Every scenario, by name, for a backend to run in one loop or one test each.
 pub fn all() -> Vec<(&'static str, Scenario)> {
     vec![
@@ -3790,6 +4039,16 @@ pub fn all() -> Vec<(&'static str, Scenario)> {
             sensitive_headers_stay_on_their_origin,
         ),
         ("cookie_prefixes_enforced", cookie_prefixes_enforced),
+        ("mount_longest_prefix_wins", mount_longest_prefix_wins),
+        (
+            "mount_timeouts_and_request_overrides",
+            mount_timeouts_and_request_overrides,
+        ),
+        ("mount_with_own_pool", mount_with_own_pool),
+        (
+            "hooks_see_every_request_and_head",
+            hooks_see_every_request_and_head,
+        ),
     ]
 }
 
@@ -3927,7 +4186,11 @@ macro_rules! conformance_tests {
             credentials_never_in_errors,
             duplicate_host_header_refused,
             sensitive_headers_stay_on_their_origin,
-            cookie_prefixes_enforced
+            cookie_prefixes_enforced,
+            mount_longest_prefix_wins,
+            mount_timeouts_and_request_overrides,
+            mount_with_own_pool,
+            hooks_see_every_request_and_head,
         );
     };
 }

@@ -48,8 +48,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use hawser_testkit::conformance::{
-    AbandonAt, Abandoned, AuthConfig, ClientConfig, ConformanceClient, ConformanceSession, Phase,
-    TestBody, TestError, TestErrorKind, TestRequest, TestResponse,
+    AbandonAt, Abandoned, AuthConfig, ClientConfig, ConformanceClient, ConformanceSession,
+    MountConfig, Phase, TestBody, TestError, TestErrorKind, TestRequest, TestResponse,
 };
 use hawser_testkit::{digest_authorization, DigestAlgorithm};
 use rustls::pki_types::pem::PemObject;
@@ -123,6 +123,17 @@ struct Quirks {
     sensitive_headers_follow: bool,
     /// The `__Secure-` and `__Host-` cookie prefixes are not enforced.
     no_cookie_prefixes: bool,
+    /// The first matching mount in the order given wins, not the longest.
+    first_mount_wins: bool,
+    /// A mount's settings fill in only what the request leaves unset AND
+    /// what the session leaves unset (the session beats the mount).
+    session_beats_mount: bool,
+    /// A mount's pool settings only cap its connections; they share the
+    /// session's pool.
+    mounts_share_pool: bool,
+    /// The hooks run once per call (for its first request and its final
+    /// head), not for every request written and head read.
+    hooks_once_per_call: bool,
 }
 
 impl Quirks {
@@ -145,6 +156,10 @@ impl Quirks {
         duplicate_headers_sent: false,
         sensitive_headers_follow: false,
         no_cookie_prefixes: false,
+        first_mount_wins: false,
+        session_beats_mount: false,
+        mounts_share_pool: false,
+        hooks_once_per_call: false,
     };
 }
 
@@ -751,6 +766,7 @@ struct Session {
     opened: AtomicUsize,
     jar: Mutex<Vec<Cookie>>,
     digest_nc: Mutex<HashMap<String, u32>>,
+    hook_log: Mutex<Vec<String>>,
 }
 
 /// A stored cookie (host-only: the Domain attribute is not honoured).
@@ -768,6 +784,8 @@ struct Target {
     host: String,
     port: u16,
     tls: bool,
+    /// The per-host cap of the pool the connection belongs to.
+    cap: Option<usize>,
 }
 
 fn target(u: &Url) -> Result<Target, TestError> {
@@ -786,6 +804,7 @@ fn target(u: &Url) -> Result<Target, TestError> {
         host,
         port,
         tls: u.scheme() == "https",
+        cap: None,
     })
 }
 
@@ -941,7 +960,7 @@ impl Session {
         limit: Duration,
     ) -> Result<(Lease<'a>, bool), Fail> {
         let q = self.quirks;
-        let cap = self.cfg.max_connections_per_host;
+        let cap = t.cap;
         let wait_until = self.cfg.pool_wait_timeout.map(|d| Instant::now() + d);
         let mut ticket: Option<u64> = None;
         let mut pool = self.lock_pool();
@@ -1299,12 +1318,18 @@ impl Session {
     fn run(&self, req: &TestRequest, at: Option<AbandonAt>) -> Result<TestResponse, TestError> {
         let o = &req.overrides;
         let start = Instant::now();
+        let m = Url::parse(&req.url).ok().and_then(|u| self.mount_for(&u));
         let ctx = Ctx {
             start,
-            deadline: o.deadline.or(self.cfg.deadline).map(|d| start + d),
-            read: o
-                .read_timeout
-                .or(self.cfg.read_timeout)
+            deadline: self
+                .layered(o.deadline, m.and_then(|m| m.deadline), self.cfg.deadline)
+                .map(|d| start + d),
+            read: self
+                .layered(
+                    o.read_timeout,
+                    m.and_then(|m| m.read_timeout),
+                    self.cfg.read_timeout,
+                )
                 .unwrap_or(Duration::from_secs(30)),
             abandon_at: match at {
                 Some(AbandonAt::After(d)) => Some(start + d),
@@ -1331,6 +1356,37 @@ impl Session {
             }
             err
         })
+    }
+
+    /// The mount for `url`: the longest prefix that matches, ignoring case
+    /// (requests' `get_adapter`).
+    fn mount_for(&self, url: &Url) -> Option<&MountConfig> {
+        let u = url.as_str().to_ascii_lowercase();
+        let mut matching = self
+            .cfg
+            .mounts
+            .iter()
+            .filter(|m| u.starts_with(&m.prefix.to_ascii_lowercase()));
+        if self.quirks.first_mount_wins {
+            return matching.next();
+        }
+        // The later of two equal prefixes replaces the earlier.
+        matching.rev().max_by_key(|m| m.prefix.len())
+    }
+
+    /// The request's setting, else the mount's, else the session's.
+    fn layered<T>(&self, request: Option<T>, mount: Option<T>, session: Option<T>) -> Option<T> {
+        if self.quirks.session_beats_mount {
+            return request.or(session).or(mount);
+        }
+        request.or(mount).or(session)
+    }
+
+    fn hook(&self, line: String) {
+        self.hook_log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(line);
     }
 
     fn call(&self, req: &TestRequest, clock: &Ctx) -> Result<TestResponse, TestError> {
@@ -1420,12 +1476,19 @@ impl Session {
             explicit.or(from_url)
         };
         let mut history = Vec::new();
-        let r = &cfg.retry;
+        // The policy is the first URL's mount's, for the whole call.
+        let mount = self.mount_for(&url);
+        let r = match mount.and_then(|m| m.retry.as_ref()) {
+            Some(r) if !self.quirks.session_beats_mount => r,
+            _ => &cfg.retry,
+        };
         let mut total = r.total;
         // Per-kind counters: connect, read, status.
         let mut kinds = [r.connect, r.read, r.status];
         let mut consecutive = 0u32;
-        let max_redirects = cfg.max_redirects.unwrap_or(10);
+        let max_redirects = self
+            .layered(None, mount.and_then(|m| m.max_redirects), cfg.max_redirects)
+            .unwrap_or(10);
         let mut redirects = 0;
         let mut digest_header: Option<String> = None;
         let mut auth_tries = 0;
@@ -1437,7 +1500,18 @@ impl Session {
             if clock.cancelled() {
                 return Err(abandoned());
             }
-            let t = target(&url)?;
+            let mut t = target(&url)?;
+            t.cap = cfg.max_connections_per_host;
+            // A mount with pool settings has its own connections.
+            if let Some((prefix, cap)) = self
+                .mount_for(&url)
+                .and_then(|m| Some((&m.prefix, m.max_connections_per_host?)))
+            {
+                if !self.quirks.mounts_share_pool {
+                    t.key = format!("{} under {}", t.key, prefix.to_ascii_lowercase());
+                }
+                t.cap = Some(cap);
+            }
             let mut headers = manual.clone();
             let removed = |n: &str| {
                 !self.quirks.ignore_header_removal
@@ -1486,6 +1560,12 @@ impl Session {
                     }
                 }
             }
+            let hooked = cfg.hooks && (attempts == 0 || !self.quirks.hooks_once_per_call);
+            if hooked {
+                let n = attempts + 1;
+                headers.push(("x-hook-attempt".into(), n.to_string()));
+                self.hook(format!("> {method} {} #{n}", url.path()));
+            }
             attempts += 1;
             clock.note(format!("attempt {attempts}: {method} {url}"));
             let outcome = self.attempt(
@@ -1511,6 +1591,9 @@ impl Session {
                 }
                 Ok((raw, lease)) => {
                     clock.note(format!("status {}", raw.status));
+                    if hooked {
+                        self.hook(format!("< {} #{attempts}", raw.status));
+                    }
                     self.store_cookies(&url, &raw);
                     // Digest challenge.
                     if raw.status == 401 && auth_tries < 2 {
@@ -1735,6 +1818,13 @@ impl ConformanceSession for Session {
         self.run(req, None)
     }
 
+    fn hook_log(&self) -> Vec<String> {
+        self.hook_log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     fn abandon(&self, req: &TestRequest, at: AbandonAt) -> Abandoned {
         match self.run(req, Some(at)) {
             Ok(_) => Abandoned::Done,
@@ -1777,6 +1867,7 @@ impl ConformanceClient for Reference {
             opened: AtomicUsize::new(0),
             jar: Mutex::new(Vec::new()),
             digest_nc: Mutex::new(HashMap::new()),
+            hook_log: Mutex::new(Vec::new()),
         })
     }
 }
@@ -1851,6 +1942,10 @@ mod quirks {
         duplicate_host_header_refused: duplicate_headers_sent;
         sensitive_headers_stay_on_their_origin: sensitive_headers_follow;
         cookie_prefixes_enforced: no_cookie_prefixes;
+        mount_longest_prefix_wins: first_mount_wins;
+        mount_timeouts_and_request_overrides: session_beats_mount;
+        mount_with_own_pool: mounts_share_pool;
+        hooks_see_every_request_and_head: hooks_once_per_call;
     }
 
     /// Every scenario from the "Connection lifecycle" section on (the
@@ -1887,6 +1982,6 @@ mod quirks {
             .position(|n| *n == "server_reason_phrase_reported")
             .unwrap_or(all.len());
         assert!(requests < hostile, "the hostile section is not last");
-        assert_eq!(all.last(), Some(&"cookie_prefixes_enforced"));
+        assert_eq!(all.last(), Some(&"hooks_see_every_request_and_head"));
     }
 }

@@ -24,6 +24,8 @@ use crate::retry::{Retry, RetryBudget};
 use crate::tls::TlsConnector;
 use crate::Result;
 
+use super::hooks::Hooks;
+use super::mount::{Mount, Resolved};
 use super::{Call, Connection};
 
 /// Everything a session decides once for all its requests.
@@ -107,6 +109,13 @@ pub struct Config {
     /// connection when it follows a redirect, answers an auth challenge or
     /// retries a status (default 64 KiB); larger bodies close the connection.
     pub max_drain: u64,
+    /// Per-prefix policies (requests' `Session.mount`): the longest prefix
+    /// matching a request's URL sets its retry policy, timeouts, redirect
+    /// policy and pool limits where the request sets none (default none).
+    pub mounts: Vec<Mount>,
+    /// Observers of each request written and each response head read
+    /// (default none).
+    pub hooks: Hooks,
 }
 
 impl Default for Config {
@@ -142,6 +151,8 @@ impl Default for Config {
             happy_eyeballs_delay: Duration::from_millis(250),
             seed: None,
             max_drain: 64 * 1024,
+            mounts: Vec::new(),
+            hooks: Hooks::new(),
         }
     }
 }
@@ -159,6 +170,8 @@ impl fmt::Debug for Config {
             .field("limits", &self.limits)
             .field("pool", &self.pool)
             .field("decompress", &self.decompress)
+            .field("mounts", &self.mounts)
+            .field("hooks", &self.hooks)
             .finish_non_exhaustive()
     }
 }
@@ -209,6 +222,8 @@ pub(crate) struct Shared<T> {
     /// The per-call seed sequence: a base and a counter.
     seed_base: u64,
     seeds: AtomicU64,
+    /// The mounts, longest prefix first, checked against the session.
+    pub(crate) mounts: Vec<Resolved>,
     /// Byte buffers of finished calls, for the next ones: a fresh read
     /// buffer costs a 16 KiB memset, a third of a keep-alive request's CPU.
     spare: Mutex<Vec<super::Wire>>,
@@ -301,7 +316,9 @@ impl<T> Agent<T> {
     /// A new agent with `config`; fails with [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest)
     /// when the pool settings are invalid.
     pub fn new(config: Config) -> Result<Agent<T>> {
-        let pool = Pool::new(config.pool.clone())?;
+        let mut pool = Pool::new(config.pool)?;
+        let (mounts, policies) = super::mount::resolve(&config.mounts, config.timeouts)?;
+        pool.set_policies(policies)?;
         let seed_base = config.seed.unwrap_or_else(random_base);
         let budget = config.retry_budget.clone().map(Mutex::new);
         let auth = config.auth.clone();
@@ -318,6 +335,7 @@ impl<T> Agent<T> {
                 }),
                 seed_base,
                 seeds: AtomicU64::new(0),
+                mounts,
                 spare: Mutex::new(Vec::new()),
             }),
         })
@@ -326,6 +344,24 @@ impl<T> Agent<T> {
     /// The session's settings.
     pub fn config(&self) -> &Config {
         &self.shared.config
+    }
+
+    /// The mount whose prefix is the longest to match `url`, if any (see
+    /// [`Mount`]).
+    pub fn mount_for(&self, url: &url::Url) -> Option<&Mount> {
+        self.resolved_mount(url).map(|r| &r.mount)
+    }
+
+    pub(crate) fn resolved_mount(&self, url: &url::Url) -> Option<&Resolved> {
+        self.shared.mounts.iter().find(|r| r.mount.matches(url))
+    }
+
+    /// The timeouts a request to `url` starts from: its mount's, else the
+    /// session's.
+    pub fn timeouts_for(&self, url: &url::Url) -> Timeouts {
+        self.resolved_mount(url)
+            .and_then(|r| r.timeouts)
+            .unwrap_or(self.shared.config.timeouts)
     }
 
     /// The session's cookie jar (locked while the guard lives: keep it short).

@@ -56,6 +56,21 @@ impl<T> Call<T> {
             self.attempt.keep_alive = None;
         }
         let status = head.status;
+        let cfg = self.agent.config();
+        if !cfg.hooks.response.is_empty() {
+            let view = hooks::HookResponse {
+                method: &self.method,
+                url: &self.url,
+                attempt: self.attempt_number(),
+                status,
+                version: head.version,
+                headers: &head.headers,
+                reused_connection: self.attempt.reused,
+            };
+            for hook in &cfg.hooks.response {
+                hook(&view);
+            }
+        }
         if self.agent.config().cookie_store {
             let wall = self.wall(now);
             self.agent

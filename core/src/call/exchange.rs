@@ -316,6 +316,17 @@ impl<T> Call<T> {
             Some(n) => RequestFraming::Length(n),
             None => RequestFraming::Chunked,
         };
+        if !cfg.hooks.request.is_empty() {
+            let mut view = hooks::HookRequest {
+                method: &self.method,
+                url: &self.url,
+                attempt: self.attempt_number(),
+                headers: &mut headers,
+            };
+            for hook in &cfg.hooks.request {
+                hook(&mut view);
+            }
+        }
         let expect = match (cfg.expect_continue_min, self.body.len()) {
             (Some(min), Some(n)) => n >= min && n > 0,
             (Some(_), None) => false,

@@ -179,7 +179,9 @@ mod decide;
 mod decode;
 mod exchange;
 mod head;
+mod hooks;
 mod machine;
+pub(crate) mod mount;
 mod proxy_auth;
 mod report;
 mod route;
@@ -202,6 +204,8 @@ use url::Url;
 pub use config::{Agent, CallOptions, Config};
 pub use contract::{ConnectId, Input, Output, SlotWait};
 pub use head::{Head, HistoryItem};
+pub use hooks::{HookRequest, HookResponse, Hooks};
+pub use mount::Mount;
 pub use report::{AttemptOutcome, AttemptReport, CallReport};
 
 use crate::auth::{Auth, AuthDecision, AuthState, OutgoingRequest};
@@ -510,9 +514,20 @@ impl<T> Call<T> {
             .map(|(u, p)| Auth::basic(u.to_owned(), p.to_owned()));
         let implicit_content_type = request.content_type_is_implicit();
         let (method, url, req_headers, body) = request.into_parts();
-        let timeouts = opts.timeouts.unwrap_or(cfg.timeouts);
-        let retry = opts.retry.clone().unwrap_or_else(|| cfg.retry.clone());
-        let redirect = opts.redirect.unwrap_or(cfg.redirect);
+        // The request's own settings, else its mount's, else the session's.
+        let mount = agent.resolved_mount(&url);
+        let timeouts = opts
+            .timeouts
+            .or_else(|| mount.and_then(|m| m.timeouts))
+            .unwrap_or(cfg.timeouts);
+        let retry = match (&opts.retry, mount.and_then(|m| m.mount.retry.as_ref())) {
+            (Some(r), _) | (None, Some(r)) => r.clone(),
+            (None, None) => cfg.retry.clone(),
+        };
+        let redirect = opts
+            .redirect
+            .or_else(|| mount.and_then(|m| m.mount.redirect))
+            .unwrap_or(cfg.redirect);
         // requests' order: explicit auth (the request's, else the
         // session's), and only without one the URL's userinfo.
         let auth = opts
@@ -612,6 +627,12 @@ impl<T> Call<T> {
 
     fn last_now(&self) -> Instant {
         self.now_hint
+    }
+
+    /// 1 for the first request of the call, then one more per request
+    /// written (retry, redirect hop, auth re-send).
+    fn attempt_number(&self) -> u32 {
+        u32::try_from(self.report.attempts.len()).map_or(u32::MAX, |n| n.saturating_add(1))
     }
 
     /// The current URL (changes when a redirect is followed).

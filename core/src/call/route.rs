@@ -29,6 +29,9 @@ pub(super) fn route_for<T>(agent: &Agent<T>, url: &Url) -> Result<(Route, PoolKe
     } else {
         PoolKey::new(Scheme::Http, host, port)
     };
+    if let Some(m) = agent.resolved_mount(url) {
+        key = key.with_policy(m.pool_policy);
+    }
     if let Some(p) = route.proxy() {
         key = key.with_proxy(hash_str(&format!("{}:{}", p.host(), p.port())));
     }

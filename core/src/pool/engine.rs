@@ -33,6 +33,10 @@ pub struct PoolKey {
     port: u16,
     proxy: Option<u64>,
     tls: u64,
+    /// Which pool policy governs the key: 0 for the session's, `n` for the
+    /// `n`-th mount's (a mount has its own connections, as a requests
+    /// adapter has its own pool manager).
+    policy: u32,
 }
 
 impl PoolKey {
@@ -44,6 +48,7 @@ impl PoolKey {
             port,
             proxy: None,
             tls: 0,
+            policy: 0,
         }
     }
     /// `http://host:port`.
@@ -59,6 +64,11 @@ impl PoolKey {
     /// Connections through the proxy with this identity.
     pub fn with_proxy(mut self, proxy_identity: u64) -> PoolKey {
         self.proxy = Some(proxy_identity);
+        self
+    }
+    /// Connections governed by pool policy `policy` (see [`Pool::set_policies`]).
+    pub fn with_policy(mut self, policy: u32) -> PoolKey {
+        self.policy = policy;
         self
     }
     /// Connections made with the TLS settings of this identity.
@@ -78,6 +88,9 @@ impl fmt::Display for PoolKey {
         write!(f, "{scheme}://{}:{}", self.host, self.port)?;
         if let Some(p) = self.proxy {
             write!(f, " via proxy {p:#x}")?;
+        }
+        if self.policy != 0 {
+            write!(f, " (mount {})", self.policy)?;
         }
         Ok(())
     }
@@ -120,7 +133,7 @@ pub enum WhenFull {
 /// };
 /// assert_eq!(config.idle_timeout, Duration::from_secs(90));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolConfig {
     /// Idle connections kept per key (0 keeps none).
     pub max_idle_per_host: usize,
@@ -433,6 +446,8 @@ static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 pub struct Pool<C> {
     id: u64,
     config: PoolConfig,
+    /// The limits of mounted policies 1, 2, ... (see `set_policies`).
+    policies: Vec<PoolConfig>,
     /// Per-key state in a slab, so leases and tickets find their host by
     /// index without hashing the key again; `None` slots are free.
     hosts: Vec<Option<Host<C>>>,
@@ -460,6 +475,43 @@ fn add(t: Instant, d: Duration) -> Instant {
 impl<C> Pool<C> {
     /// A pool with this configuration.
     pub fn new(config: PoolConfig) -> Result<Pool<C>, PoolError> {
+        Self::validate(&config)?;
+        Ok(Pool {
+            id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
+            config,
+            policies: Vec::new(),
+            hosts: Vec::new(),
+            index: HashMap::new(),
+            free: Vec::new(),
+            granted: HashMap::new(),
+            pending_close: Vec::new(),
+            next_waiter: 0,
+            idle_total: 0,
+            stats: PoolStats::default(),
+        })
+    }
+
+    /// The per-key limits of policies 1, 2, ... (a key's policy is set with
+    /// [`PoolKey::with_policy`]; policy 0 and any unknown one use the
+    /// pool's own configuration). `max_idle_total` is always the pool's.
+    pub fn set_policies(&mut self, policies: Vec<PoolConfig>) -> Result<(), PoolError> {
+        for p in &policies {
+            Self::validate(p)?;
+        }
+        self.policies = policies;
+        Ok(())
+    }
+
+    /// The limits that govern `key`.
+    fn limits(&self, key: &PoolKey) -> PoolConfig {
+        let n = key.policy as usize;
+        match n.checked_sub(1).and_then(|i| self.policies.get(i)) {
+            Some(p) => *p,
+            None => self.config,
+        }
+    }
+
+    fn validate(config: &PoolConfig) -> Result<(), PoolError> {
         if config.max_active_per_host == 0 {
             return Err(PoolError::InvalidConfig(
                 "max_active_per_host must be at least 1",
@@ -471,18 +523,7 @@ impl<C> Pool<C> {
         if config.max_lifetime.is_some_and(|d| d.is_zero()) {
             return Err(PoolError::InvalidConfig("max_lifetime must be non-zero"));
         }
-        Ok(Pool {
-            id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
-            config,
-            hosts: Vec::new(),
-            index: HashMap::new(),
-            free: Vec::new(),
-            granted: HashMap::new(),
-            pending_close: Vec::new(),
-            next_waiter: 0,
-            idle_total: 0,
-            stats: PoolStats::default(),
-        })
+        Ok(())
     }
 
     /// The counters.
@@ -595,6 +636,7 @@ impl<C> Pool<C> {
     pub fn checkout(&mut self, key: &PoolKey, now: Instant) -> Result<Checkout<C>, PoolError> {
         // The hot path (a known key) hashes once and allocates nothing; the
         // Arc is shared with the lease.
+        let limits = self.limits(key);
         let slot = self.slot_for(key);
         let Some(Some(host)) = self.hosts.get_mut(slot) else {
             // `slot_for` always returns a live slot; answer without panicking.
@@ -602,7 +644,7 @@ impl<C> Pool<C> {
         };
         let key = Arc::clone(&host.key);
         // Strict FIFO: a newcomer never overtakes a queued waiter.
-        if host.waiters.is_empty() && host.active < self.config.max_active_per_host {
+        if host.waiters.is_empty() && host.active < limits.max_active_per_host {
             while let Some(conn) = host.idle.pop() {
                 self.idle_total -= 1;
                 if now >= conn.expires {
@@ -633,7 +675,7 @@ impl<C> Pool<C> {
             self.stats.opened += 1;
             return Ok(Checkout::Open(self.lease(slot, key, now, false)));
         }
-        match self.config.when_full {
+        match limits.when_full {
             WhenFull::Wait => {
                 let id = WaiterId(self.next_waiter);
                 self.next_waiter += 1;
@@ -647,7 +689,7 @@ impl<C> Pool<C> {
                 }))
             }
             WhenFull::Error => {
-                let limit = self.config.max_active_per_host;
+                let limit = limits.max_active_per_host;
                 self.drop_if_empty(slot);
                 self.stats.rejected_full += 1;
                 Err(PoolError::Full {
@@ -687,6 +729,7 @@ impl<C> Pool<C> {
         if self.host_at(lease.slot, &lease.key).is_none() {
             return Err(PoolError::ForeignToken);
         }
+        let limits = self.limits(&lease.key);
         let ka = keep_alive.unwrap_or_default();
         if !reusable || ka.max == Some(0) || ka.timeout == Some(Duration::ZERO) {
             self.stats.closed_not_reusable += 1;
@@ -700,10 +743,10 @@ impl<C> Pool<C> {
             handle,
             created: lease.created,
             last_used: now,
-            expires: add(now, self.config.idle_timeout),
+            expires: add(now, limits.idle_timeout),
             reason: EvictReason::IdleTimeout,
         };
-        if let Some(life) = self.config.max_lifetime {
+        if let Some(life) = limits.max_lifetime {
             let end = add(conn.created, life);
             if end < conn.expires {
                 conn.expires = end;
@@ -739,7 +782,7 @@ impl<C> Pool<C> {
         }
         host.active = host.active.saturating_sub(1);
         // Inlined `keep_idle` on the hot path: one map lookup per checkin.
-        if host.idle.len() >= self.config.max_idle_per_host || self.config.max_idle_total == 0 {
+        if host.idle.len() >= limits.max_idle_per_host || self.config.max_idle_total == 0 {
             self.stats.closed_full += 1;
             self.drop_if_empty(lease.slot);
             return Ok(Checkin {
@@ -755,7 +798,10 @@ impl<C> Pool<C> {
     /// Put `conn` on `key`'s idle list if the limits allow; otherwise hand
     /// back what must be closed.
     fn keep_idle(&mut self, slot: usize, conn: Idle<C>) -> Option<C> {
-        let per_host = self.config.max_idle_per_host;
+        let Some(Some(host)) = self.hosts.get(slot) else {
+            return Some(conn.handle);
+        };
+        let per_host = self.limits(&host.key).max_idle_per_host;
         let Some(Some(host)) = self.hosts.get_mut(slot) else {
             return Some(conn.handle);
         };

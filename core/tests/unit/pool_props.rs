@@ -149,7 +149,7 @@ proptest! {
     #[test]
     fn pool_invariants_hold(cfg in config(), ops in proptest::collection::vec(op(), 1..80)) {
         let keys = [PoolKey::http("a", 80), PoolKey::https("b", 443), PoolKey::http("a", 80).with_proxy(1)];
-        let mut pool: Pool<u32> = Pool::new(cfg.clone()).unwrap();
+        let mut pool: Pool<u32> = Pool::new(cfg).unwrap();
         let t0 = Instant::now();
         let mut now = t0;
         let mut m = Model {
