@@ -36,6 +36,9 @@ fn cpu_ms_gib(o: &Outcome) -> f64 {
 fn rss_mib(o: &Outcome) -> f64 {
     o.maxrss_kib as f64 / 1024.0
 }
+fn server_busy(o: &Outcome) -> f64 {
+    o.server_cpu_secs / o.secs * 100.0
+}
 fn opened_per_req(o: &Outcome) -> f64 {
     o.opened as f64 / o.reqs as f64
 }
@@ -162,6 +165,16 @@ pub fn print(specs: &[Spec], clients: &[&str], r: &Results<'_>, upload: u64) {
         if has(w) {
             let what = format!("connections opened per request while timed (want {want})");
             rows.push(abs_row(w, &what, &opened_per_req, 3));
+        }
+    }
+    for w in ["c8", "c64", "download", "upload"] {
+        if has(w) {
+            rows.push(abs_row(
+                w,
+                "server CPU busy % while timed (its own CPU; far from 100 = not the bottleneck)",
+                &server_busy,
+                0,
+            ));
         }
     }
     table("## Absolute numbers (medians)", clients, &rows);

@@ -77,19 +77,22 @@ pub struct Outcome {
     pub rss_before_kib: u64,
     /// Connections the server accepted during the timed section.
     pub opened: u64,
+    /// The server's CPU time during the timed section.
+    pub server_cpu_secs: f64,
 }
 
 impl Outcome {
     pub fn line(&self) -> String {
         format!(
-            "RESULT reqs={} bytes={} secs={:.6} cpu={:.6} maxrss={} rss0={} opened={}",
+            "RESULT reqs={} bytes={} secs={:.6} cpu={:.6} maxrss={} rss0={} opened={} scpu={:.6}",
             self.reqs,
             self.bytes,
             self.secs,
             self.cpu_secs,
             self.maxrss_kib,
             self.rss_before_kib,
-            self.opened
+            self.opened,
+            self.server_cpu_secs
         )
     }
 
@@ -106,6 +109,7 @@ impl Outcome {
                 "maxrss" => o.maxrss_kib = v.parse().ok()?,
                 "rss0" => o.rss_before_kib = v.parse().ok()?,
                 "opened" => o.opened = v.parse().ok()?,
+                "scpu" => o.server_cpu_secs = v.parse().ok()?,
                 _ => {}
             }
         }
@@ -113,17 +117,20 @@ impl Outcome {
     }
 }
 
-/// Ask the server how many connections it has accepted (this one included).
-pub fn server_accepted(addr: SocketAddr) -> u64 {
+/// Ask the server how many connections it has accepted (this one
+/// included) and how much CPU it has used (µs).
+pub fn server_stats(addr: SocketAddr) -> (u64, u64) {
     let mut s = TcpStream::connect(addr).expect("stats: connect");
     s.write_all(b"GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .expect("stats: write");
     let mut got = String::new();
     s.read_to_string(&mut got).expect("stats: read");
-    got.rsplit("\r\n\r\n")
-        .next()
-        .and_then(|b| b.trim().parse().ok())
-        .expect("stats: body")
+    let body = got.rsplit("\r\n\r\n").next().unwrap_or("");
+    let mut it = body.split_whitespace().map(|v| v.parse::<u64>().ok());
+    match (it.next().flatten(), it.next().flatten()) {
+        (Some(a), Some(c)) => (a, c),
+        _ => panic!("stats: body {body:?}"),
+    }
 }
 
 struct Urls {
@@ -216,25 +223,27 @@ struct Meter {
     u0: sys::Usage,
     rss0: u64,
     acc0: u64,
+    scpu0: u64,
     addr: SocketAddr,
 }
 
 impl Meter {
     fn start(addr: SocketAddr) -> Meter {
-        let acc0 = server_accepted(addr);
+        let (acc0, scpu0) = server_stats(addr);
         let rss0 = sys::rss_now_kib();
         Meter {
             t0: Instant::now(),
             u0: sys::usage(),
             rss0,
             acc0,
+            scpu0,
             addr,
         }
     }
     fn stop(self, reqs: u64, bytes: u64) -> Outcome {
         let secs = self.t0.elapsed().as_secs_f64();
         let u1 = sys::usage();
-        let acc1 = server_accepted(self.addr);
+        let (acc1, scpu1) = server_stats(self.addr);
         Outcome {
             reqs,
             bytes,
@@ -243,6 +252,7 @@ impl Meter {
             maxrss_kib: u1.maxrss_kib,
             rss_before_kib: self.rss0,
             opened: acc1.saturating_sub(self.acc0 + 1),
+            server_cpu_secs: scpu1.saturating_sub(self.scpu0) as f64 / 1e6,
         }
     }
 }

@@ -11,7 +11,8 @@
 //!   static buffer;
 //! - `POST /upload`: the `Content-Length` body is read and discarded, then
 //!   `/small`'s response; `Expect: 100-continue` gets its `100` first;
-//! - `GET /stats`: the number of connections accepted so far (then close);
+//! - `GET /stats`: `ACCEPTED CPU_US`, the connections accepted so far and
+//!   the server process's CPU time in µs (then close);
 //! - anything else: `404`.
 //!
 //! A request with `Connection: close` is answered with `Connection: close`
@@ -309,7 +310,7 @@ fn process(c: &mut Conn, accepted: u64) -> Result<bool, ()> {
         c.out.push_back(Out::Owned(head.into_bytes(), 0));
         c.out.push_back(Out::Fill(len));
     } else if let Route::Stats = route {
-        let body = accepted.to_string();
+        let body = format!("{accepted} {}", crate::sys::usage().cpu.as_micros());
         let r = format!(
             "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
