@@ -5,7 +5,9 @@
 # so process start-up and connection set-up cancel out. The server runs in
 # its own process, outside strace.
 #
-#   benches-peers/strace.sh [N] [--clients a,b]
+#   benches-peers/strace.sh [N] [--clients a,b] [--workload W [--conc N]]
+#
+# (W defaults to seq; close, fresh, conc, download and upload also work.)
 #
 # Builds first if the binary is missing. Under strace the client runs slower
 # than the server answers, so async clients find the response already there

@@ -9,7 +9,7 @@
 //!   client) pair in a worker process of its own, `--trials` times
 //!   interleaved (A B C A B C ...), print medians and ratios as markdown;
 //! - `syscalls`: per client, `strace -f -c` a worker doing N sequential
-//!   keep-alive requests and one doing 2N, and print the difference per
+//!   keep-alive requests and one doing 3N, and print the difference per
 //!   request (so start-up and connection set-up cancel out);
 //! - `serve`: the server alone (prints `ADDR host:port`; runs until killed,
 //!   or with `--watch-stdin` until its stdin closes);
@@ -38,13 +38,15 @@ upper-cased with '-' as '_'; flags win):
   --trials N        interleaved runs per (workload, client) (default 3)
   --bulk BYTES      download size (default 104857600 = 100 MiB)
   --upload BYTES    upload size (default 1048576 = 1 MiB)
-  --clients a,b     subset of clients (default: all)
+  --clients a,b     subset of raw,ureq,reqwest-blocking,hawser-std,hyper,reqwest,
+                    hawser-tokio,hawser-smol,hawser-async-std (default: all)
   --workloads a,b   subset of seq,close,fresh,c8,c64,download,upload (default: all)
   --quick           smoke run: --secs 0.12 --warm 0.03 --trials 3
                     --bulk 33554432 (well under a minute)
   --no-pin          do not pin server and client to CPUs
 syscalls options:
-  --requests N      requests of the short run (the long one does 2N+N; default 2000)
+  --requests N      requests of the short run (the long one does 3N; default 2000)
+  --workload W      seq (default), close, fresh, conc (with --conc N), download, upload
   --clients a,b     subset of clients
 worker options (internal): --addr A --client C --workload W --conc N --cpu K
   --requests N (fixed count instead of --secs)
@@ -440,6 +442,7 @@ fn compare_main(args: &Args) {
 fn strace_counts(
     addr: SocketAddr,
     client: &str,
+    (workload, conc): (&str, usize),
     requests: u64,
 ) -> Result<BTreeMap<String, (u64, u64)>, String> {
     let file = std::env::temp_dir().join(format!(
@@ -458,7 +461,9 @@ fn strace_counts(
             "--client",
             client,
             "--workload",
-            "seq",
+            workload,
+            "--conc",
+            &conc.to_string(),
         ])
         .args(["--requests", &requests.to_string(), "--warm-requests", "10"])
         .stderr(Stdio::piped())
@@ -497,11 +502,21 @@ fn strace_counts(
 }
 
 fn syscalls_main(args: &Args) {
+    let workload = args.get("workload").unwrap_or_else(|| "seq".into());
+    if Workload::parse(&workload).is_none() {
+        die("--workload: seq|close|fresh|conc|download|upload");
+    }
+    let conc: usize = args.num("conc", 8);
+    let title = match workload.as_str() {
+        "seq" => "sequential keep-alive".to_owned(),
+        "conc" => format!("{conc} concurrent"),
+        w => w.to_owned(),
+    };
     let n: u64 = args.num("requests", 2000);
     let clients = list(args, "clients", runner::CLIENTS);
     let server = ServerProc::start(None);
     println!(
-        "## Syscalls per request, sequential keep-alive (strace -f -c; (runs of {} - {n} requests) / {})\n",
+        "## Syscalls per request, {title} (strace -f -c; (runs of {} - {n} requests) / {})\n",
         3 * n,
         2 * n
     );
@@ -510,8 +525,8 @@ fn syscalls_main(args: &Args) {
     for &client in &clients {
         eprint!("\rstrace {client:<20}");
         let (a, b) = match (
-            strace_counts(server.addr, client, n),
-            strace_counts(server.addr, client, 3 * n),
+            strace_counts(server.addr, client, (&workload, conc), n),
+            strace_counts(server.addr, client, (&workload, conc), 3 * n),
         ) {
             (Ok(a), Ok(b)) => (a, b),
             (Err(e), _) | (_, Err(e)) => {
