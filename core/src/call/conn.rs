@@ -67,14 +67,17 @@ impl<T> Call<T> {
         };
         match answer {
             Ok(Checkout::Reuse(lease, parked)) => {
+                event!(key = %lease.key(), "hawser: checking a pooled connection");
                 self.lease = Some(lease);
                 self.adopt(parked);
             }
             Ok(Checkout::Open(lease)) => {
+                event!(key = %lease.key(), extra = lease.is_extra(), "hawser: opening a connection");
                 self.lease = Some(lease);
                 self.begin_connect(now);
             }
             Ok(Checkout::Wait(ticket)) => {
+                event!(key = %ticket.key(), "hawser: waiting for a pool slot");
                 self.waiter = Some(ticket);
                 self.state = State::AwaitSlot;
             }
@@ -112,11 +115,13 @@ impl<T> Call<T> {
                 Ok(Some(Step::AwaitSlot(self.tracker.poll_timeout().at)))
             }
             Ok(Checkout::Reuse(lease, parked)) => {
+                event!(key = %lease.key(), "hawser: got a pool slot: a pooled connection");
                 self.lease = Some(lease);
                 self.adopt(parked);
                 Ok(None)
             }
             Ok(Checkout::Open(lease)) => {
+                event!(key = %lease.key(), "hawser: got a pool slot: opening a connection");
                 self.lease = Some(lease);
                 self.begin_connect(now);
                 Ok(None)
@@ -137,6 +142,7 @@ impl<T> Call<T> {
         match input {
             // A peek that did not finish in time found nothing to read.
             Input::Quiet | Input::Timeout => {
+                event!("hawser: reusing a pooled connection");
                 self.attempt.reused = true;
                 self.report.connections_reused += 1;
                 self.prepare_request(now)
@@ -145,6 +151,7 @@ impl<T> Call<T> {
             Input::Eof | Input::Read(_) | Input::Failed(_) => {
                 // Closed by the server, or bytes nobody asked for: never
                 // read them as a response. Try the next idle one, or open.
+                event!("hawser: discarded a stale pooled connection (closed or data waiting)");
                 self.conn = None;
                 if let Some(t) = self.transport.take() {
                     self.closing.push(t);

@@ -212,6 +212,7 @@ impl<T> Call<T> {
             .redirects
             .push((status, hop.url().as_str().to_owned()));
         self.redirects_followed += 1;
+        event!(status = status.as_u16(), to = %trace::redacted(hop.url()), "hawser: following a redirect");
         hop.apply_to_headers_with(&mut self.headers, &self.agent.config().sensitive_headers);
         if hop.drops_body() {
             self.body = Body::empty();
@@ -237,8 +238,14 @@ impl<T> Call<T> {
         sleep: Duration,
     ) {
         let next = next.into();
-        #[cfg(feature = "tracing")]
-        tracing::debug!(method = %self.method, url = %self.url, reused = self.attempt.reused, outcome = ?outcome, next = %next, "hawser: attempt");
+        self.trace.attempt_ended(self.attempt.reused, &outcome);
+        event!(
+            reused = self.attempt.reused,
+            outcome = ?outcome,
+            next = %next,
+            sleep_ms = u64::try_from(sleep.as_millis()).unwrap_or(u64::MAX),
+            "hawser: attempt ended"
+        );
         self.report.attempts.push(AttemptReport {
             method: self.method.clone(),
             url: self.url.as_str().to_owned(),

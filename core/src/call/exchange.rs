@@ -411,6 +411,8 @@ impl<T> Call<T> {
             (h1::BodyFraming::None, _) => Some(0),
             _ => None,
         };
+        self.trace.call_ended(Some(head.status.as_u16()), None);
+        event!(status = head.status.as_u16(), "hawser: response head");
         self.staged_head = Some(Head {
             status: head.status,
             version: head.version,

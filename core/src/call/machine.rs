@@ -11,6 +11,7 @@ impl<T> Call<T> {
         self.state = State::Acquire;
         self.attempt = Attempt::default();
         self.wire.reset();
+        self.trace.attempt(self.attempt_number(), &self.url);
     }
 
     /// The call ends with `e`: give back what it holds and keep the error,
@@ -23,8 +24,8 @@ impl<T> Call<T> {
         self.give_back();
         // The call ends here: what it holds is closed by dropping it.
         self.closing.clear();
-        #[cfg(feature = "tracing")]
-        tracing::debug!(url = %self.url, error = %e, "hawser: call failed");
+        self.trace.call_ended(None, Some(&e));
+        event!(error = %e, "hawser: call failed");
         let e = if e.report().is_some() {
             e
         } else {
@@ -46,6 +47,11 @@ impl<T> Call<T> {
 
     pub(super) fn advance(&mut self, now: Instant) -> Result<Step> {
         loop {
+            // A step may begin the next attempt: enter its span afresh.
+            #[cfg(feature = "tracing")]
+            let span = self.trace.current();
+            #[cfg(feature = "tracing")]
+            let _entered = span.enter();
             match self.step(now) {
                 Ok(Some(step)) => return Ok(step),
                 Ok(None) => continue,
@@ -207,6 +213,10 @@ impl<T> Call<T> {
 
     /// Report what the driver did for the last [`Output`].
     pub fn handle_input(&mut self, input: Input<'_, T>, now: Instant) -> Result<()> {
+        #[cfg(feature = "tracing")]
+        let span = self.trace.current();
+        #[cfg(feature = "tracing")]
+        let _entered = span.enter();
         self.now_hint = now;
         if self.state == State::Failed {
             return Err(self.sticky_error());

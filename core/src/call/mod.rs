@@ -172,6 +172,9 @@
 
 // One file per phase; `machine` holds the two tables (which output each
 // state asks for, and what each input does in each state).
+// First: its `event!` macro is used by the modules below.
+#[macro_use]
+mod trace;
 mod config;
 mod conn;
 mod contract;
@@ -227,6 +230,7 @@ use conn::Dial;
 use decode::Decoder;
 use proxy_auth::ProxyAuth;
 use route::{connect_target, describe_target, origin_uri, request_target, route_for};
+use trace::Trace;
 
 /// The core's state for one transport connection: TLS session (if any),
 /// pool key, and what the server said about keeping it alive. It sits
@@ -345,6 +349,8 @@ const READ_BUF: usize = 16 * 1024;
 /// One logical request in progress. See the [module docs](self).
 pub struct Call<T> {
     agent: Agent<T>,
+    /// The call's and the current attempt's `tracing` spans.
+    trace: Trace,
     retry: Retry,
     redirect: crate::redirect::RedirectPolicy,
     auth: Option<Auth>,
@@ -572,7 +578,10 @@ impl<T> Call<T> {
         let (route, key) = route_for(&agent, &url)?;
         let proxy_auth = ProxyAuth::for_route(&route, &agent)?;
         let reader = ResponseReader::new(RequestInfo::new(&method), cfg.limits);
+        let mut trace = Trace::new(&method, &url);
+        trace.attempt(1, &url);
         Ok(Call {
+            trace,
             retry,
             redirect,
             auth,
@@ -688,6 +697,10 @@ impl<T> Call<T> {
     /// An output that needs an answer is returned again until it is
     /// answered. After a failure every call returns the same error.
     pub fn poll_output(&mut self, now: Instant) -> Result<Output<'_, T>> {
+        #[cfg(feature = "tracing")]
+        let span = self.trace.current();
+        #[cfg(feature = "tracing")]
+        let _entered = span.enter();
         self.now_hint = now;
         if self.state == State::Failed {
             return Err(self.sticky_error());

@@ -297,12 +297,12 @@ pub struct Lease {
 
 impl Lease {
     /// The key this lease belongs to.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "tracing"))]
     pub fn key(&self) -> &PoolKey {
         &self.key
     }
     /// True for an unpooled extra (`OpenExtra`): closed when returned.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "tracing"))]
     pub fn is_extra(&self) -> bool {
         self.extra
     }
@@ -332,7 +332,7 @@ impl WaiterTicket {
         self.id
     }
     /// The key waited for.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "tracing"))]
     pub fn key(&self) -> &PoolKey {
         &self.key
     }

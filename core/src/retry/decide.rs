@@ -553,7 +553,7 @@ impl Retry {
         #[cfg(feature = "tracing")]
         tracing::debug!(
             method = %state.method,
-            url = %state.url,
+            url = %crate::redact::url_text(&state.url),
             attempt = state.attempts,
             outcome = ?outcome,
             decision = ?d,
