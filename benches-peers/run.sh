@@ -3,7 +3,7 @@
 # through every workload (markdown tables of ratios and absolute medians),
 # then syscalls per request for sequential keep-alive under strace.
 #
-#   benches-peers/run.sh                 # the full run (~5 minutes)
+#   benches-peers/run.sh                 # the full run (~6-7 minutes)
 #   QUICK=1 benches-peers/run.sh         # smoke run (under a minute)
 #   benches-peers/run.sh --clients raw,hyper,hawser-std --workloads seq,c64
 #
