@@ -47,6 +47,7 @@ upper-cased with '-' as '_'; flags win):
 syscalls options:
   --requests N      requests of the short run (the long one does 3N; default 2000)
   --workload W      seq (default), close, fresh, conc (with --conc N), download, upload
+  --bulk, --upload  sizes, as for compare
   --clients a,b     subset of clients
 worker options (internal): --addr A --client C --workload W --conc N --cpu K
   --requests N (fixed count instead of --secs)
@@ -443,6 +444,7 @@ fn strace_counts(
     addr: SocketAddr,
     client: &str,
     (workload, conc): (&str, usize),
+    sizes: &[String],
     requests: u64,
 ) -> Result<BTreeMap<String, (u64, u64)>, String> {
     let file = std::env::temp_dir().join(format!(
@@ -466,6 +468,7 @@ fn strace_counts(
             &conc.to_string(),
         ])
         .args(["--requests", &requests.to_string(), "--warm-requests", "10"])
+        .args(sizes)
         .stderr(Stdio::piped())
         .output()
         .map_err(|e| format!("strace: {e}"))?;
@@ -507,6 +510,12 @@ fn syscalls_main(args: &Args) {
         die("--workload: seq|close|fresh|conc|download|upload");
     }
     let conc: usize = args.num("conc", 8);
+    let mut sizes = Vec::new();
+    for k in ["bulk", "upload"] {
+        if let Some(v) = args.get(k) {
+            sizes.extend([format!("--{k}"), v]);
+        }
+    }
     let title = match workload.as_str() {
         "seq" => "sequential keep-alive".to_owned(),
         "conc" => format!("{conc} concurrent"),
@@ -525,8 +534,8 @@ fn syscalls_main(args: &Args) {
     for &client in &clients {
         eprint!("\rstrace {client:<20}");
         let (a, b) = match (
-            strace_counts(server.addr, client, (&workload, conc), n),
-            strace_counts(server.addr, client, (&workload, conc), 3 * n),
+            strace_counts(server.addr, client, (&workload, conc), &sizes, n),
+            strace_counts(server.addr, client, (&workload, conc), &sizes, 3 * n),
         ) {
             (Ok(a), Ok(b)) => (a, b),
             (Err(e), _) | (_, Err(e)) => {
