@@ -172,6 +172,29 @@ impl<R: Runtime> Response<R> {
         }
     }
 
+    /// Like [`error_for_status`](Self::error_for_status), and the error
+    /// keeps the start of the body ([`Error::body_prefix`], at most
+    /// [`Error::BODY_PREFIX_LIMIT`] bytes), like requests'
+    /// `HTTPError.response.text`: an API's error message survives. Reading
+    /// it is bounded by the read timeout; a failed read keeps what came.
+    ///
+    /// [`Error::body_prefix`]: crate::Error::body_prefix
+    /// [`Error::BODY_PREFIX_LIMIT`]: crate::Error::BODY_PREFIX_LIMIT
+    pub async fn error_for_status_with_body(mut self) -> Result<Self> {
+        let Some(e) = self.head.status_error() else {
+            return Ok(self);
+        };
+        let limit = hawser_core::Error::BODY_PREFIX_LIMIT;
+        let mut prefix = Vec::new();
+        while prefix.len() < limit {
+            match self.chunk().await {
+                Ok(Some(c)) => prefix.extend_from_slice(&c[..c.len().min(limit - prefix.len())]),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        Err(e.with_body_prefix(prefix))
+    }
+
     /// The next piece of the body as it arrives, `None` at the end.
     pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>> {
         if !poll_fn(|cx| self.poll_fill(cx)).await? {

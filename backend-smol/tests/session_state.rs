@@ -54,3 +54,70 @@ fn every_one_off_helper_exists_and_sends_its_method() {
     let methods: Vec<_> = srv.requests().iter().map(|r| r.method.clone()).collect();
     assert_eq!(methods, ["GET", "HEAD", "DELETE", "POST", "PUT", "PATCH"]);
 }
+
+#[test]
+fn a_status_error_can_keep_the_start_of_the_body() {
+    let srv = TestServer::start(vec![
+        (
+            "/bad",
+            Behaviour::Reply(Reply::new(400).body(r#"{"error":"bad id"}"#)),
+        ),
+        (
+            "/big",
+            Behaviour::Reply(Reply::new(500).body("x".repeat(10_000))),
+        ),
+    ])
+    .unwrap();
+    smol::block_on(async {
+        let s = Session::new();
+        let resp = s.get(srv.url("/bad")).send().await.unwrap();
+        let e = resp.error_for_status_with_body().await.unwrap_err();
+        assert_eq!(e.status(), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(e.body_prefix(), Some(&br#"{"error":"bad id"}"#[..]));
+        let resp = s.get(srv.url("/big")).send().await.unwrap();
+        let e = resp.error_for_status_with_body().await.unwrap_err();
+        assert_eq!(
+            e.body_prefix().map(<[u8]>::len),
+            Some(hawser_smol::Error::BODY_PREFIX_LIMIT)
+        );
+    });
+}
+
+#[test]
+fn the_cookie_jar_can_be_saved_and_loaded() {
+    let srv = TestServer::start(vec![
+        (
+            "/login",
+            Behaviour::Reply(Reply::new(200).header("Set-Cookie", "sid=abc123; Max-Age=3600")),
+        ),
+        ("/see", Behaviour::Cookies(Vec::new())),
+    ])
+    .unwrap();
+    smol::block_on(async {
+        let first = Session::new();
+        first
+            .get(srv.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let mut file = Vec::new();
+        first
+            .cookies()
+            .save_json(&mut file, SystemTime::now())
+            .unwrap();
+        let second = Session::new();
+        *second.cookies() = hawser_smol::CookieJar::load_json(&file[..]).unwrap();
+        let seen = second
+            .get(srv.url("/see"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(seen, "sid=abc123");
+    });
+}

@@ -104,6 +104,30 @@ impl Response {
         }
     }
 
+    /// Like [`error_for_status`](Self::error_for_status), and the error
+    /// keeps the start of the body ([`Error::body_prefix`], at most
+    /// [`Error::BODY_PREFIX_LIMIT`] bytes), like requests'
+    /// `HTTPError.response.text`: an API's error message survives. Reading
+    /// it is bounded by the read timeout; a failed read keeps what came.
+    ///
+    /// [`Error::body_prefix`]: crate::Error::body_prefix
+    /// [`Error::BODY_PREFIX_LIMIT`]: crate::Error::BODY_PREFIX_LIMIT
+    pub fn error_for_status_with_body(mut self) -> Result<Response> {
+        let Some(e) = self.head.status_error() else {
+            return Ok(self);
+        };
+        let mut prefix = vec![0u8; hawser_core::Error::BODY_PREFIX_LIMIT];
+        let mut filled = 0;
+        while filled < prefix.len() {
+            match self.read(&mut prefix[filled..]) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => filled += n,
+            }
+        }
+        prefix.truncate(filled);
+        Err(e.with_body_prefix(prefix))
+    }
+
     /// The whole body.
     ///
     /// At most the in-memory cap is read (`max_body_in_memory`, 10 MiB by

@@ -76,3 +76,82 @@ fn a_body_error_through_read_keeps_the_hawser_error() {
         .unwrap();
     assert_eq!(inner.kind(), ErrorKind::Body);
 }
+
+#[test]
+fn a_status_error_can_keep_the_start_of_the_body() {
+    let srv = TestServer::start(vec![
+        (
+            "/bad",
+            Behaviour::Reply(Reply::new(400).body(r#"{"error":"bad id"}"#)),
+        ),
+        (
+            "/big",
+            Behaviour::Reply(Reply::new(500).body("x".repeat(10_000))),
+        ),
+        ("/ok", Behaviour::Reply(Reply::new(200).body("fine"))),
+    ])
+    .unwrap();
+    let s = Session::new();
+    let e = s
+        .get(srv.url("/bad"))
+        .send()
+        .unwrap()
+        .error_for_status_with_body()
+        .unwrap_err();
+    assert_eq!(e.status(), Some(StatusCode::BAD_REQUEST));
+    assert_eq!(e.body_prefix(), Some(&br#"{"error":"bad id"}"#[..]));
+    let e = s
+        .get(srv.url("/big"))
+        .send()
+        .unwrap()
+        .error_for_status_with_body()
+        .unwrap_err();
+    assert_eq!(
+        e.body_prefix().map(<[u8]>::len),
+        Some(hawser_std::Error::BODY_PREFIX_LIMIT)
+    );
+    // The plain form reads nothing; a success keeps its body.
+    let e = s
+        .get(srv.url("/bad"))
+        .send()
+        .unwrap()
+        .error_for_status()
+        .unwrap_err();
+    assert_eq!(e.body_prefix(), None);
+    let ok = s
+        .get(srv.url("/ok"))
+        .send()
+        .unwrap()
+        .error_for_status_with_body()
+        .unwrap();
+    assert_eq!(ok.text().unwrap(), "fine");
+}
+
+#[test]
+fn the_cookie_jar_can_be_saved_and_loaded() {
+    let srv = TestServer::start(vec![
+        (
+            "/login",
+            Behaviour::Reply(Reply::new(200).header("Set-Cookie", "sid=abc123; Max-Age=3600")),
+        ),
+        ("/see", Behaviour::Cookies(Vec::new())),
+    ])
+    .unwrap();
+    let first = Session::new();
+    first
+        .get(srv.url("/login"))
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    let mut file = Vec::new();
+    first
+        .cookies()
+        .save_json(&mut file, SystemTime::now())
+        .unwrap();
+
+    let second = Session::new();
+    *second.cookies() = hawser_std::CookieJar::load_json(&file[..]).unwrap();
+    let seen = second.get(srv.url("/see")).send().unwrap().text().unwrap();
+    assert_eq!(seen, "sid=abc123");
+}

@@ -61,6 +61,10 @@
 //! assert_eq!(jar.cookie_header(&Url::parse("http://shop.example/").unwrap(), later), None);
 //! ```
 
+#[cfg(feature = "serde")]
+#[path = "cookies_persist.rs"]
+mod persist;
+
 use std::cmp::Reverse;
 use std::fmt;
 use std::time::{Duration, SystemTime};

@@ -187,8 +187,15 @@ pub struct Error {
     message: Cow<'static, str>,
     source: Option<Source>,
     report: Option<Box<crate::call::CallReport>>,
-    /// The response an HTTP status error is about.
-    head: Option<Box<crate::call::Head>>,
+    /// The response an HTTP status error is about, and the start of its body.
+    head: Option<Box<StatusFacts>>,
+}
+
+/// The facts of an HTTP status error, boxed so `Error` stays small.
+#[derive(Clone)]
+struct StatusFacts {
+    head: crate::call::Head,
+    body: Option<Vec<u8>>,
 }
 
 impl Error {
@@ -226,8 +233,60 @@ impl Error {
 
     /// Attach the response head an HTTP status error is about.
     pub fn with_head(mut self, head: crate::call::Head) -> Self {
-        self.head = Some(Box::new(head));
+        self.head = Some(Box::new(StatusFacts { head, body: None }));
         self
+    }
+
+    /// The most of a status error's body that is kept
+    /// ([`body_prefix`](Self::body_prefix)): 4 KiB, enough for an API's
+    /// error message, never a whole download.
+    pub const BODY_PREFIX_LIMIT: usize = 4096;
+
+    /// Attach the start of the response body to a status error (the
+    /// backends' `error_for_status_with_body` does this); cut to
+    /// [`BODY_PREFIX_LIMIT`](Self::BODY_PREFIX_LIMIT). Without a response
+    /// head nothing is attached.
+    ///
+    /// ```
+    /// # let head = hawser_core::call::Head {
+    /// #     status: http::StatusCode::BAD_REQUEST, version: http::Version::HTTP_11,
+    /// #     headers: http::HeaderMap::new(), url: url::Url::parse("http://h.test/x").unwrap(),
+    /// #     history: Vec::new(), reason_phrase: None };
+    /// let e = head.status_error().unwrap().with_body_prefix(br#"{"error":"bad id"}"#.to_vec());
+    /// assert_eq!(e.body_prefix(), Some(&br#"{"error":"bad id"}"#[..]));
+    /// let long = head.status_error().unwrap().with_body_prefix(vec![b'x'; 10_000]);
+    /// assert_eq!(long.body_prefix().map(<[u8]>::len), Some(hawser_core::Error::BODY_PREFIX_LIMIT));
+    /// ```
+    pub fn with_body_prefix(mut self, mut body: Vec<u8>) -> Self {
+        if let Some(facts) = &mut self.head {
+            body.truncate(Self::BODY_PREFIX_LIMIT);
+            facts.body = Some(body);
+        }
+        self
+    }
+
+    /// The start of the body of the response a status error is about (at
+    /// most [`BODY_PREFIX_LIMIT`](Self::BODY_PREFIX_LIMIT) bytes, decoded),
+    /// like `requests.HTTPError.response.content`; `None` when it was not
+    /// read (plain `error_for_status()`, or retries that ran out on a
+    /// status). Looks through the cause chain.
+    ///
+    /// ```
+    /// # let head = hawser_core::call::Head {
+    /// #     status: http::StatusCode::NOT_FOUND, version: http::Version::HTTP_11,
+    /// #     headers: http::HeaderMap::new(), url: url::Url::parse("http://h.test/x").unwrap(),
+    /// #     history: Vec::new(), reason_phrase: None };
+    /// assert_eq!(head.status_error().unwrap().body_prefix(), None);
+    /// ```
+    pub fn body_prefix(&self) -> Option<&[u8]> {
+        let mut cur = Some(self);
+        while let Some(e) = cur {
+            if let Some(f) = &e.head {
+                return f.body.as_deref();
+            }
+            cur = e.source.as_deref().and_then(|s| s.downcast_ref::<Error>());
+        }
+        None
     }
 
     /// The response head of an HTTP status error (from `error_for_status()`,
@@ -248,8 +307,8 @@ impl Error {
     pub fn response_head(&self) -> Option<&crate::call::Head> {
         let mut cur = Some(self);
         while let Some(e) = cur {
-            if let Some(h) = &e.head {
-                return Some(h);
+            if let Some(f) = &e.head {
+                return Some(&f.head);
             }
             cur = e.source.as_deref().and_then(|s| s.downcast_ref::<Error>());
         }
