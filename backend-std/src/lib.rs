@@ -255,3 +255,8 @@ pub fn patch(url: impl AsRef<str>, body: impl Into<Body>) -> Result<Response> {
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+// The requests guide's snippets compile (and keep compiling) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../REQUESTS.md")]
+pub struct RequestsGuide;
