@@ -432,10 +432,10 @@ impl<T> Shared<T> {
 
     /// A finished call's buffers, kept for the next call when small.
     pub(crate) fn put_wire(&self, mut wire: super::Wire) {
-        if wire.capacity() > SPARE_MAX_BYTES {
-            return;
-        }
         wire.reset();
+        if wire.capacity() > SPARE_MAX_BYTES {
+            wire.shrink();
+        }
         let mut spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner);
         if spare.len() < SPARE_WIRES {
             spare.push(wire);

@@ -167,17 +167,19 @@ impl<T> Call<T> {
             self.attempt.send_body_bytes = false;
             return Ok(None);
         }
-        let end = (self.attempt.body_pos + SEND_PIECE).min(len);
         #[cfg(feature = "rustls")]
         if let Some(tls) = self.conn.as_mut().and_then(|c| c.tls.as_deref_mut()) {
+            let end = (self.attempt.body_pos + SEND_PIECE).min(len);
             let n = tls.write_plaintext(&bytes[self.attempt.body_pos..end])?;
             self.attempt.body_pos += n;
             tls.transmit(&mut self.wire.out);
             self.wire.out_pos = 0;
             return Ok(Some(Step::Transmit));
         }
+        // Plaintext: offer all that is left; the kernel takes what fits, so
+        // a 1 MiB body goes in one or a few writes, not 16.
         self.attempt.tx_from_body = true;
-        Ok(Some(Step::TransmitBody(self.attempt.body_pos..end)))
+        Ok(Some(Step::TransmitBody(self.attempt.body_pos..len)))
     }
 
     pub(super) fn release_body(&mut self, now: Instant) {

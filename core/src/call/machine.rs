@@ -262,7 +262,7 @@ impl<T> Call<T> {
             (State::Sending(_), Input::Written(n)) => {
                 let offered = if self.attempt.tx_from_body {
                     let len = self.body.as_bytes().map_or(0, |b| b.len());
-                    len.saturating_sub(self.attempt.body_pos).min(SEND_PIECE)
+                    len.saturating_sub(self.attempt.body_pos)
                 } else {
                     self.wire.out.len().saturating_sub(self.wire.out_pos)
                 };

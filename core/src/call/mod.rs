@@ -345,6 +345,9 @@ enum Pending {
 const SEND_PIECE: usize = 64 * 1024;
 /// The read buffer lent to the driver.
 const READ_BUF: usize = 16 * 1024;
+/// The read buffer lent while a large body streams in: fewer, larger reads
+/// (a 100 MiB body took 6,400 16 KiB reads, against hyper's 400).
+const BIG_READ: usize = 128 * 1024;
 
 /// One logical request in progress. See the [module docs](self).
 pub struct Call<T> {
@@ -475,6 +478,20 @@ pub(crate) struct Wire {
 }
 
 impl Wire {
+    /// Give back read buffers grown for a large body: a kept set holds
+    /// about 16 KiB of read buffer, however large the last response was.
+    fn shrink(&mut self) {
+        self.inbuf.truncate(READ_BUF);
+        self.inbuf.shrink_to(READ_BUF);
+        #[cfg(feature = "rustls")]
+        {
+            self.raw.truncate(READ_BUF);
+            self.raw.shrink_to(READ_BUF);
+        }
+        self.out.clear();
+        self.out.shrink_to(READ_BUF);
+    }
+
     /// Bytes the buffers hold allocated.
     fn capacity(&self) -> usize {
         let n = self.out.capacity() + self.inbuf.capacity();
@@ -660,8 +677,9 @@ impl<T> Call<T> {
                 .copy_within(self.wire.raw_start..self.wire.raw_end, 0);
             self.wire.raw_end -= self.wire.raw_start;
             self.wire.raw_start = 0;
-            if self.wire.raw.len() < self.wire.raw_end + READ_BUF {
-                self.wire.raw.resize(self.wire.raw_end + READ_BUF, 0);
+            let window = self.read_window();
+            if self.wire.raw.len() < self.wire.raw_end + window / 2 {
+                self.wire.raw.resize(self.wire.raw_end + window, 0);
             }
             return (true, self.wire.raw_end);
         }

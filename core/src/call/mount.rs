@@ -68,13 +68,13 @@ pub(crate) fn apply_edits(base: Timeouts, edits: &[TimeoutEdit]) -> Result<Timeo
 /// let mut config = Config::default();
 /// config.mounts.push(
 ///     Mount::new("https://slow.example/")
-///         .retry(Retry::new().total(Some(8)))
+///         .retry(Retry::new(Some(8)))
 ///         .read_timeout(Duration::from_secs(120)),
 /// );
 /// config.mounts.push(Mount::new("https://slow.example/fast/").read_timeout(Duration::from_secs(2)));
 /// let agent: Agent<()> = Agent::new(config)?;
 ///
-/// let url = hawser_core::Url::parse("https://SLOW.example/fast/items")?;
+/// let url = url::Url::parse("https://SLOW.example/fast/items")?;
 /// let m = agent.mount_for(&url).expect("a mount matches");
 /// assert_eq!(m.prefix(), "https://slow.example/fast/"); // the longest prefix
 /// assert_eq!(agent.mount_for(&"https://other.example/".parse()?), None);
@@ -143,7 +143,7 @@ impl Mount {
     ///
     /// ```
     /// use hawser_core::{call::Mount, retry::Retry};
-    /// let m = Mount::new("https://flaky.example/").retry(Retry::new().total(Some(10)));
+    /// let m = Mount::new("https://flaky.example/").retry(Retry::new(Some(10)));
     /// # drop(m);
     /// ```
     pub fn retry(mut self, retry: Retry) -> Mount {
