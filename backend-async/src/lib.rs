@@ -109,7 +109,10 @@ pub type BodySource = Box<dyn futures_io::AsyncRead + Send + Unpin>;
 /// Defines a runtime crate's one-off helpers, like `requests.get`: `get`,
 /// `head`, `delete` (no body) and `post`, `put`, `patch` (with one), each on a
 /// fresh session of `Session<$runtime>`. hawser-smol, hawser-async-std and
-/// hawser-tokio expand it, so all three offer the same six.
+/// hawser-tokio expand it, so all three offer the same six. They call its
+/// two inner forms, `(@bodiless $runtime; $(#[attr])* name => METHOD, ..)`
+/// and `(@body ..)`, which take each function's own attributes, so each
+/// helper carries a doc example written for that crate's executor.
 ///
 /// ```
 /// mod my_runtime_crate {

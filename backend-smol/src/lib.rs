@@ -178,4 +178,69 @@ pub type SessionBuilder = hawser_core::client::SessionBuilder<Session>;
 /// from the [`Response`].
 pub type RequestBuilder = hawser_core::client::RequestBuilder<Session>;
 
-hawser_async::one_off_helpers!(Smol);
+// The helpers with docs of this crate's own (the macro's internal arms
+// take each function's attributes), so each has a runnable example.
+hawser_async::one_off_helpers!(@bodiless Smol;
+    /// One-off `GET` on a fresh session, like `requests.get`.
+    ///
+    /// ```
+    /// # use hawser_testkit::{Behaviour, Reply, TestServer};
+    /// # let srv = TestServer::start(vec![("/", Behaviour::Reply(Reply::text("hi")))])?;
+    /// let text = smol::block_on(async { hawser_smol::get(srv.url("/")).await?.text().await })?;
+    /// assert_eq!(text, "hi");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    get => GET,
+    /// One-off `HEAD` on a fresh session.
+    ///
+    /// ```
+    /// # use hawser_testkit::{Behaviour, Reply, TestServer};
+    /// # let srv = TestServer::start(vec![("/", Behaviour::Reply(Reply::text("hi")))])?;
+    /// let resp = smol::block_on(hawser_smol::head(srv.url("/")))?;
+    /// assert_eq!((resp.status().as_u16(), resp.content_length()), (200, Some(2)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    head => HEAD,
+    /// One-off `DELETE` on a fresh session.
+    ///
+    /// ```
+    /// # use hawser_testkit::{Behaviour, Reply, TestServer};
+    /// # let srv = TestServer::start(vec![("/", Behaviour::Echo)])?;
+    /// let resp = smol::block_on(hawser_smol::delete(srv.url("/")))?;
+    /// assert_eq!((resp.status().as_u16(), srv.requests()[0].method.as_str()), (200, "DELETE"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    delete => DELETE
+);
+hawser_async::one_off_helpers!(@body Smol;
+    /// One-off `POST` of `body` on a fresh session, like `requests.post`.
+    ///
+    /// ```
+    /// # use hawser_testkit::{Behaviour, Reply, TestServer};
+    /// # let srv = TestServer::start(vec![("/", Behaviour::Echo)])?;
+    /// smol::block_on(async { hawser_smol::post(srv.url("/"), "hello").await?.bytes().await })?;
+    /// assert_eq!((srv.requests()[0].method.as_str(), &srv.requests()[0].body[..]), ("POST", &b"hello"[..]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    post => POST,
+    /// One-off `PUT` of `body` on a fresh session.
+    ///
+    /// ```
+    /// # use hawser_testkit::{Behaviour, Reply, TestServer};
+    /// # let srv = TestServer::start(vec![("/", Behaviour::Echo)])?;
+    /// smol::block_on(async { hawser_smol::put(srv.url("/"), vec![1u8, 2, 3]).await?.bytes().await })?;
+    /// assert_eq!(srv.requests()[0].body, [1, 2, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    put => PUT,
+    /// One-off `PATCH` of `body` on a fresh session.
+    ///
+    /// ```
+    /// # use hawser_testkit::{Behaviour, Reply, TestServer};
+    /// # let srv = TestServer::start(vec![("/", Behaviour::Echo)])?;
+    /// smol::block_on(async { hawser_smol::patch(srv.url("/"), "op=add").await?.bytes().await })?;
+    /// assert_eq!(srv.requests()[0].method, "PATCH");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    patch => PATCH
+);

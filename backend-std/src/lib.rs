@@ -108,6 +108,15 @@ macro_rules! verbs {
 
 impl Session {
     /// A session with the default [`Config`].
+    ///
+    /// ```
+    /// # use hawser_testkit::{Behaviour, Reply, TestServer};
+    /// # let srv = TestServer::start(vec![("/", Behaviour::Reply(Reply::text("hi")))])?;
+    /// let session = hawser_std::Session::new();
+    /// assert_eq!(session.config().timeouts, hawser_std::Timeouts::default());
+    /// assert_eq!(session.get(srv.url("/")).send()?.text()?, "hi");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new() -> Session {
         Session::builder()
             .build()
@@ -115,36 +124,126 @@ impl Session {
     }
 
     /// Configure a session.
+    ///
+    /// ```
+    /// # use hawser_testkit::{Behaviour, TestServer};
+    /// # let srv = TestServer::start(vec![("/", Behaviour::Echo)])?;
+    /// let session = hawser_std::Session::builder().header("x-client", "docs").build()?;
+    /// session.get(srv.url("/")).send()?.bytes()?;
+    /// assert_eq!(srv.requests()[0].header("x-client"), Some("docs"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn builder() -> SessionBuilder {
         SessionBuilder::new()
     }
 
     /// Start a request with any method.
+    ///
+    /// ```
+    /// # use hawser_testkit::{Behaviour, TestServer};
+    /// # let srv = TestServer::start(vec![("/", Behaviour::Echo)])?;
+    /// let session = hawser_std::Session::new();
+    /// let resp = session.request(hawser_std::Method::OPTIONS, srv.url("/")).send()?;
+    /// assert_eq!(resp.status(), 200);
+    /// assert_eq!(srv.requests()[0].method, "OPTIONS");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn request(&self, method: Method, url: impl AsRef<str>) -> RequestBuilder {
         RequestBuilder::new(self.clone(), method, url)
     }
 
     verbs! {
         /// `GET url`.
+        ///
+        /// ```
+        /// # use hawser_testkit::{Behaviour, Reply, TestServer};
+        /// # let srv = TestServer::start(vec![("/", Behaviour::Reply(Reply::text("hi")))])?;
+        /// let resp = hawser_std::Session::new().get(srv.url("/")).send()?;
+        /// assert_eq!((resp.status(), resp.text()?), (hawser_std::StatusCode::OK, "hi".to_owned()));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
         get => Method::GET;
         /// `POST url`.
+        ///
+        /// ```
+        /// # use hawser_testkit::{Behaviour, TestServer};
+        /// # let srv = TestServer::start(vec![("/", Behaviour::Echo)])?;
+        /// hawser_std::Session::new().post(srv.url("/")).body("new item").send()?.bytes()?;
+        /// let seen = &srv.requests()[0];
+        /// assert_eq!((seen.method.as_str(), &seen.body[..]), ("POST", &b"new item"[..]));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
         post => Method::POST;
         /// `PUT url`.
+        ///
+        /// ```
+        /// # use hawser_testkit::{Behaviour, TestServer};
+        /// # let srv = TestServer::start(vec![("/", Behaviour::Echo)])?;
+        /// hawser_std::Session::new().put(srv.url("/")).body("v2").send()?.bytes()?;
+        /// assert_eq!((srv.requests()[0].method.as_str(), &srv.requests()[0].body[..]), ("PUT", &b"v2"[..]));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
         put => Method::PUT;
         /// `DELETE url`.
+        ///
+        /// ```
+        /// # use hawser_testkit::{Behaviour, TestServer};
+        /// # let srv = TestServer::start(vec![("/", Behaviour::Echo)])?;
+        /// let resp = hawser_std::Session::new().delete(srv.url("/")).send()?;
+        /// assert_eq!(resp.status(), 200);
+        /// assert_eq!(srv.requests()[0].method, "DELETE");
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
         delete => Method::DELETE;
         /// `HEAD url`.
+        ///
+        /// ```
+        /// # use hawser_testkit::{Behaviour, Reply, TestServer};
+        /// # let srv = TestServer::start(vec![("/", Behaviour::Reply(Reply::text("hi")))])?;
+        /// let resp = hawser_std::Session::new().head(srv.url("/")).send()?;
+        /// assert_eq!(resp.content_length(), Some(2)); // the length a GET would get...
+        /// assert_eq!(resp.bytes()?, b""); // ...but no body
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
         head => Method::HEAD;
         /// `PATCH url`.
+        ///
+        /// ```
+        /// # use hawser_testkit::{Behaviour, TestServer};
+        /// # let srv = TestServer::start(vec![("/", Behaviour::Echo)])?;
+        /// hawser_std::Session::new().patch(srv.url("/")).body("x=1").send()?.bytes()?;
+        /// assert_eq!(srv.requests()[0].method, "PATCH");
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
         patch => Method::PATCH;
     }
 
     /// Connection pool counters (opened, reused, evicted, waited, ...).
+    ///
+    /// ```
+    /// # use hawser_testkit::{Behaviour, Reply, TestServer};
+    /// # let srv = TestServer::start(vec![("/", Behaviour::Reply(Reply::text("hi")))])?;
+    /// let session = hawser_std::Session::new();
+    /// for _ in 0..3 {
+    ///     session.get(srv.url("/")).send()?.bytes()?; // read to the end: back to the pool
+    /// }
+    /// let stats = session.pool_stats();
+    /// assert_eq!((stats.opened, stats.reused), (1, 2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn pool_stats(&self) -> PoolStats {
         self.agent.pool_stats()
     }
 
     /// The session's settings.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let session = hawser_std::Session::builder().read_timeout(Duration::from_secs(3)).max_redirects(2).build()?;
+    /// assert_eq!(session.config().timeouts.read(), Duration::from_secs(3));
+    /// assert_eq!(session.config().redirect.max_redirects(), Some(2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn config(&self) -> &Config {
         self.agent.config()
     }
@@ -231,22 +330,62 @@ oneoff! {
     /// ```
     get;
     /// One-off `HEAD` on a fresh session.
+    ///
+    /// ```
+    /// # use hawser_testkit::{Behaviour, Reply, TestServer};
+    /// # let srv = TestServer::start(vec![("/", Behaviour::Reply(Reply::text("hi")))])?;
+    /// let resp = hawser_std::head(srv.url("/"))?;
+    /// assert_eq!((resp.status().as_u16(), resp.content_length()), (200, Some(2)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     head;
     /// One-off `DELETE` on a fresh session.
+    ///
+    /// ```
+    /// # use hawser_testkit::{Behaviour, TestServer};
+    /// # let srv = TestServer::start(vec![("/", Behaviour::Echo)])?;
+    /// assert_eq!(hawser_std::delete(srv.url("/"))?.status(), 200);
+    /// assert_eq!(srv.requests()[0].method, "DELETE");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     delete;
 }
 
 /// One-off `POST` of `body` on a fresh session, like `requests.post`.
+///
+/// ```
+/// # use hawser_testkit::{Behaviour, TestServer};
+/// # let srv = TestServer::start(vec![("/", Behaviour::Echo)])?;
+/// hawser_std::post(srv.url("/"), "hello")?.bytes()?;
+/// assert_eq!((srv.requests()[0].method.as_str(), &srv.requests()[0].body[..]), ("POST", &b"hello"[..]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn post(url: impl AsRef<str>, body: impl Into<Body>) -> Result<Response> {
     Session::new().post(url).body(body).send()
 }
 
 /// One-off `PUT` of `body` on a fresh session.
+///
+/// ```
+/// # use hawser_testkit::{Behaviour, TestServer};
+/// # let srv = TestServer::start(vec![("/", Behaviour::Echo)])?;
+/// hawser_std::put(srv.url("/"), vec![1u8, 2, 3])?.bytes()?;
+/// assert_eq!(srv.requests()[0].body, [1, 2, 3]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn put(url: impl AsRef<str>, body: impl Into<Body>) -> Result<Response> {
     Session::new().put(url).body(body).send()
 }
 
 /// One-off `PATCH` of `body` on a fresh session.
+///
+/// ```
+/// # use hawser_testkit::{Behaviour, TestServer};
+/// # let srv = TestServer::start(vec![("/", Behaviour::Echo)])?;
+/// hawser_std::patch(srv.url("/"), "op=add")?.bytes()?;
+/// assert_eq!(srv.requests()[0].method, "PATCH");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn patch(url: impl AsRef<str>, body: impl Into<Body>) -> Result<Response> {
     Session::new().patch(url).body(body).send()
 }

@@ -103,6 +103,14 @@ impl Default for CookieLimits {
 }
 
 /// The `SameSite` attribute as sent (parsed, not enforced).
+///
+/// ```
+/// use hawser_core::cookies::{CookieJar, SameSite};
+/// let mut jar = CookieJar::new();
+/// jar.store(&url::Url::parse("https://a.example/").unwrap(), ["a=1; SameSite=None; Secure", "b=1; SameSite=lax"], std::time::SystemTime::UNIX_EPOCH);
+/// let modes: Vec<_> = jar.iter().map(|c| c.same_site()).collect();
+/// assert_eq!(modes, [Some(SameSite::None), Some(SameSite::Lax)]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SameSite {
     /// `SameSite=Strict`.
@@ -144,43 +152,136 @@ pub struct Cookie {
 
 impl Cookie {
     /// The cookie's name.
+    ///
+    /// ```
+    /// # use hawser_core::cookies::CookieJar;
+    /// # use std::time::SystemTime;
+    /// # let mut jar = CookieJar::new();
+    /// jar.try_store(&url::Url::parse("http://a.example/").unwrap(), "theme=dark", SystemTime::UNIX_EPOCH).unwrap();
+    /// assert_eq!(jar.iter().next().unwrap().name(), "theme");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
     /// The cookie's value (a credential: do not log it).
+    ///
+    /// ```
+    /// # use hawser_core::cookies::CookieJar;
+    /// # use std::time::SystemTime;
+    /// # let mut jar = CookieJar::new();
+    /// jar.try_store(&url::Url::parse("http://a.example/").unwrap(), "theme=\"dark\"", SystemTime::UNIX_EPOCH).unwrap();
+    /// assert_eq!(jar.iter().next().unwrap().value(), "\"dark\"");
+    /// ```
     pub fn value(&self) -> &str {
         &self.value
     }
     /// The domain it belongs to (lower-case, no leading dot).
+    ///
+    /// ```
+    /// # use hawser_core::cookies::CookieJar;
+    /// # use std::time::SystemTime;
+    /// # let mut jar = CookieJar::new();
+    /// let url = url::Url::parse("http://www.a.example/").unwrap();
+    /// jar.try_store(&url, "k=v; Domain=.A.Example", SystemTime::UNIX_EPOCH).unwrap();
+    /// assert_eq!(jar.iter().next().unwrap().domain(), "a.example");
+    /// ```
     pub fn domain(&self) -> &str {
         &self.domain
     }
     /// True when it is sent only to exactly [`Cookie::domain`] (no `Domain`
     /// attribute was given).
+    ///
+    /// ```
+    /// # use hawser_core::cookies::CookieJar;
+    /// # use std::time::SystemTime;
+    /// # let mut jar = CookieJar::new();
+    /// let url = url::Url::parse("http://www.a.example/").unwrap();
+    /// jar.try_store(&url, "host=1", SystemTime::UNIX_EPOCH).unwrap();
+    /// jar.try_store(&url, "wide=1; Domain=a.example", SystemTime::UNIX_EPOCH).unwrap();
+    /// let flags: Vec<_> = jar.iter().map(|c| (c.name(), c.host_only())).collect();
+    /// assert_eq!(flags, [("host", true), ("wide", false)]);
+    /// ```
     pub fn host_only(&self) -> bool {
         self.host_only
     }
     /// The path it is scoped to.
+    ///
+    /// ```
+    /// # use hawser_core::cookies::CookieJar;
+    /// # use std::time::SystemTime;
+    /// # let mut jar = CookieJar::new();
+    /// let url = url::Url::parse("http://a.example/shop/cart").unwrap();
+    /// jar.try_store(&url, "a=1", SystemTime::UNIX_EPOCH).unwrap(); // default path: the directory
+    /// jar.try_store(&url, "b=1; Path=/", SystemTime::UNIX_EPOCH).unwrap();
+    /// assert_eq!(jar.iter().map(|c| c.path()).collect::<Vec<_>>(), ["/shop", "/"]);
+    /// ```
     pub fn path(&self) -> &str {
         &self.path
     }
     /// Sent only over https.
+    ///
+    /// ```
+    /// # use hawser_core::cookies::CookieJar;
+    /// # use std::time::SystemTime;
+    /// # let mut jar = CookieJar::new();
+    /// jar.try_store(&url::Url::parse("https://a.example/").unwrap(), "s=1; Secure", SystemTime::UNIX_EPOCH).unwrap();
+    /// assert!(jar.iter().next().unwrap().secure());
+    /// assert!(jar.cookie_header(&url::Url::parse("http://a.example/").unwrap(), SystemTime::UNIX_EPOCH).is_none());
+    /// ```
     pub fn secure(&self) -> bool {
         self.secure
     }
     /// The `HttpOnly` flag (informational for an HTTP client).
+    ///
+    /// ```
+    /// # use hawser_core::cookies::CookieJar;
+    /// # use std::time::SystemTime;
+    /// # let mut jar = CookieJar::new();
+    /// jar.try_store(&url::Url::parse("http://a.example/").unwrap(), "h=1; HttpOnly", SystemTime::UNIX_EPOCH).unwrap();
+    /// assert!(jar.iter().next().unwrap().http_only());
+    /// ```
     pub fn http_only(&self) -> bool {
         self.http_only
     }
     /// The `SameSite` attribute, if one was given.
+    ///
+    /// ```
+    /// # use hawser_core::cookies::{CookieJar, SameSite};
+    /// # use std::time::SystemTime;
+    /// # let mut jar = CookieJar::new();
+    /// jar.try_store(&url::Url::parse("http://a.example/").unwrap(), "s=1; SameSite=Strict", SystemTime::UNIX_EPOCH).unwrap();
+    /// assert_eq!(jar.iter().next().unwrap().same_site(), Some(SameSite::Strict));
+    /// ```
     pub fn same_site(&self) -> Option<SameSite> {
         self.same_site
     }
     /// When it expires; `None` for a session cookie.
+    ///
+    /// ```
+    /// # use hawser_core::cookies::CookieJar;
+    /// # use std::time::{Duration, SystemTime};
+    /// # let mut jar = CookieJar::new();
+    /// let (url, now) = (url::Url::parse("http://a.example/").unwrap(), SystemTime::UNIX_EPOCH);
+    /// jar.try_store(&url, "session=1", now).unwrap();
+    /// jar.try_store(&url, "day=1; Max-Age=86400", now).unwrap();
+    /// let expiries: Vec<_> = jar.iter().map(|c| c.expires()).collect();
+    /// assert_eq!(expiries, [None, Some(now + Duration::from_secs(86400))]);
+    /// ```
     pub fn expires(&self) -> Option<SystemTime> {
         self.expires
     }
     /// When it was first stored (kept across replacements, RFC 6265 §5.3).
+    ///
+    /// ```
+    /// # use hawser_core::cookies::CookieJar;
+    /// # use std::time::{Duration, SystemTime};
+    /// # let mut jar = CookieJar::new();
+    /// let (url, t0) = (url::Url::parse("http://a.example/").unwrap(), SystemTime::UNIX_EPOCH);
+    /// jar.try_store(&url, "a=1", t0).unwrap();
+    /// jar.try_store(&url, "a=2", t0 + Duration::from_secs(5)).unwrap();
+    /// let c = jar.iter().next().unwrap();
+    /// assert_eq!((c.value(), c.creation()), ("2", t0));
+    /// ```
     pub fn creation(&self) -> SystemTime {
         self.creation
     }
@@ -319,6 +420,15 @@ impl CookieJar {
     }
 
     /// An empty jar with the given bounds (each at least 1).
+    ///
+    /// ```
+    /// use hawser_core::cookies::{CookieJar, CookieLimits};
+    /// use std::time::SystemTime;
+    /// let mut jar = CookieJar::with_limits(CookieLimits { per_domain: 2, total: 10 });
+    /// let url = url::Url::parse("http://a.example/").unwrap();
+    /// jar.store(&url, ["a=1", "b=1", "c=1"], SystemTime::UNIX_EPOCH);
+    /// assert_eq!(jar.len(), 2); // the oldest was evicted
+    /// ```
     pub fn with_limits(limits: CookieLimits) -> Self {
         CookieJar {
             limits: CookieLimits {
@@ -331,21 +441,53 @@ impl CookieJar {
 
     /// Number of stored cookies (expired ones included until
     /// [`CookieJar::remove_expired`] or the next store).
+    ///
+    /// ```
+    /// use hawser_core::cookies::CookieJar;
+    /// let mut jar = CookieJar::new();
+    /// let url = url::Url::parse("http://a.example/").unwrap();
+    /// jar.store(&url, ["a=1", "b=2", "a=3"], std::time::SystemTime::UNIX_EPOCH);
+    /// assert_eq!(jar.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.cookies.len()
     }
 
     /// True when no cookie is stored.
+    ///
+    /// ```
+    /// use hawser_core::cookies::CookieJar;
+    /// let mut jar = CookieJar::new();
+    /// assert!(jar.is_empty());
+    /// jar.store(&url::Url::parse("http://a.example/").unwrap(), ["a=1"], std::time::SystemTime::UNIX_EPOCH);
+    /// assert!(!jar.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.cookies.is_empty()
     }
 
     /// Every stored cookie, in storage order.
+    ///
+    /// ```
+    /// use hawser_core::cookies::CookieJar;
+    /// let mut jar = CookieJar::new();
+    /// jar.store(&url::Url::parse("http://a.example/").unwrap(), ["b=1", "a=2"], std::time::SystemTime::UNIX_EPOCH);
+    /// let pairs: Vec<_> = jar.iter().map(|c| (c.name(), c.value())).collect();
+    /// assert_eq!(pairs, [("b", "1"), ("a", "2")]);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = &Cookie> {
         self.cookies.iter()
     }
 
     /// Forget every cookie.
+    ///
+    /// ```
+    /// use hawser_core::cookies::CookieJar;
+    /// let mut jar = CookieJar::new();
+    /// jar.store(&url::Url::parse("http://a.example/").unwrap(), ["a=1"], std::time::SystemTime::UNIX_EPOCH);
+    /// jar.clear();
+    /// assert_eq!(jar.len(), 0);
+    /// ```
     pub fn clear(&mut self) {
         self.cookies.clear();
     }

@@ -138,11 +138,25 @@ impl Proxy {
     }
 
     /// The proxy's host (IPv6 literals keep their brackets).
+    ///
+    /// ```
+    /// use hawser_core::proxy::Proxy;
+    /// assert_eq!(Proxy::parse("http://Proxy.Local:3128")?.host(), "proxy.local");
+    /// assert_eq!(Proxy::parse("http://[::1]:3128")?.host(), "[::1]");
+    /// # Ok::<(), hawser_core::proxy::ProxyError>(())
+    /// ```
     pub fn host(&self) -> &str {
         &self.host
     }
 
     /// The proxy's port.
+    ///
+    /// ```
+    /// use hawser_core::proxy::Proxy;
+    /// assert_eq!(Proxy::parse("http://p:8080")?.port(), 8080);
+    /// assert_eq!(Proxy::parse("p")?.port(), 80);
+    /// # Ok::<(), hawser_core::proxy::ProxyError>(())
+    /// ```
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -159,6 +173,14 @@ impl Proxy {
 
     /// The `Proxy-Authorization` value for this proxy, if it has credentials.
     /// Send it to the proxy only.
+    ///
+    /// ```
+    /// use hawser_core::proxy::Proxy;
+    /// let p = Proxy::parse("http://Aladdin:open%20sesame@p:3128")?;
+    /// assert_eq!(p.authorization().unwrap(), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+    /// assert!(Proxy::parse("http://p:3128")?.authorization().is_none());
+    /// # Ok::<(), hawser_core::proxy::ProxyError>(())
+    /// ```
     pub fn authorization(&self) -> Option<&HeaderValue> {
         self.authorization.as_ref()
     }
@@ -277,11 +299,26 @@ impl NoProxy {
     }
 
     /// True when nothing is bypassed.
+    ///
+    /// ```
+    /// use hawser_core::proxy::NoProxy;
+    /// assert!(NoProxy::parse(" , ").is_empty());
+    /// assert!(!NoProxy::parse("localhost").is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty() && self.raw != "*"
     }
 
     /// Does `url` bypass the proxy? A URL without a host always does.
+    ///
+    /// ```
+    /// use hawser_core::proxy::NoProxy;
+    /// let np = NoProxy::parse("internal.example,192.168.0.0/16");
+    /// let bypass = |s: &str| np.matches(&url::Url::parse(s).unwrap());
+    /// assert!(bypass("http://api.internal.example/") && bypass("http://192.168.4.2/"));
+    /// assert!(!bypass("http://example.com/") && !bypass("http://10.0.0.1/"));
+    /// assert!(NoProxy::parse("*").matches(&url::Url::parse("http://any.where/").unwrap()));
+    /// ```
     pub fn matches(&self, url: &Url) -> bool {
         let Some(host) = url.host() else {
             return true;
@@ -416,30 +453,69 @@ impl ProxyConfig {
     }
 
     /// Use `proxy` for `http://` targets.
+    ///
+    /// ```
+    /// use hawser_core::proxy::{Proxy, ProxyConfig};
+    /// let cfg = ProxyConfig::new().with_http(Proxy::parse("p:3128")?);
+    /// assert_eq!(cfg.proxy_for(&url::Url::parse("http://a.example/").unwrap()).unwrap().port(), 3128);
+    /// assert!(cfg.proxy_for(&url::Url::parse("https://a.example/").unwrap()).is_none());
+    /// # Ok::<(), hawser_core::proxy::ProxyError>(())
+    /// ```
     pub fn with_http(mut self, proxy: Proxy) -> Self {
         self.http = Some(proxy);
         self
     }
 
     /// Use `proxy` for `https://` targets (through a `CONNECT` tunnel).
+    ///
+    /// ```
+    /// use hawser_core::proxy::{Proxy, ProxyConfig};
+    /// let cfg = ProxyConfig::new().with_https(Proxy::parse("tls-proxy:8443")?);
+    /// assert_eq!(cfg.proxy_for(&url::Url::parse("https://a.example/").unwrap()).unwrap().host(), "tls-proxy");
+    /// assert!(cfg.proxy_for(&url::Url::parse("http://a.example/").unwrap()).is_none());
+    /// # Ok::<(), hawser_core::proxy::ProxyError>(())
+    /// ```
     pub fn with_https(mut self, proxy: Proxy) -> Self {
         self.https = Some(proxy);
         self
     }
 
     /// Use `proxy` for targets whose scheme has no proxy of its own.
+    ///
+    /// ```
+    /// use hawser_core::proxy::{Proxy, ProxyConfig};
+    /// let cfg = ProxyConfig::new().with_all(Proxy::parse("any:1")?).with_http(Proxy::parse("web:2")?);
+    /// let port = |s: &str| cfg.proxy_for(&url::Url::parse(s).unwrap()).map(|p| p.port());
+    /// assert_eq!((port("http://a.example/"), port("https://a.example/")), (Some(2), Some(1)));
+    /// # Ok::<(), hawser_core::proxy::ProxyError>(())
+    /// ```
     pub fn with_all(mut self, proxy: Proxy) -> Self {
         self.all = Some(proxy);
         self
     }
 
     /// Hosts that bypass the proxies.
+    ///
+    /// ```
+    /// use hawser_core::proxy::{NoProxy, Proxy, ProxyConfig};
+    /// let cfg = ProxyConfig::new().with_all(Proxy::parse("p:3128")?).with_no_proxy(NoProxy::parse("localhost"));
+    /// assert!(cfg.proxy_for(&url::Url::parse("http://localhost:8080/").unwrap()).is_none());
+    /// assert!(cfg.proxy_for(&url::Url::parse("http://a.example/").unwrap()).is_some());
+    /// # Ok::<(), hawser_core::proxy::ProxyError>(())
+    /// ```
     pub fn with_no_proxy(mut self, no_proxy: NoProxy) -> Self {
         self.no_proxy = no_proxy;
         self
     }
 
     /// The bypass list in force.
+    ///
+    /// ```
+    /// use hawser_core::proxy::{NoProxy, ProxyConfig};
+    /// assert!(ProxyConfig::new().no_proxy().is_empty());
+    /// let cfg = ProxyConfig::new().with_no_proxy(NoProxy::parse(".corp"));
+    /// assert!(cfg.no_proxy().matches(&url::Url::parse("http://db.corp/").unwrap()));
+    /// ```
     pub fn no_proxy(&self) -> &NoProxy {
         &self.no_proxy
     }
@@ -527,6 +603,15 @@ impl ProxyConfig {
     }
 
     /// The proxy `url` should use, or `None` for a direct connection.
+    ///
+    /// ```
+    /// use hawser_core::proxy::{NoProxy, Proxy, ProxyConfig};
+    /// let cfg = ProxyConfig::new().with_http(Proxy::parse("p:3128")?).with_no_proxy(NoProxy::parse("10.0.0.0/8"));
+    /// let via = |s: &str| cfg.proxy_for(&url::Url::parse(s).unwrap()).map(|p| p.authority());
+    /// assert_eq!(via("http://a.example/"), Some("p:3128".to_owned()));
+    /// assert_eq!(via("http://10.2.3.4/"), None); // bypassed
+    /// # Ok::<(), hawser_core::proxy::ProxyError>(())
+    /// ```
     pub fn proxy_for(&self, url: &Url) -> Option<&Proxy> {
         let by_scheme = match url.scheme() {
             "http" => self.http.as_ref(),

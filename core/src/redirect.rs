@@ -373,26 +373,67 @@ pub struct RedirectHop {
 
 impl RedirectHop {
     /// The resolved URL of the next request (fragment carried over).
+    ///
+    /// ```
+    /// use hawser_core::redirect::next_hop;
+    /// let cur = url::Url::parse("http://a.example/dir/page#top").unwrap();
+    /// let hop = next_hop(&cur, &http::Method::GET, http::StatusCode::FOUND, b"../other", false).unwrap();
+    /// assert_eq!(hop.url().as_str(), "http://a.example/other#top");
+    /// ```
     pub fn url(&self) -> &Url {
         &self.url
     }
 
     /// The method of the next request.
+    ///
+    /// ```
+    /// use hawser_core::redirect::next_hop;
+    /// use http::{Method, StatusCode};
+    /// let cur = url::Url::parse("http://a.example/form").unwrap();
+    /// let see_other = next_hop(&cur, &Method::POST, StatusCode::SEE_OTHER, b"/done", false).unwrap();
+    /// assert_eq!(see_other.method(), Method::GET);
+    /// let temporary = next_hop(&cur, &Method::POST, StatusCode::TEMPORARY_REDIRECT, b"/again", true).unwrap();
+    /// assert_eq!(temporary.method(), Method::POST);
+    /// ```
     pub fn method(&self) -> &Method {
         &self.method
     }
 
     /// True when the next request is sent without the body (301/302/303).
+    ///
+    /// ```
+    /// use hawser_core::redirect::next_hop;
+    /// use http::{Method, StatusCode};
+    /// let cur = url::Url::parse("http://a.example/upload").unwrap();
+    /// assert!(next_hop(&cur, &Method::POST, StatusCode::FOUND, b"/x", false).unwrap().drops_body());
+    /// assert!(!next_hop(&cur, &Method::POST, StatusCode::PERMANENT_REDIRECT, b"/x", true).unwrap().drops_body());
+    /// ```
     pub fn drops_body(&self) -> bool {
         self.drop_body
     }
 
     /// True when credentials must not follow ([`should_strip_auth`]).
+    ///
+    /// ```
+    /// use hawser_core::redirect::next_hop;
+    /// use http::{Method, StatusCode};
+    /// let cur = url::Url::parse("https://a.example/").unwrap();
+    /// let away = next_hop(&cur, &Method::GET, StatusCode::FOUND, b"https://b.example/", false).unwrap();
+    /// assert!(away.strips_credentials());
+    /// ```
     pub fn strips_credentials(&self) -> bool {
         self.strip_credentials
     }
 
     /// The redirect status that produced this hop.
+    ///
+    /// ```
+    /// use hawser_core::redirect::next_hop;
+    /// use http::{Method, StatusCode};
+    /// let cur = url::Url::parse("http://a.example/").unwrap();
+    /// let hop = next_hop(&cur, &Method::GET, StatusCode::MOVED_PERMANENTLY, b"/new", false).unwrap();
+    /// assert_eq!(hop.status(), 301);
+    /// ```
     pub fn status(&self) -> StatusCode {
         self.status
     }

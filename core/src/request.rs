@@ -61,11 +61,24 @@ enum BodyKind {
 
 impl Body {
     /// No body.
+    ///
+    /// ```
+    /// let b = hawser_core::request::Body::empty();
+    /// assert!(b.is_empty() && b.is_replayable());
+    /// assert_eq!(b.as_bytes(), None);
+    /// ```
     pub fn empty() -> Self {
         Body::default()
     }
 
     /// A body held in memory (replayable).
+    ///
+    /// ```
+    /// use hawser_core::request::Body;
+    /// let b = Body::from_bytes(vec![1u8, 2, 3]);
+    /// assert_eq!(b.as_bytes().unwrap(), &[1u8, 2, 3][..]);
+    /// assert!(b.is_replayable());
+    /// ```
     pub fn from_bytes(bytes: impl Into<Bytes>) -> Self {
         Body {
             kind: BodyKind::Bytes(bytes.into()),
@@ -74,6 +87,13 @@ impl Body {
 
     /// A body the driver streams in while sending (not replayable). With a
     /// known length it is sent with `Content-Length`, otherwise chunked.
+    ///
+    /// ```
+    /// use hawser_core::request::Body;
+    /// assert_eq!(Body::stream(Some(10)).len(), Some(10));
+    /// assert_eq!(Body::stream(None).len(), None);
+    /// assert!(Body::stream(None).as_bytes().is_none());
+    /// ```
     pub fn stream(len: Option<u64>) -> Self {
         Body {
             kind: BodyKind::Stream { len },
@@ -81,16 +101,35 @@ impl Body {
     }
 
     /// True when the body can be sent again (retries, 307/308, auth).
+    ///
+    /// ```
+    /// use hawser_core::request::Body;
+    /// assert!(Body::from(String::from("again")).is_replayable());
+    /// assert!(!Body::stream(Some(5)).is_replayable());
+    /// ```
     pub fn is_replayable(&self) -> bool {
         !matches!(self.kind, BodyKind::Stream { .. })
     }
 
     /// True for a streamed body the driver supplies.
+    ///
+    /// ```
+    /// use hawser_core::request::Body;
+    /// assert!(Body::stream(None).is_stream());
+    /// assert!(!Body::from("x").is_stream());
+    /// ```
     pub fn is_stream(&self) -> bool {
         matches!(self.kind, BodyKind::Stream { .. })
     }
 
     /// True when there is no body at all.
+    ///
+    /// ```
+    /// use hawser_core::request::Body;
+    /// assert!(Body::from("").is_empty());
+    /// assert!(Body::stream(Some(0)).is_empty());
+    /// assert!(!Body::stream(None).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         match &self.kind {
             BodyKind::Empty => true,
@@ -100,6 +139,12 @@ impl Body {
     }
 
     /// The length if known (`None` for a stream of unknown length).
+    ///
+    /// ```
+    /// use hawser_core::request::Body;
+    /// assert_eq!(Body::from("héllo").len(), Some(6));
+    /// assert_eq!(Body::stream(None).len(), None);
+    /// ```
     pub fn len(&self) -> Option<u64> {
         match &self.kind {
             BodyKind::Empty => Some(0),
@@ -109,6 +154,12 @@ impl Body {
     }
 
     /// The in-memory bytes, if this body is held in memory.
+    ///
+    /// ```
+    /// use hawser_core::request::Body;
+    /// assert_eq!(Body::from("abc").as_bytes().unwrap(), "abc");
+    /// assert_eq!(Body::stream(Some(3)).as_bytes(), None);
+    /// ```
     pub fn as_bytes(&self) -> Option<&Bytes> {
         match &self.kind {
             BodyKind::Bytes(b) => Some(b),
@@ -181,57 +232,141 @@ pub struct Request {
 
 impl Request {
     /// Start building a request.
+    ///
+    /// ```
+    /// use hawser_core::request::Request;
+    /// let req = Request::builder(http::Method::OPTIONS, "http://h.test/").build()?;
+    /// assert_eq!(req.method(), http::Method::OPTIONS);
+    /// assert!(Request::builder(http::Method::GET, "ftp://h.test/").build().is_err());
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn builder(method: Method, url: impl AsRef<str>) -> RequestBuilder {
         RequestBuilder::new(method, url.as_ref())
     }
     /// `GET url`.
+    ///
+    /// ```
+    /// let req = hawser_core::request::Request::get("http://h.test/").build()?;
+    /// assert_eq!((req.method().as_str(), req.url().as_str()), ("GET", "http://h.test/"));
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn get(url: impl AsRef<str>) -> RequestBuilder {
         Self::builder(Method::GET, url)
     }
     /// `POST url`.
+    ///
+    /// ```
+    /// let req = hawser_core::request::Request::post("http://h.test/").body("x").build()?;
+    /// assert_eq!((req.method().as_str(), req.body().len()), ("POST", Some(1)));
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn post(url: impl AsRef<str>) -> RequestBuilder {
         Self::builder(Method::POST, url)
     }
     /// `PUT url`.
+    ///
+    /// ```
+    /// let req = hawser_core::request::Request::put("http://h.test/item/1").build()?;
+    /// assert_eq!(req.method(), http::Method::PUT);
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn put(url: impl AsRef<str>) -> RequestBuilder {
         Self::builder(Method::PUT, url)
     }
     /// `DELETE url`.
+    ///
+    /// ```
+    /// let req = hawser_core::request::Request::delete("http://h.test/item/1").build()?;
+    /// assert_eq!(req.method(), http::Method::DELETE);
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn delete(url: impl AsRef<str>) -> RequestBuilder {
         Self::builder(Method::DELETE, url)
     }
     /// `HEAD url`.
+    ///
+    /// ```
+    /// let req = hawser_core::request::Request::head("http://h.test/").build()?;
+    /// assert_eq!(req.method(), http::Method::HEAD);
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn head(url: impl AsRef<str>) -> RequestBuilder {
         Self::builder(Method::HEAD, url)
     }
     /// `PATCH url`.
+    ///
+    /// ```
+    /// let req = hawser_core::request::Request::patch("http://h.test/item/1").build()?;
+    /// assert_eq!(req.method(), http::Method::PATCH);
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn patch(url: impl AsRef<str>) -> RequestBuilder {
         Self::builder(Method::PATCH, url)
     }
 
     /// The method.
+    ///
+    /// ```
+    /// let req = hawser_core::request::Request::post("http://h.test/").build()?;
+    /// assert_eq!(req.method(), "POST");
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn method(&self) -> &Method {
         &self.method
     }
     /// The URL (credentials removed; see [`Request::url_credentials`]).
+    ///
+    /// ```
+    /// let req = hawser_core::request::Request::get("http://u:p@h.test/x").build()?;
+    /// assert_eq!(req.url().as_str(), "http://h.test/x");
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn url(&self) -> &Url {
         &self.url
     }
     /// The headers set on this request (session defaults are merged later).
+    ///
+    /// ```
+    /// let req = hawser_core::request::Request::get("http://h.test/").header("accept", "text/plain").build()?;
+    /// assert_eq!(req.headers()["accept"], "text/plain");
+    /// assert_eq!(req.headers().len(), 1);
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }
     /// Mutable access to the headers. Values are `HeaderValue`s, which
     /// cannot hold CR, LF or NUL, so edits cannot inject.
+    ///
+    /// ```
+    /// let mut req = hawser_core::request::Request::get("http://h.test/").header("x-a", "1").build()?;
+    /// req.headers_mut().insert("x-a", http::HeaderValue::from_static("2"));
+    /// assert_eq!(req.headers()["x-a"], "2");
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
         &mut self.headers
     }
     /// The body.
+    ///
+    /// ```
+    /// let req = hawser_core::request::Request::put("http://h.test/").body("data").build()?;
+    /// assert_eq!(req.body().as_bytes().unwrap(), "data");
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn body(&self) -> &Body {
         &self.body
     }
     /// `user:password` that were given in the URL (`http://u:p@host/`),
     /// decoded; like requests, they become Basic auth when no other auth is set.
+    ///
+    /// ```
+    /// use hawser_core::request::Request;
+    /// let req = Request::get("http://ann:p%40ss@h.test/").build()?;
+    /// assert_eq!(req.url_credentials(), Some(("ann", "p@ss")));
+    /// assert_eq!(Request::get("http://h.test/").build()?.url_credentials(), None);
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn url_credentials(&self) -> Option<(&str, &str)> {
         self.url_credentials
             .as_ref()
@@ -244,6 +379,15 @@ impl Request {
     }
 
     /// Split into parts (used by the call orchestrator).
+    ///
+    /// ```
+    /// let req = hawser_core::request::Request::post("http://h.test/").body("b").build()?;
+    /// let (method, url, headers, body) = req.into_parts();
+    /// assert_eq!((method, url.as_str()), (http::Method::POST, "http://h.test/"));
+    /// assert!(headers.is_empty());
+    /// assert_eq!(body.len(), Some(1));
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn into_parts(self) -> (Method, Url, HeaderMap, Body) {
         (self.method, self.url, self.headers, self.body)
     }
@@ -345,6 +489,13 @@ impl RequestBuilder {
     }
 
     /// Append query parameters, percent-encoded.
+    ///
+    /// ```
+    /// use hawser_core::request::Request;
+    /// let req = Request::get("http://h.test/s?a=1").query(&[("q", "rope & knot")]).build()?;
+    /// assert_eq!(req.url().query(), Some("a=1&q=rope+%26+knot"));
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn query<K: AsRef<str>, V: AsRef<str>>(self, pairs: &[(K, V)]) -> Self {
         self.with(|req| {
             if !pairs.is_empty() {
@@ -358,6 +509,14 @@ impl RequestBuilder {
     }
 
     /// Set the body from bytes or a string (replayable).
+    ///
+    /// ```
+    /// use hawser_core::request::Request;
+    /// let req = Request::post("http://h.test/").body(vec![0u8; 4]).build()?;
+    /// assert_eq!(req.body().len(), Some(4));
+    /// assert!(req.body().is_replayable());
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn body(self, body: impl Into<Body>) -> Self {
         self.with(|req| {
             req.body = body.into();
@@ -367,6 +526,14 @@ impl RequestBuilder {
 
     /// Set a URL-encoded form body, and `Content-Type:
     /// application/x-www-form-urlencoded` unless the caller set one.
+    ///
+    /// ```
+    /// use hawser_core::request::Request;
+    /// let req = Request::post("http://h.test/login").form(&[("user", "ann"), ("pw", "a b")]).build()?;
+    /// assert_eq!(req.body().as_bytes().unwrap(), "user=ann&pw=a+b");
+    /// assert_eq!(req.headers()["content-type"], "application/x-www-form-urlencoded");
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn form<K: AsRef<str>, V: AsRef<str>>(self, pairs: &[(K, V)]) -> Self {
         self.with(|req| {
             let mut ser = url::form_urlencoded::Serializer::new(String::new());

@@ -167,6 +167,12 @@ impl fmt::Debug for Auth {
 }
 
 /// Who is being authenticated to.
+///
+/// ```
+/// use hawser_core::auth::AuthTarget;
+/// assert_eq!(AuthTarget::Origin.status(), 401);
+/// assert_eq!(AuthTarget::Proxy.challenge_header(), "proxy-authenticate");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuthTarget {
     /// The origin server: `401`, `WWW-Authenticate`, `Authorization`.
@@ -190,6 +196,12 @@ impl AuthTarget {
     }
 
     /// The response field carrying challenges.
+    ///
+    /// ```
+    /// use hawser_core::auth::AuthTarget;
+    /// assert_eq!(AuthTarget::Origin.challenge_header(), http::header::WWW_AUTHENTICATE);
+    /// assert_eq!(AuthTarget::Proxy.challenge_header(), http::header::PROXY_AUTHENTICATE);
+    /// ```
     pub fn challenge_header(self) -> HeaderName {
         match self {
             AuthTarget::Origin => WWW_AUTHENTICATE,
@@ -198,6 +210,12 @@ impl AuthTarget {
     }
 
     /// The response field carrying `nextnonce` (RFC 7615).
+    ///
+    /// ```
+    /// use hawser_core::auth::AuthTarget;
+    /// assert_eq!(AuthTarget::Origin.info_header(), "authentication-info");
+    /// assert_eq!(AuthTarget::Proxy.info_header(), "proxy-authentication-info");
+    /// ```
     pub fn info_header(self) -> HeaderName {
         match self {
             AuthTarget::Origin => HeaderName::from_static("authentication-info"),
@@ -206,6 +224,12 @@ impl AuthTarget {
     }
 
     /// The status that carries a challenge: `401` or `407`.
+    ///
+    /// ```
+    /// use hawser_core::auth::AuthTarget;
+    /// assert_eq!(AuthTarget::Origin.status(), http::StatusCode::UNAUTHORIZED);
+    /// assert_eq!(AuthTarget::Proxy.status().as_u16(), 407);
+    /// ```
     pub fn status(self) -> StatusCode {
         match self {
             AuthTarget::Origin => StatusCode::UNAUTHORIZED,
@@ -238,6 +262,13 @@ pub struct OutgoingRequest<'a> {
 
 impl<'a> OutgoingRequest<'a> {
     /// A request sent in origin form (`/path?query`).
+    ///
+    /// ```
+    /// use hawser_core::auth::OutgoingRequest;
+    /// let (mut m, mut u, mut h) = (http::Method::PUT, url::Url::parse("http://h/a?b").unwrap(), http::HeaderMap::new());
+    /// let req = OutgoingRequest::new(&mut m, &mut u, &mut h);
+    /// assert_eq!((req.method.as_str(), req.request_target), ("PUT", None));
+    /// ```
     pub fn new(method: &'a mut Method, url: &'a mut Url, headers: &'a mut HeaderMap) -> Self {
         OutgoingRequest {
             method,
@@ -248,6 +279,14 @@ impl<'a> OutgoingRequest<'a> {
     }
 
     /// Name the request target as sent, when it differs from path + query.
+    ///
+    /// ```
+    /// use hawser_core::auth::OutgoingRequest;
+    /// let (mut m, mut u, mut h) = (http::Method::GET, url::Url::parse("http://h/a").unwrap(), http::HeaderMap::new());
+    /// // Through a forward proxy the request line carries the absolute URL.
+    /// let req = OutgoingRequest::new(&mut m, &mut u, &mut h).with_request_target("http://h/a");
+    /// assert_eq!(req.target_uri(), "http://h/a");
+    /// ```
     pub fn with_request_target(mut self, target: &'a str) -> Self {
         self.request_target = Some(target);
         self
@@ -255,6 +294,12 @@ impl<'a> OutgoingRequest<'a> {
 
     /// The request target Digest signs: [`Self::request_target`], else the
     /// URL's path and query.
+    ///
+    /// ```
+    /// use hawser_core::auth::OutgoingRequest;
+    /// let (mut m, mut u, mut h) = (http::Method::GET, url::Url::parse("http://h/").unwrap(), http::HeaderMap::new());
+    /// assert_eq!(OutgoingRequest::new(&mut m, &mut u, &mut h).target_uri(), "/");
+    /// ```
     pub fn target_uri(&self) -> &str {
         match self.request_target {
             Some(t) => t,
@@ -268,12 +313,54 @@ impl<'a> OutgoingRequest<'a> {
 /// `apply` runs before every request the [`AuthState`]'s scope allows
 /// (including re-sends); `on_challenge` runs on a `401` (or `407` for a
 /// proxy) and may ask for one re-send per hop.
+///
+/// ```
+/// use hawser_core::auth::{Auth, AuthError, AuthHook, AuthState, AuthTarget, OutgoingRequest};
+/// # use rand::{rngs::StdRng, SeedableRng};
+/// struct Token;
+/// impl AuthHook for Token {
+///     fn apply(&self, target: AuthTarget, req: &mut OutgoingRequest<'_>) -> Result<(), AuthError> {
+///         req.headers.insert(target.authorization_header(), http::HeaderValue::from_static("Token t"));
+///         Ok(())
+///     }
+/// }
+/// let (mut m, mut u, mut h) = (http::Method::GET, url::Url::parse("http://h/").unwrap(), http::HeaderMap::new());
+/// let mut state = AuthState::for_origin(&u);
+/// Auth::custom(Token).authorize(&mut OutgoingRequest::new(&mut m, &mut u, &mut h), &mut state, &mut StdRng::seed_from_u64(0))?;
+/// assert_eq!(h["authorization"], "Token t");
+/// # Ok::<(), AuthError>(())
+/// ```
 pub trait AuthHook: Send + Sync {
     /// Edit the outgoing request: typically set
     /// `target.authorization_header()`.
+    ///
+    /// ```
+    /// use hawser_core::auth::{AuthError, AuthHook, AuthTarget, OutgoingRequest};
+    /// struct Refuse;
+    /// impl AuthHook for Refuse {
+    ///     fn apply(&self, _: AuthTarget, _: &mut OutgoingRequest<'_>) -> Result<(), AuthError> {
+    ///         Err(AuthError::Hook("no key configured".into()))
+    ///     }
+    /// }
+    /// let (mut m, mut u, mut h) = (http::Method::GET, url::Url::parse("http://h/").unwrap(), http::HeaderMap::new());
+    /// let err = Refuse.apply(AuthTarget::Origin, &mut OutgoingRequest::new(&mut m, &mut u, &mut h)).unwrap_err();
+    /// assert_eq!(err.to_string(), "auth hook failed: no key configured");
+    /// ```
     fn apply(&self, target: AuthTarget, req: &mut OutgoingRequest<'_>) -> Result<(), AuthError>;
 
     /// React to a challenge. The default delivers the response.
+    ///
+    /// ```
+    /// use hawser_core::auth::{AuthError, AuthHook, AuthTarget, ChallengeContext, HookDecision, OutgoingRequest};
+    /// struct Quiet;
+    /// impl AuthHook for Quiet {
+    ///     fn apply(&self, _: AuthTarget, _: &mut OutgoingRequest<'_>) -> Result<(), AuthError> { Ok(()) }
+    /// }
+    /// let url = url::Url::parse("http://h/").unwrap();
+    /// let headers = http::HeaderMap::new();
+    /// let ctx = ChallengeContext { target: AuthTarget::Origin, url: &url, status: http::StatusCode::UNAUTHORIZED, headers: &headers, challenges: &[] };
+    /// assert_eq!(Quiet.on_challenge(&ctx), HookDecision::Deliver);
+    /// ```
     fn on_challenge(&self, ctx: &ChallengeContext<'_>) -> HookDecision {
         let _ = ctx;
         HookDecision::Deliver
@@ -281,6 +368,16 @@ pub trait AuthHook: Send + Sync {
 }
 
 /// What a custom hook sees of a challenge response.
+///
+/// ```
+/// use hawser_core::auth::{AuthTarget, Challenge, ChallengeContext};
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("www-authenticate", http::HeaderValue::from_static("ApiKey realm=\"x\""));
+/// let challenges = Challenge::from_headers(&headers, &AuthTarget::Origin.challenge_header());
+/// let url = url::Url::parse("http://h/").unwrap();
+/// let ctx = ChallengeContext { target: AuthTarget::Origin, url: &url, status: http::StatusCode::UNAUTHORIZED, headers: &headers, challenges: &challenges };
+/// assert!(ctx.challenges[0].scheme_is("apikey"));
+/// ```
 #[derive(Debug)]
 pub struct ChallengeContext<'a> {
     /// Origin or proxy.
@@ -296,6 +393,19 @@ pub struct ChallengeContext<'a> {
 }
 
 /// A custom hook's answer to a challenge.
+///
+/// ```
+/// use hawser_core::auth::{Auth, AuthDecision, AuthError, AuthHook, AuthState, AuthTarget, ChallengeContext, HookDecision, OutgoingRequest};
+/// struct Always;
+/// impl AuthHook for Always {
+///     fn apply(&self, _: AuthTarget, _: &mut OutgoingRequest<'_>) -> Result<(), AuthError> { Ok(()) }
+///     fn on_challenge(&self, _: &ChallengeContext<'_>) -> HookDecision { HookDecision::Resend }
+/// }
+/// let url = url::Url::parse("http://h/").unwrap();
+/// let mut state = AuthState::for_origin(&url);
+/// let d = Auth::custom(Always).on_response(&url, http::StatusCode::UNAUTHORIZED, &http::HeaderMap::new(), &mut state);
+/// assert_eq!(d, AuthDecision::Resend { stale: false });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HookDecision {
     /// Re-send the request once (`apply` runs again first).
@@ -305,6 +415,14 @@ pub enum HookDecision {
 }
 
 /// What the orchestrator should do with a response head.
+///
+/// ```
+/// use hawser_core::auth::{Auth, AuthDecision, AuthState};
+/// let url = url::Url::parse("http://h/").unwrap();
+/// let mut state = AuthState::for_origin(&url);
+/// let d = Auth::basic("u", "p").on_response(&url, http::StatusCode::OK, &http::HeaderMap::new(), &mut state);
+/// assert_eq!(d, AuthDecision::NotChallenged);
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthDecision {
@@ -324,6 +442,17 @@ pub enum AuthDecision {
 }
 
 /// Why a challenge is not answered.
+///
+/// ```
+/// use hawser_core::auth::{Auth, AuthDecision, AuthState, Unanswered};
+/// let url = url::Url::parse("http://h/").unwrap();
+/// let mut state = AuthState::for_origin(&url);
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("www-authenticate", http::HeaderValue::from_static("Digest realm=\"r\", nonce=\"n\""));
+/// // Basic credentials cannot answer a Digest-only challenge.
+/// let d = Auth::basic("u", "p").on_response(&url, http::StatusCode::UNAUTHORIZED, &headers, &mut state);
+/// assert_eq!(d, AuthDecision::Deliver(Unanswered::NoUsableChallenge));
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unanswered {
@@ -373,11 +502,23 @@ pub struct AuthState {
 
 impl AuthState {
     /// For the origin server of a logical request whose first URL is `url`.
+    ///
+    /// ```
+    /// use hawser_core::auth::{AuthState, AuthTarget};
+    /// let st = AuthState::for_origin(&url::Url::parse("https://a.example/x").unwrap());
+    /// assert_eq!((st.target(), st.resends()), (AuthTarget::Origin, 0));
+    /// ```
     pub fn for_origin(url: &Url) -> Self {
         Self::new(AuthTarget::Origin, url.origin())
     }
 
     /// For the proxy at `proxy`. Make a new one when a hop uses another proxy.
+    ///
+    /// ```
+    /// use hawser_core::auth::{AuthState, AuthTarget};
+    /// let st = AuthState::for_proxy(&url::Url::parse("http://proxy.local:3128").unwrap());
+    /// assert_eq!(st.target(), AuthTarget::Proxy);
+    /// ```
     pub fn for_proxy(proxy: &Url) -> Self {
         Self::new(AuthTarget::Proxy, proxy.origin())
     }
@@ -396,12 +537,35 @@ impl AuthState {
 
     /// Let origin credentials follow redirects to any origin (curl's
     /// `--location-trusted`). Off by default.
+    ///
+    /// ```
+    /// use hawser_core::auth::{Auth, AuthState, OutgoingRequest};
+    /// # use rand::{rngs::StdRng, SeedableRng};
+    /// let first = url::Url::parse("http://a.example/").unwrap();
+    /// let (mut m, mut other, mut h) = (http::Method::GET, url::Url::parse("http://b.example/").unwrap(), http::HeaderMap::new());
+    /// let mut state = AuthState::for_origin(&first).trust_redirects(true);
+    /// Auth::bearer("t").authorize(&mut OutgoingRequest::new(&mut m, &mut other, &mut h), &mut state, &mut StdRng::seed_from_u64(0)).unwrap();
+    /// assert_eq!(h["authorization"], "Bearer t"); // sent to b.example too
+    /// ```
     pub fn trust_redirects(mut self, trust: bool) -> Self {
         self.trust_redirects = trust;
         self
     }
 
     /// A redirect was followed: the new hop gets its own re-send allowance.
+    ///
+    /// ```
+    /// use hawser_core::auth::{Auth, AuthDecision, AuthState, Unanswered};
+    /// let url = url::Url::parse("http://h/").unwrap();
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("www-authenticate", http::HeaderValue::from_static("Basic realm=\"r\""));
+    /// let (auth, mut state) = (Auth::basic("u", "p"), AuthState::for_origin(&url));
+    /// let decide = |st: &mut AuthState| auth.on_response(&url, http::StatusCode::UNAUTHORIZED, &headers, st);
+    /// assert_eq!(decide(&mut state), AuthDecision::Resend { stale: false });
+    /// assert_eq!(decide(&mut state), AuthDecision::Deliver(Unanswered::ResendSpent));
+    /// state.next_hop();
+    /// assert_eq!(decide(&mut state), AuthDecision::Resend { stale: false });
+    /// ```
     pub fn next_hop(&mut self) {
         self.resent = false;
         self.stale_resent = false;
@@ -409,11 +573,27 @@ impl AuthState {
     }
 
     /// Origin or proxy.
+    ///
+    /// ```
+    /// use hawser_core::auth::{AuthState, AuthTarget};
+    /// let proxy = url::Url::parse("http://p:8080").unwrap();
+    /// assert_eq!(AuthState::for_proxy(&proxy).target(), AuthTarget::Proxy);
+    /// ```
     pub fn target(&self) -> AuthTarget {
         self.target
     }
 
     /// Re-sends decided over the whole logical request (for the call report).
+    ///
+    /// ```
+    /// use hawser_core::auth::{Auth, AuthState};
+    /// let url = url::Url::parse("http://h/").unwrap();
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("www-authenticate", http::HeaderValue::from_static("Bearer"));
+    /// let mut state = AuthState::for_origin(&url);
+    /// Auth::bearer("t").on_response(&url, http::StatusCode::UNAUTHORIZED, &headers, &mut state);
+    /// assert_eq!(state.resends(), 1);
+    /// ```
     pub fn resends(&self) -> u32 {
         self.resends
     }
@@ -452,6 +632,12 @@ impl AuthState {
 
 impl Auth {
     /// Basic credentials.
+    ///
+    /// ```
+    /// use hawser_core::auth::Auth;
+    /// let Auth::Basic { user, password } = Auth::basic("ann", "pw") else { unreachable!() };
+    /// assert_eq!((user.as_str(), password.as_str()), ("ann", "pw"));
+    /// ```
     pub fn basic(user: impl Into<String>, password: impl Into<String>) -> Auth {
         Auth::Basic {
             user: user.into(),
@@ -460,16 +646,39 @@ impl Auth {
     }
 
     /// A bearer token.
+    ///
+    /// ```
+    /// use hawser_core::auth::Auth;
+    /// assert!(matches!(Auth::bearer("t0k"), Auth::Bearer(t) if t == "t0k"));
+    /// assert_eq!(format!("{:?}", Auth::bearer("t0k")), "Bearer(***)");
+    /// ```
     pub fn bearer(token: impl Into<String>) -> Auth {
         Auth::Bearer(token.into())
     }
 
     /// Digest credentials with nothing learned yet.
+    ///
+    /// ```
+    /// use hawser_core::auth::Auth;
+    /// let a = Auth::digest("Mufasa", "Circle of Life");
+    /// assert!(matches!(a, Auth::Digest(_)));
+    /// assert!(!format!("{a:?}").contains("Circle"));
+    /// ```
     pub fn digest(user: impl Into<String>, password: impl Into<String>) -> Auth {
         Auth::Digest(DigestAuth::new(user, password))
     }
 
     /// A custom hook.
+    ///
+    /// ```
+    /// use hawser_core::auth::{Auth, AuthError, AuthHook, AuthTarget, OutgoingRequest};
+    /// struct Nop;
+    /// impl AuthHook for Nop {
+    ///     fn apply(&self, _: AuthTarget, _: &mut OutgoingRequest<'_>) -> Result<(), AuthError> { Ok(()) }
+    /// }
+    /// let a = Auth::custom(Nop);
+    /// assert_eq!(format!("{a:?}"), "Custom(..)");
+    /// ```
     pub fn custom(hook: impl AuthHook + 'static) -> Auth {
         Auth::Custom(Arc::new(hook))
     }
@@ -485,6 +694,19 @@ impl Auth {
     ///
     /// Errors: credentials that cannot be put in a header (a `:` in a Basic
     /// user, control characters), or the hook's error.
+    ///
+    /// ```
+    /// use hawser_core::auth::{Auth, AuthError, AuthState, OutgoingRequest};
+    /// # use rand::{rngs::StdRng, SeedableRng};
+    /// let (mut m, mut u, mut h) = (http::Method::GET, url::Url::parse("http://h/").unwrap(), http::HeaderMap::new());
+    /// let mut state = AuthState::for_origin(&u);
+    /// let mut req = OutgoingRequest::new(&mut m, &mut u, &mut h);
+    /// let err = Auth::basic("a:b", "pw").authorize(&mut req, &mut state, &mut StdRng::seed_from_u64(0)).unwrap_err();
+    /// assert_eq!(err, AuthError::InvalidCredentials("a Basic user name cannot contain ':'"));
+    /// Auth::basic("ab", "pw").authorize(&mut req, &mut state, &mut StdRng::seed_from_u64(0))?;
+    /// assert_eq!(req.headers["authorization"], "Basic YWI6cHc=");
+    /// # Ok::<(), AuthError>(())
+    /// ```
     pub fn authorize<R: RngCore + ?Sized>(
         &self,
         req: &mut OutgoingRequest<'_>,
@@ -540,6 +762,21 @@ impl Auth {
     /// a Digest challenge is delivered (requests re-sends on any 4xx).
     /// Any response may carry `Authentication-Info: nextnonce`, which a
     /// Digest auth adopts.
+    ///
+    /// ```
+    /// use hawser_core::auth::{Auth, AuthDecision, AuthState, Unanswered};
+    /// let url = url::Url::parse("http://h/").unwrap();
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("www-authenticate", http::HeaderValue::from_static("Digest realm=\"r\", nonce=\"n\""));
+    /// let mut state = AuthState::for_origin(&url);
+    /// let auth = Auth::digest("u", "p");
+    /// // A 403 is never a challenge, whatever it carries.
+    /// assert_eq!(auth.on_response(&url, http::StatusCode::FORBIDDEN, &headers, &mut state), AuthDecision::NotChallenged);
+    /// assert_eq!(auth.on_response(&url, http::StatusCode::UNAUTHORIZED, &headers, &mut state), AuthDecision::Resend { stale: false });
+    /// // A 401 from another origin is not answered with these credentials.
+    /// let other = url::Url::parse("http://elsewhere/").unwrap();
+    /// assert_eq!(auth.on_response(&other, http::StatusCode::UNAUTHORIZED, &headers, &mut state), AuthDecision::Deliver(Unanswered::OutOfScope));
+    /// ```
     pub fn on_response(
         &self,
         url: &Url,
@@ -677,6 +914,14 @@ fn basic_value(user: &str, password: &str) -> Result<HeaderValue, AuthError> {
 
 /// Why credentials could not be sent or a challenge not answered. Messages
 /// never contain secrets.
+///
+/// ```
+/// use hawser_core::auth::AuthError;
+/// let e = AuthError::MissingParam { param: "nonce" };
+/// assert_eq!(e.to_string(), "Digest challenge without nonce");
+/// let e: hawser_core::Error = e.into();
+/// assert_eq!(e.kind(), hawser_core::ErrorKind::Protocol);
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthError {

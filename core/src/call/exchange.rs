@@ -87,6 +87,36 @@ impl<T> Call<T> {
     /// over it fails at once, before anything is read. Returns a capacity
     /// hint for the buffer (the declared length, within the cap). Streaming
     /// the body (not calling this) stays unbounded.
+    ///
+    /// ```
+    /// # use std::time::{Instant, SystemTime};
+    /// # use hawser_core::call::{Agent, CallOptions, Config, Input, Output};
+    /// # let agent: Agent<u32> = Agent::new(Config::default())?;
+    /// # let now = Instant::now();
+    /// # let req = hawser_core::request::Request::get("http://example.test/").build()?;
+    /// # let mut call = agent.start(req, CallOptions::default(), now, SystemTime::UNIX_EPOCH)?;
+    /// # let (mut reply, mut attempt) = (&b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"[..], None);
+    /// # loop { // a scripted server, until the head arrives
+    /// #     let input = match call.poll_output(now)? {
+    /// #         Output::Resolve { .. } => Input::Resolved(vec![([127, 0, 0, 1], 80).into()]),
+    /// #         Output::Connect { id, .. } => { attempt = Some(id); continue }
+    /// #         Output::AwaitConnect { .. } => Input::Connected { id: attempt.take().unwrap(), conn: 1 },
+    /// #         Output::Transmit { data, .. } => Input::from_write(Ok(data.len())),
+    /// #         Output::Receive { buf, .. } => {
+    /// #             let n = reply.len().min(buf.len());
+    /// #             buf[..n].copy_from_slice(&reply[..n]);
+    /// #             reply = &reply[n..];
+    /// #             Input::from_read(Ok(n))
+    /// #         }
+    /// #         Output::Head(head) => { assert_eq!(head.status, 200); break }
+    /// #         other => panic!("unexpected {other:?}"),
+    /// #     };
+    /// #     call.handle_input(input, now)?;
+    /// # }
+    /// // The head declared 5 bytes: a buffer of 5 will do.
+    /// assert_eq!(call.read_into_memory()?, 5);
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn read_into_memory(&mut self) -> Result<usize> {
         if self.state == State::Failed {
             return Err(self.sticky_error());
@@ -108,6 +138,17 @@ impl<T> Call<T> {
     }
 
     /// The in-memory cap of this call, in bytes (for sizing buffers).
+    ///
+    /// ```
+    /// # use std::time::{Instant, SystemTime};
+    /// # use hawser_core::call::{Agent, CallOptions, Config, Input, Output};
+    /// # let agent: Agent<u32> = Agent::new(Config::default())?;
+    /// # let now = Instant::now();
+    /// # let req = hawser_core::request::Request::get("http://example.test/").build()?;
+    /// # let mut call = agent.start(req, CallOptions::default(), now, SystemTime::UNIX_EPOCH)?;
+    /// assert_eq!(call.memory_cap() as u64, Config::default().max_body_in_memory);
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn memory_cap(&self) -> usize {
         usize::try_from(self.in_memory_cap).unwrap_or(usize::MAX)
     }

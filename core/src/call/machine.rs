@@ -212,6 +212,27 @@ impl<T> Call<T> {
     // ----- inputs: what each answer does in each state ---------------------
 
     /// Report what the driver did for the last [`Output`].
+    ///
+    /// ```
+    /// # use std::time::{Instant, SystemTime};
+    /// # use hawser_core::call::{Agent, CallOptions, Config, Input, Output};
+    /// # let agent: Agent<u32> = Agent::new(Config::default())?;
+    /// # let now = Instant::now();
+    /// # let req = hawser_core::request::Request::get("http://example.test/").build()?;
+    /// # let mut call = agent.start(req, CallOptions::default(), now, SystemTime::UNIX_EPOCH)?;
+    /// assert!(matches!(call.poll_output(now)?, Output::Resolve { .. }));
+    /// call.handle_input(Input::Resolved(vec![([127, 0, 0, 1], 8080).into()]), now)?;
+    /// let Output::Connect { addr, .. } = call.poll_output(now)? else { panic!() };
+    /// assert_eq!(addr, ([127, 0, 0, 1], 8080).into());
+    /// // An input that answers nothing asked is a usage error; the question stands.
+    /// let req = hawser_core::request::Request::get("http://example.test/").build()?;
+    /// let mut other = agent.start(req, CallOptions::default(), now, SystemTime::UNIX_EPOCH)?;
+    /// assert!(matches!(other.poll_output(now)?, Output::Resolve { .. }));
+    /// let err = other.handle_input(Input::Written(3), now).unwrap_err();
+    /// assert_eq!(err.kind(), hawser_core::ErrorKind::Usage);
+    /// assert!(matches!(other.poll_output(now)?, Output::Resolve { .. }));
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn handle_input(&mut self, input: Input<'_, T>, now: Instant) -> Result<()> {
         #[cfg(feature = "tracing")]
         let span = self.trace.current();

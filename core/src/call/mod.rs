@@ -350,6 +350,40 @@ const READ_BUF: usize = 16 * 1024;
 const BIG_READ: usize = 128 * 1024;
 
 /// One logical request in progress. See the [module docs](self).
+///
+/// ```
+/// # use std::time::{Instant, SystemTime};
+/// # use hawser_core::call::{Agent, CallOptions, Config, Input, Output};
+/// # let agent: Agent<u32> = Agent::new(Config::default())?;
+/// # let now = Instant::now();
+/// # let req = hawser_core::request::Request::get("http://example.test/").build()?;
+/// # let mut call = agent.start(req, CallOptions::default(), now, SystemTime::UNIX_EPOCH)?;
+/// # let (mut reply, mut attempt) = (&b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"[..], None);
+/// # loop { // a scripted server, until the head arrives
+/// #     let input = match call.poll_output(now)? {
+/// #         Output::Resolve { .. } => Input::Resolved(vec![([127, 0, 0, 1], 80).into()]),
+/// #         Output::Connect { id, .. } => { attempt = Some(id); continue }
+/// #         Output::AwaitConnect { .. } => Input::Connected { id: attempt.take().unwrap(), conn: 1 },
+/// #         Output::Transmit { data, .. } => Input::from_write(Ok(data.len())),
+/// #         Output::Receive { buf, .. } => {
+/// #             let n = reply.len().min(buf.len());
+/// #             buf[..n].copy_from_slice(&reply[..n]);
+/// #             reply = &reply[n..];
+/// #             Input::from_read(Ok(n))
+/// #         }
+/// #         Output::Head(head) => { assert_eq!(head.status, 200); break }
+/// #         other => panic!("unexpected {other:?}"),
+/// #     };
+/// #     call.handle_input(input, now)?;
+/// # }
+/// // The head arrived (scripted above); the body follows, then Done.
+/// let Output::Body(bytes) = call.poll_output(now)? else { panic!() };
+/// assert_eq!(bytes, b"hello");
+/// call.consume(5);
+/// assert!(matches!(call.poll_output(now)?, Output::Done));
+/// assert_eq!(agent.pool_stats().idle, 1); // the connection went back to the pool
+/// # Ok::<(), hawser_core::Error>(())
+/// ```
 pub struct Call<T> {
     agent: Agent<T>,
     /// The call's and the current attempt's `tracing` spans.
@@ -644,6 +678,42 @@ impl<T> Call<T> {
     }
 
     /// The report of the call so far (complete after [`Output::Done`]).
+    ///
+    /// ```
+    /// # use std::time::{Instant, SystemTime};
+    /// # use hawser_core::call::{Agent, CallOptions, Config, Input, Output};
+    /// # let agent: Agent<u32> = Agent::new(Config::default())?;
+    /// # let now = Instant::now();
+    /// # let req = hawser_core::request::Request::get("http://example.test/").build()?;
+    /// # let mut call = agent.start(req, CallOptions::default(), now, SystemTime::UNIX_EPOCH)?;
+    /// # let (mut reply, mut attempt) = (&b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"[..], None);
+    /// # loop { // a scripted server, until the head arrives
+    /// #     let input = match call.poll_output(now)? {
+    /// #         Output::Resolve { .. } => Input::Resolved(vec![([127, 0, 0, 1], 80).into()]),
+    /// #         Output::Connect { id, .. } => { attempt = Some(id); continue }
+    /// #         Output::AwaitConnect { .. } => Input::Connected { id: attempt.take().unwrap(), conn: 1 },
+    /// #         Output::Transmit { data, .. } => Input::from_write(Ok(data.len())),
+    /// #         Output::Receive { buf, .. } => {
+    /// #             let n = reply.len().min(buf.len());
+    /// #             buf[..n].copy_from_slice(&reply[..n]);
+    /// #             reply = &reply[n..];
+    /// #             Input::from_read(Ok(n))
+    /// #         }
+    /// #         Output::Head(head) => { assert_eq!(head.status, 200); break }
+    /// #         other => panic!("unexpected {other:?}"),
+    /// #     };
+    /// #     call.handle_input(input, now)?;
+    /// # }
+    /// assert_eq!(call.report().attempts.len(), 1);
+    /// let Output::Body(b) = call.poll_output(now)? else { panic!() };
+    /// let n = b.len();
+    /// call.consume(n);
+    /// assert!(matches!(call.poll_output(now)?, Output::Done));
+    /// let report = call.report();
+    /// assert_eq!((report.connections_opened, report.connections_reused), (1, 0));
+    /// assert!(report.redirects.is_empty());
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn report(&self) -> CallReport {
         let mut r = self.report.clone();
         r.phases = self.tracker.phase_times(self.last_now());
@@ -662,6 +732,17 @@ impl<T> Call<T> {
     }
 
     /// The current URL (changes when a redirect is followed).
+    ///
+    /// ```
+    /// # use std::time::{Instant, SystemTime};
+    /// # use hawser_core::call::{Agent, CallOptions, Config, Input, Output};
+    /// # let agent: Agent<u32> = Agent::new(Config::default())?;
+    /// # let now = Instant::now();
+    /// # let req = hawser_core::request::Request::get("http://example.test/").build()?;
+    /// # let mut call = agent.start(req, CallOptions::default(), now, SystemTime::UNIX_EPOCH)?;
+    /// assert_eq!(call.url().as_str(), "http://example.test/");
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn url(&self) -> &Url {
         &self.url
     }
@@ -688,6 +769,39 @@ impl<T> Call<T> {
     }
 
     /// Mark `n` bytes of the last [`Output::Body`] as used.
+    ///
+    /// ```
+    /// # use std::time::{Instant, SystemTime};
+    /// # use hawser_core::call::{Agent, CallOptions, Config, Input, Output};
+    /// # let agent: Agent<u32> = Agent::new(Config::default())?;
+    /// # let now = Instant::now();
+    /// # let req = hawser_core::request::Request::get("http://example.test/").build()?;
+    /// # let mut call = agent.start(req, CallOptions::default(), now, SystemTime::UNIX_EPOCH)?;
+    /// # let (mut reply, mut attempt) = (&b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"[..], None);
+    /// # loop { // a scripted server, until the head arrives
+    /// #     let input = match call.poll_output(now)? {
+    /// #         Output::Resolve { .. } => Input::Resolved(vec![([127, 0, 0, 1], 80).into()]),
+    /// #         Output::Connect { id, .. } => { attempt = Some(id); continue }
+    /// #         Output::AwaitConnect { .. } => Input::Connected { id: attempt.take().unwrap(), conn: 1 },
+    /// #         Output::Transmit { data, .. } => Input::from_write(Ok(data.len())),
+    /// #         Output::Receive { buf, .. } => {
+    /// #             let n = reply.len().min(buf.len());
+    /// #             buf[..n].copy_from_slice(&reply[..n]);
+    /// #             reply = &reply[n..];
+    /// #             Input::from_read(Ok(n))
+    /// #         }
+    /// #         Output::Head(head) => { assert_eq!(head.status, 200); break }
+    /// #         other => panic!("unexpected {other:?}"),
+    /// #     };
+    /// #     call.handle_input(input, now)?;
+    /// # }
+    /// let Output::Body(bytes) = call.poll_output(now)? else { panic!() };
+    /// assert_eq!(bytes, b"hello");
+    /// call.consume(2); // the caller took "he"
+    /// let Output::Body(rest) = call.poll_output(now)? else { panic!() };
+    /// assert_eq!(rest, b"llo");
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn consume(&mut self, n: usize) {
         match &mut self.attempt.pending {
             Pending::None => {}
@@ -714,6 +828,22 @@ impl<T> Call<T> {
     /// [`Call::handle_input`] (and after each output that needs no answer).
     /// An output that needs an answer is returned again until it is
     /// answered. After a failure every call returns the same error.
+    ///
+    /// ```
+    /// # use std::time::{Instant, SystemTime};
+    /// # use hawser_core::call::{Agent, CallOptions, Config, Input, Output};
+    /// # let agent: Agent<u32> = Agent::new(Config::default())?;
+    /// # let now = Instant::now();
+    /// # let req = hawser_core::request::Request::get("http://example.test/").build()?;
+    /// # let mut call = agent.start(req, CallOptions::default(), now, SystemTime::UNIX_EPOCH)?;
+    /// // Nothing is pooled yet, so the first output asks to resolve the host...
+    /// assert!(matches!(call.poll_output(now)?, Output::Resolve { host: "example.test", port: 80, .. }));
+    /// // ...and asks again until it is answered.
+    /// assert!(matches!(call.poll_output(now)?, Output::Resolve { .. }));
+    /// call.handle_input(Input::Resolved(vec![([127, 0, 0, 1], 80).into()]), now)?;
+    /// assert!(matches!(call.poll_output(now)?, Output::Connect { .. }));
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
     pub fn poll_output(&mut self, now: Instant) -> Result<Output<'_, T>> {
         #[cfg(feature = "tracing")]
         let span = self.trace.current();

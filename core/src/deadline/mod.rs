@@ -59,6 +59,14 @@ use crate::{Error, ErrorKind, TimeoutPhase};
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
 /// Which timeout setting a [`InvalidTimeout`] is about.
+///
+/// ```
+/// use std::time::Duration;
+/// use hawser_core::deadline::{TimeoutField, Timeouts};
+/// let err = Timeouts::default().with_write(Duration::ZERO).unwrap_err();
+/// assert_eq!(err.field, TimeoutField::Write);
+/// assert_eq!(err.to_string(), "invalid write timeout: must be greater than zero");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TimeoutField {
     /// The connect timeout (also bounds the TLS handshake).
@@ -86,6 +94,15 @@ impl TimeoutField {
 }
 
 /// Why a timeout value was rejected.
+///
+/// ```
+/// use std::time::Duration;
+/// use hawser_core::deadline::{InvalidTimeoutReason, Timeouts};
+/// let too_long = Timeouts::default().with_read(Duration::from_secs(400 * 86_400));
+/// assert_eq!(too_long.unwrap_err().reason, InvalidTimeoutReason::TooLarge);
+/// let nan = Timeouts::from_secs_f64(f64::NAN).unwrap_err();
+/// assert!(matches!(nan.reason, InvalidTimeoutReason::NotFinite(v) if v.is_nan()));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum InvalidTimeoutReason {
     /// Zero would time out at once; use a positive value.
@@ -236,11 +253,27 @@ impl Timeouts {
     pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(300);
 
     /// requests' `timeout=secs`: sets connect and read, other values default.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let t = hawser_core::deadline::Timeouts::from_secs_f64(2.5)?;
+    /// assert_eq!((t.connect(), t.read()), (Duration::from_millis(2500), Duration::from_millis(2500)));
+    /// # Ok::<(), hawser_core::deadline::InvalidTimeout>(())
+    /// ```
     pub fn from_secs_f64(secs: f64) -> Result<Self, InvalidTimeout> {
         Self::from_pair_secs_f64(secs, secs)
     }
 
     /// requests' `timeout=(connect, read)`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hawser_core::deadline::{TimeoutField, Timeouts};
+    /// let t = Timeouts::from_pair_secs_f64(1.0, 20.0)?;
+    /// assert_eq!((t.connect(), t.read()), (Duration::from_secs(1), Duration::from_secs(20)));
+    /// assert_eq!(Timeouts::from_pair_secs_f64(1.0, 0.0).unwrap_err().field, TimeoutField::Read);
+    /// # Ok::<(), hawser_core::deadline::InvalidTimeout>(())
+    /// ```
     pub fn from_pair_secs_f64(connect: f64, read: f64) -> Result<Self, InvalidTimeout> {
         Ok(Timeouts {
             connect: validate_secs(TimeoutField::Connect, connect)?,
@@ -250,6 +283,15 @@ impl Timeouts {
     }
 
     /// Set the connect timeout (also bounds the TLS handshake).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hawser_core::deadline::Timeouts;
+    /// let t = Timeouts::default().with_connect(Duration::from_secs(2))?;
+    /// assert_eq!(t.connect(), Duration::from_secs(2));
+    /// assert_eq!(t.read(), Timeouts::DEFAULT_READ);
+    /// # Ok::<(), hawser_core::deadline::InvalidTimeout>(())
+    /// ```
     pub fn with_connect(mut self, d: Duration) -> Result<Self, InvalidTimeout> {
         self.connect = validate(TimeoutField::Connect, d)?;
         Ok(self)
@@ -257,12 +299,26 @@ impl Timeouts {
 
     /// Set the read timeout (longest silence while waiting for the head or
     /// during the body).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let t = hawser_core::deadline::Timeouts::default().with_read(Duration::from_secs(5))?;
+    /// assert_eq!(t.read(), Duration::from_secs(5));
+    /// # Ok::<(), hawser_core::deadline::InvalidTimeout>(())
+    /// ```
     pub fn with_read(mut self, d: Duration) -> Result<Self, InvalidTimeout> {
         self.read = validate(TimeoutField::Read, d)?;
         Ok(self)
     }
 
     /// Set the write timeout (longest stall while sending).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let t = hawser_core::deadline::Timeouts::default().with_write(Duration::from_secs(7))?;
+    /// assert_eq!(t.write(), Duration::from_secs(7));
+    /// # Ok::<(), hawser_core::deadline::InvalidTimeout>(())
+    /// ```
     pub fn with_write(mut self, d: Duration) -> Result<Self, InvalidTimeout> {
         self.write = validate(TimeoutField::Write, d)?;
         Ok(self)
@@ -270,46 +326,109 @@ impl Timeouts {
 
     /// Bound waiting for a connection from a full pool (otherwise only the
     /// deadline bounds it).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hawser_core::deadline::Timeouts;
+    /// assert_eq!(Timeouts::default().pool_wait(), None);
+    /// let t = Timeouts::default().with_pool_wait(Duration::from_millis(250))?;
+    /// assert_eq!(t.pool_wait(), Some(Duration::from_millis(250)));
+    /// # Ok::<(), hawser_core::deadline::InvalidTimeout>(())
+    /// ```
     pub fn with_pool_wait(mut self, d: Duration) -> Result<Self, InvalidTimeout> {
         self.pool_wait = Some(validate(TimeoutField::PoolWait, d)?);
         Ok(self)
     }
 
     /// Set the overall deadline of a logical request.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hawser_core::deadline::{MAX_TIMEOUT, Timeouts};
+    /// let t = Timeouts::default().with_deadline(Duration::from_secs(20))?;
+    /// assert_eq!(t.deadline(), Duration::from_secs(20));
+    /// assert!(t.with_deadline(MAX_TIMEOUT + Duration::from_secs(1)).is_err());
+    /// # Ok::<(), hawser_core::deadline::InvalidTimeout>(())
+    /// ```
     pub fn with_deadline(mut self, d: Duration) -> Result<Self, InvalidTimeout> {
         self.deadline = validate(TimeoutField::Deadline, d)?;
         Ok(self)
     }
 
     /// Set the overall deadline from float seconds.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hawser_core::deadline::Timeouts;
+    /// let t = Timeouts::default().with_deadline_secs_f64(1.5)?;
+    /// assert_eq!(t.deadline(), Duration::from_millis(1500));
+    /// assert!(Timeouts::default().with_deadline_secs_f64(f64::INFINITY).is_err());
+    /// # Ok::<(), hawser_core::deadline::InvalidTimeout>(())
+    /// ```
     pub fn with_deadline_secs_f64(self, secs: f64) -> Result<Self, InvalidTimeout> {
         let d = validate_secs(TimeoutField::Deadline, secs)?;
         self.with_deadline(d)
     }
 
     /// The connect timeout.
+    ///
+    /// ```
+    /// use hawser_core::deadline::Timeouts;
+    /// assert_eq!(Timeouts::default().connect(), std::time::Duration::from_secs(10));
+    /// ```
     pub fn connect(&self) -> Duration {
         self.connect
     }
     /// The read timeout.
+    ///
+    /// ```
+    /// use hawser_core::deadline::Timeouts;
+    /// assert_eq!(Timeouts::default().read(), std::time::Duration::from_secs(30));
+    /// ```
     pub fn read(&self) -> Duration {
         self.read
     }
     /// The write timeout.
+    ///
+    /// ```
+    /// use hawser_core::deadline::Timeouts;
+    /// assert_eq!(Timeouts::default().write(), std::time::Duration::from_secs(30));
+    /// ```
     pub fn write(&self) -> Duration {
         self.write
     }
     /// The pool wait bound, if set.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hawser_core::deadline::Timeouts;
+    /// assert_eq!(Timeouts::default().pool_wait(), None);
+    /// let t = Timeouts::default().with_pool_wait(Duration::from_secs(1))?;
+    /// assert_eq!(t.pool_wait(), Some(Duration::from_secs(1)));
+    /// # Ok::<(), hawser_core::deadline::InvalidTimeout>(())
+    /// ```
     pub fn pool_wait(&self) -> Option<Duration> {
         self.pool_wait
     }
     /// The overall deadline.
+    ///
+    /// ```
+    /// use hawser_core::deadline::Timeouts;
+    /// assert_eq!(Timeouts::default().deadline(), std::time::Duration::from_secs(300));
+    /// ```
     pub fn deadline(&self) -> Duration {
         self.deadline
     }
 }
 
 /// What a logical request is doing; each phase has its own timer (or none).
+///
+/// ```
+/// use hawser_core::deadline::Phase;
+/// assert_eq!(Phase::ALL.len(), 7);
+/// assert_eq!(Phase::ALL[0], Phase::PoolWait);
+/// assert_eq!(Phase::ALL[6], Phase::Backoff);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Phase {
     /// Waiting for a connection from a full pool.
@@ -357,6 +476,13 @@ impl Phase {
     }
 
     /// The [`TimeoutPhase`] reported when this phase's own timer runs out.
+    ///
+    /// ```
+    /// use hawser_core::{deadline::Phase, TimeoutPhase};
+    /// assert_eq!(Phase::Body.timeout_phase(), TimeoutPhase::Body);
+    /// // A backoff sleep has no timer of its own: only the deadline ends it.
+    /// assert_eq!(Phase::Backoff.timeout_phase(), TimeoutPhase::Deadline);
+    /// ```
     pub fn timeout_phase(self) -> TimeoutPhase {
         match self {
             Phase::PoolWait => TimeoutPhase::PoolWait,
@@ -408,11 +534,24 @@ pub struct PhaseTimes {
 
 impl PhaseTimes {
     /// Time spent in `phase`, summed over every attempt.
+    ///
+    /// ```
+    /// use hawser_core::{call::CallReport, deadline::Phase};
+    /// let report = CallReport::default();
+    /// assert!(Phase::ALL.iter().all(|&p| report.phases.get(p).is_zero()));
+    /// ```
     pub fn get(&self, phase: Phase) -> Duration {
         self.spent[phase.index()]
     }
 
     /// Time spent in all phases together.
+    ///
+    /// ```
+    /// use hawser_core::{call::CallReport, deadline::Phase};
+    /// let phases = CallReport::default().phases;
+    /// let sum: std::time::Duration = Phase::ALL.iter().map(|&p| phases.get(p)).sum();
+    /// assert_eq!(phases.total(), sum);
+    /// ```
     pub fn total(&self) -> Duration {
         self.spent.iter().sum()
     }

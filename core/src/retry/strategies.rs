@@ -26,6 +26,16 @@ use super::outcome::{
 use super::policy::{Counter, Jitter, Retry};
 
 /// Any counter: unlimited, disabled, or a count up to 5.
+///
+/// ```
+/// # use proptest::{strategy::{Strategy, ValueTree}, test_runner::TestRunner};
+/// # let mut runner = TestRunner::deterministic();
+/// use hawser_core::retry::{strategies, Counter};
+/// for _ in 0..64 {
+///     let v = strategies::counter().new_tree(&mut runner).unwrap().current();
+///     assert!(!matches!(v, Counter::Count(6..)));
+/// }
+/// ```
 pub fn counter() -> impl Strategy<Value = Counter> {
     prop_oneof![
         2 => Just(Counter::Unlimited),
@@ -35,6 +45,16 @@ pub fn counter() -> impl Strategy<Value = Counter> {
 }
 
 /// A request method (idempotent and not).
+///
+/// ```
+/// # use proptest::{strategy::{Strategy, ValueTree}, test_runner::TestRunner};
+/// # let mut runner = TestRunner::deterministic();
+/// use hawser_core::retry::strategies;
+/// for _ in 0..64 {
+///     let v = strategies::method().new_tree(&mut runner).unwrap().current();
+///     assert!(["GET", "HEAD", "PUT", "DELETE", "POST", "PATCH"].contains(&v.as_str()));
+/// }
+/// ```
 pub fn method() -> impl Strategy<Value = Method> {
     prop_oneof![
         Just(Method::GET),
@@ -47,6 +67,18 @@ pub fn method() -> impl Strategy<Value = Method> {
 }
 
 /// Any failure kind.
+///
+/// ```
+/// # use proptest::{strategy::{Strategy, ValueTree}, test_runner::TestRunner};
+/// # let mut runner = TestRunner::deterministic();
+/// use hawser_core::retry::{strategies, FailureKind};
+/// for _ in 0..64 {
+///     let v = strategies::failure_kind().new_tree(&mut runner).unwrap().current();
+///     // Every kind maps onto an error kind the caller can match on.
+///     let (_kind, phase) = v.error_kind();
+///     assert_eq!(phase.is_some(), v.as_str().contains("timed out"), "{v:?}");
+/// }
+/// ```
 pub fn failure_kind() -> impl Strategy<Value = FailureKind> {
     use FailureKind::*;
     prop_oneof![
@@ -75,6 +107,16 @@ fn body() -> impl Strategy<Value = BodyReplay> {
 }
 
 /// A `Retry-After` value: seconds, zero, far too large, or malformed.
+///
+/// ```
+/// # use proptest::{strategy::{Strategy, ValueTree}, test_runner::TestRunner};
+/// # let mut runner = TestRunner::deterministic();
+/// use hawser_core::retry::strategies;
+/// for _ in 0..64 {
+///     let v = strategies::retry_after().new_tree(&mut runner).unwrap().current();
+///     assert!(v.parse::<u64>().map_or(true, |n| n <= 30 || n == 999_999), "{v}");
+/// }
+/// ```
 pub fn retry_after() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => (1u64..=30).prop_map(|n| n.to_string()),
@@ -86,6 +128,17 @@ pub fn retry_after() -> impl Strategy<Value = String> {
 }
 
 /// Any error outcome.
+///
+/// ```
+/// # use proptest::{strategy::{Strategy, ValueTree}, test_runner::TestRunner};
+/// # let mut runner = TestRunner::deterministic();
+/// use hawser_core::retry::strategies;
+/// for _ in 0..64 {
+///     let v = strategies::error_outcome().new_tree(&mut runner).unwrap().current();
+///     // The class of an error depends on the kind and on whether it was sent.
+///     assert_eq!(v.class(), v.kind.class(v.request_sent));
+/// }
+/// ```
 pub fn error_outcome() -> impl Strategy<Value = ErrorOutcome> {
     (
         failure_kind(),
@@ -105,6 +158,17 @@ pub fn error_outcome() -> impl Strategy<Value = ErrorOutcome> {
 
 /// Any response outcome: common statuses, optional `Retry-After`,
 /// redirects with or without `Location`.
+///
+/// ```
+/// # use proptest::{strategy::{Strategy, ValueTree}, test_runner::TestRunner};
+/// # let mut runner = TestRunner::deterministic();
+/// use hawser_core::retry::strategies;
+/// for _ in 0..64 {
+///     let v = strategies::response_outcome().new_tree(&mut runner).unwrap().current();
+///     assert!((200..=503).contains(&v.status));
+///     assert_eq!(v.is_redirect(), [301, 302, 307].contains(&v.status) && v.location.is_some());
+/// }
+/// ```
 pub fn response_outcome() -> impl Strategy<Value = ResponseOutcome> {
     let status = prop_oneof![
         Just(200u16),
@@ -141,6 +205,16 @@ pub fn response_outcome() -> impl Strategy<Value = ResponseOutcome> {
 }
 
 /// Any outcome.
+///
+/// ```
+/// # use proptest::{strategy::{Strategy, ValueTree}, test_runner::TestRunner};
+/// # let mut runner = TestRunner::deterministic();
+/// use hawser_core::retry::{strategies, Outcome};
+/// for _ in 0..64 {
+///     let v = strategies::outcome().new_tree(&mut runner).unwrap().current();
+///     assert!(matches!(v, Outcome::Error(_) | Outcome::Response(_)));
+/// }
+/// ```
 pub fn outcome() -> impl Strategy<Value = Outcome> {
     prop_oneof![
         error_outcome().prop_map(Outcome::from),
@@ -149,6 +223,16 @@ pub fn outcome() -> impl Strategy<Value = Outcome> {
 }
 
 /// A script of up to `max_len` outcomes.
+///
+/// ```
+/// # use proptest::{strategy::{Strategy, ValueTree}, test_runner::TestRunner};
+/// # let mut runner = TestRunner::deterministic();
+/// use hawser_core::retry::strategies;
+/// for _ in 0..64 {
+///     let v = strategies::outcomes(4).new_tree(&mut runner).unwrap().current();
+///     assert!(v.len() <= 4);
+/// }
+/// ```
 pub fn outcomes(max_len: usize) -> impl Strategy<Value = Vec<Outcome>> {
     proptest::collection::vec(outcome(), 0..=max_len)
 }
@@ -156,6 +240,17 @@ pub fn outcomes(max_len: usize) -> impl Strategy<Value = Vec<Outcome>> {
 /// Any policy: counters, methods, forcelist, backoff (up to 2 s factor,
 /// 60 s max, 1 s jitter), jitter strategy, Retry-After settings (max up to
 /// 1 h) and raise flags.
+///
+/// ```
+/// # use proptest::{strategy::{Strategy, ValueTree}, test_runner::TestRunner};
+/// # let mut runner = TestRunner::deterministic();
+/// use hawser_core::retry::strategies;
+/// for _ in 0..64 {
+///     let v = strategies::policy().new_tree(&mut runner).unwrap().current();
+///     assert!(v.retry_after_max_value() <= std::time::Duration::from_secs(3600));
+///     assert!(v.backoff_max_value() <= std::time::Duration::from_secs(60));
+/// }
+/// ```
 pub fn policy() -> impl Strategy<Value = Retry> {
     let counters = (
         counter(),
