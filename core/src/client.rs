@@ -44,7 +44,7 @@ use std::time::Duration;
 use http::Method;
 
 use crate::auth::Auth;
-use crate::call::mount::{apply_edits, TimeoutEdit};
+use crate::call::mount::{TimeoutEdit, apply_edits};
 use crate::call::{Agent, CallOptions, Config, HookRequest, HookResponse, Mount};
 use crate::deadline::{InvalidTimeout, Timeouts};
 use crate::pool::PoolConfig;
@@ -944,9 +944,9 @@ impl<B: Backend> RequestBuilder<B> {
 #[doc(hidden)]
 pub mod doc {
     use super::{Backend, RequestBuilder};
+    use crate::Result;
     use crate::call::{Agent, CallOptions, Config};
     use crate::request::Request;
-    use crate::Result;
 
     /// A session whose requests report what they would send.
     #[derive(Clone)]

@@ -706,7 +706,11 @@ impl CookieJar {
     /// let names: Vec<_> = jar.matching(&url, now).map(|c| c.name()).collect();
     /// assert_eq!(names, ["app", "root"]);
     /// ```
-    pub fn matching<'a>(&'a self, url: &Url, now: SystemTime) -> impl Iterator<Item = &'a Cookie> {
+    pub fn matching<'a>(
+        &'a self,
+        url: &Url,
+        now: SystemTime,
+    ) -> impl Iterator<Item = &'a Cookie> + use<'a> {
         let mut found: Vec<&Cookie> = match RequestHost::of(url) {
             Ok(host) => {
                 let secure = url.scheme() == "https";

@@ -204,8 +204,10 @@ mod tests {
         let mut m = BTreeMap::new();
         m.insert("a", (1u8, Some(f32::NEG_INFINITY)));
         assert!(m.serialize(Finite).is_err());
-        assert!(serde_json::json!({"x": [1, 2.5, "s", null]})
-            .serialize(Finite)
-            .is_ok());
+        assert!(
+            serde_json::json!({"x": [1, 2.5, "s", null]})
+                .serialize(Finite)
+                .is_ok()
+        );
     }
 }

@@ -108,7 +108,7 @@ impl Proxy {
             _ => {
                 return Err(ProxyError::InvalidUrl {
                     reason: "proxy URL has no host".to_owned(),
-                })
+                });
             }
         };
         let port = url.port_or_known_default().unwrap_or(80);
@@ -644,7 +644,7 @@ impl ProxyConfig {
             other => {
                 return Err(ProxyError::UnsupportedTarget {
                     scheme: other.to_owned(),
-                })
+                });
             }
         };
         let host = match url.host_str() {
@@ -652,7 +652,7 @@ impl ProxyConfig {
             _ => {
                 return Err(ProxyError::UnsupportedTarget {
                     scheme: url.scheme().to_owned(),
-                })
+                });
             }
         };
         let port = url.port().unwrap_or(default_port);

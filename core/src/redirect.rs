@@ -277,7 +277,7 @@ pub fn resolve_location(current: &Url, location: &[u8]) -> Result<Url, RedirectE
         other => {
             return Err(RedirectError::UnsupportedScheme {
                 scheme: other.to_owned(),
-            })
+            });
         }
     }
     if url.host_str().is_none_or(str::is_empty) {

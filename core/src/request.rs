@@ -23,7 +23,7 @@
 use std::fmt;
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, Method};
 use url::Url;
 
@@ -721,7 +721,7 @@ fn parse_url(input: &str) -> Result<(Url, Option<(String, String)>)> {
             return Err(Error::new(
                 ErrorKind::InvalidRequest,
                 format!("unsupported URL scheme {other:?} (only http and https)"),
-            ))
+            ));
         }
     }
     if url.host_str().is_none_or(str::is_empty) {
@@ -834,10 +834,12 @@ mod tests {
                 .build()
                 .unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidRequest, "{name}");
-            assert!(Request::post("http://h.test/")
-                .header(name, "1")
-                .build()
-                .is_ok());
+            assert!(
+                Request::post("http://h.test/")
+                    .header(name, "1")
+                    .build()
+                    .is_ok()
+            );
         }
     }
 }

@@ -9,8 +9,8 @@ use hawser_core::auth::{
 use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use md5::Md5;
-use rand::rngs::StdRng;
 use rand::SeedableRng;
+use rand::rngs::StdRng;
 use sha2::{Digest, Sha256, Sha512, Sha512_256};
 use url::Url;
 
@@ -126,10 +126,11 @@ const CH_N1: &str = r#"Digest realm="R", nonce="N1", qop="auth", opaque="O""#;
 /// D1 then D2 then D3 on one session.
 fn session_after_d1(c: &mut Client, u: &Url) {
     let mut st = AuthState::for_origin(u);
-    assert!(c
-        .send(&mut st, &Method::GET, u)
-        .get(AUTHORIZATION)
-        .is_none());
+    assert!(
+        c.send(&mut st, &Method::GET, u)
+            .get(AUTHORIZATION)
+            .is_none()
+    );
     assert_eq!(
         c.respond(&mut st, u, 401, &[CH_N1]),
         AuthDecision::Resend { stale: false }
@@ -244,10 +245,11 @@ fn d04_second_401_after_the_resend_is_delivered() {
         AuthDecision::Deliver(Unanswered::ResendSpent)
     );
     // Better than requests: refused credentials are not sent preemptively again.
-    assert!(c
-        .send(&mut AuthState::for_origin(&u), &Method::GET, &u)
-        .get(AUTHORIZATION)
-        .is_none());
+    assert!(
+        c.send(&mut AuthState::for_origin(&u), &Method::GET, &u)
+            .get(AUTHORIZATION)
+            .is_none()
+    );
 }
 
 #[test]
@@ -406,10 +408,11 @@ fn d12_only_basic_offered_to_digest_credentials() {
         c.respond(&mut st, &u, 401, &[r#"Basic realm="B""#]),
         AuthDecision::Deliver(Unanswered::NoUsableChallenge)
     );
-    assert!(c
-        .send(&mut st, &Method::GET, &u)
-        .get(AUTHORIZATION)
-        .is_none());
+    assert!(
+        c.send(&mut st, &Method::GET, &u)
+            .get(AUTHORIZATION)
+            .is_none()
+    );
 }
 
 #[test]
@@ -478,10 +481,11 @@ fn d15_other_host_gets_no_digest_and_its_challenge_is_not_answered() {
     // A separate logical request to b.example: no preemptive header, the
     // challenge cache is per origin (requests reuses it for any host).
     let b = url("http://b.example/p");
-    assert!(c
-        .send(&mut AuthState::for_origin(&b), &Method::GET, &b)
-        .get(AUTHORIZATION)
-        .is_none());
+    assert!(
+        c.send(&mut AuthState::for_origin(&b), &Method::GET, &b)
+            .get(AUTHORIZATION)
+            .is_none()
+    );
 }
 
 #[test]

@@ -4,8 +4,8 @@ use hawser_core::auth::{Auth, AuthDecision, AuthState, Challenge, OutgoingReques
 use http::header::WWW_AUTHENTICATE;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use proptest::prelude::*;
-use rand::rngs::StdRng;
 use rand::SeedableRng;
+use rand::rngs::StdRng;
 
 fn token() -> impl Strategy<Value = String> {
     "[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]{0,10}"

@@ -1,18 +1,18 @@
 //! Basic, Bearer, custom hooks, proxy auth, scope, the re-send bound,
 //! redaction, and the RFC 7616 / RFC 7617 vectors.
 
+use hawser_core::ErrorKind;
 use hawser_core::auth::{
     Algorithm, Auth, AuthDecision, AuthError, AuthHook, AuthState, AuthTarget, Challenge,
     ChallengeContext, DigestAuth, DigestChallenge, DigestHash, HookDecision, OutgoingRequest,
     ResponseInputs, Unanswered,
 };
-use hawser_core::ErrorKind;
 use http::header::{AUTHORIZATION, PROXY_AUTHENTICATE, PROXY_AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
-use rand::rngs::StdRng;
 use rand::SeedableRng;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use rand::rngs::StdRng;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use url::Url;
 
 fn url(s: &str) -> Url {
@@ -441,9 +441,11 @@ fn credentials_stay_on_the_first_origin() {
     );
     // Opt-in trust follows redirects anywhere.
     let mut st = AuthState::for_origin(&first).trust_redirects(true);
-    assert!(send(&auth, &mut st, Method::GET, &url("http://b.example/"))
-        .unwrap()
-        .contains_key(AUTHORIZATION));
+    assert!(
+        send(&auth, &mut st, Method::GET, &url("http://b.example/"))
+            .unwrap()
+            .contains_key(AUTHORIZATION)
+    );
 }
 
 #[test]

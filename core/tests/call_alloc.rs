@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime};
 
 use hawser_core::call::{Agent, CallOptions, Config, Input, Output};
 use hawser_core::request::Request;
-use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;

@@ -8,16 +8,16 @@ mod call_support;
 use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant, SystemTime};
 
 use call_support::*;
+use hawser_core::ErrorKind;
 use hawser_core::call::{Agent, Call, CallOptions, Config, ConnectId, Input, Output};
 use hawser_core::pool::WhenFull;
 use hawser_core::retry::Retry;
-use hawser_core::ErrorKind;
 
 const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
@@ -274,14 +274,15 @@ fn unsolicited_bytes_on_an_idle_connection_are_never_read_as_a_response() {
     assert_eq!(s.server.connections(), 2);
     assert_eq!(s.server.received.last().map(|r| r.conn), Some(1));
     assert_eq!(s.agent.pool_stats().discarded_stale, 1);
-    assert!(s
-        .agent
-        .cookies()
-        .cookie_header(
-            &url::Url::parse("http://h.test/").unwrap(),
-            SystemTime::UNIX_EPOCH
-        )
-        .is_none());
+    assert!(
+        s.agent
+            .cookies()
+            .cookie_header(
+                &url::Url::parse("http://h.test/").unwrap(),
+                SystemTime::UNIX_EPOCH
+            )
+            .is_none()
+    );
 }
 
 #[test]

@@ -11,13 +11,13 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use call_support::*;
+use hawser_core::ErrorKind;
 use hawser_core::auth::Challenge;
 use hawser_core::call::{CallOptions, Config};
 use hawser_core::proxy::{Proxy, ProxyConfig};
 use hawser_core::request::{Body, Request};
 use hawser_core::retry::Retry;
 use hawser_core::tls::TlsConfig;
-use hawser_core::ErrorKind;
 
 const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 const DIGEST_407: &str = "Proxy-Authenticate: Digest realm=\"proxy@test\", qop=\"auth\", nonce=\"pn0nce\", opaque=\"po\"\r\n";

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use call_support::*;
+use hawser_core::ErrorKind;
 use hawser_core::call::Config;
 use hawser_core::proxy::{Proxy, ProxyConfig};
 use hawser_core::retry::Retry;
 use hawser_core::tls::TlsConfig;
-use hawser_core::ErrorKind;
 
 struct Pki {
     server: Arc<rustls::ServerConfig>,

@@ -3,10 +3,10 @@
 
 use std::time::{Duration, SystemTime};
 
-use hawser_core::cookies::{
-    parse_cookie_date, CookieError, CookieJar, CookieLimits, SameSite, Stored,
-};
 use hawser_core::ErrorKind;
+use hawser_core::cookies::{
+    CookieError, CookieJar, CookieLimits, SameSite, Stored, parse_cookie_date,
+};
 use url::Url;
 
 fn u(s: &str) -> Url {
@@ -655,10 +655,11 @@ fn debug_redacts_values() {
     assert!(!text.contains("TOPSECRET123"), "{text}");
     assert!(text.contains("session"));
     assert!(text.contains("[redacted]"));
-    assert!(jar
-        .cookie_header(&u("http://a.example/"), t0())
-        .unwrap()
-        .is_sensitive());
+    assert!(
+        jar.cookie_header(&u("http://a.example/"), t0())
+            .unwrap()
+            .is_sensitive()
+    );
 }
 
 // ---- requests' redirect cookie behaviours that belong to the jar ----

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use hawser_core::cookies::{parse_cookie_date, CookieJar, CookieLimits};
+use hawser_core::cookies::{CookieJar, CookieLimits, parse_cookie_date};
 use proptest::prelude::*;
 use url::Url;
 

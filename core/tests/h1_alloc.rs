@@ -12,7 +12,7 @@ use hawser_core::h1::{
     self, Event, Limits, RequestFraming, RequestInfo, ResponseReader, TargetForm,
 };
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
-use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;

@@ -3,7 +3,7 @@
 
 mod fuzz_support;
 
-use fuzz_support::h1::{self as fuzzing, drive, OwnedEvent};
+use fuzz_support::h1::{self as fuzzing, OwnedEvent, drive};
 use hawser_core::h1::{self, ChunkedEncoder, Limits, RequestFraming, RequestInfo, TargetForm};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use proptest::prelude::*;

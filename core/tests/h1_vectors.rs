@@ -3,9 +3,9 @@
 
 mod fuzz_support;
 
-use fuzz_support::h1::{drive, split, Outcome, OwnedEvent};
-use hawser_core::h1::{Limits, RequestInfo, ResponseError};
+use fuzz_support::h1::{Outcome, OwnedEvent, drive, split};
 use hawser_core::ErrorKind;
+use hawser_core::h1::{Limits, RequestInfo, ResponseError};
 use http::Method;
 
 enum Expect {

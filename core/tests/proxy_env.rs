@@ -1,8 +1,8 @@
 //! Proxy selection: the environment matrix, NO_PROXY rules from the
 //! reference (requests 2.34), credentials and redaction.
 
-use hawser_core::proxy::{NoProxy, Proxy, ProxyConfig, ProxyError, Route};
 use hawser_core::ErrorKind;
+use hawser_core::proxy::{NoProxy, Proxy, ProxyConfig, ProxyError, Route};
 use url::Url;
 
 fn u(s: &str) -> Url {
@@ -338,10 +338,12 @@ fn user_without_password_sends_empty_password() {
 
 #[test]
 fn no_userinfo_means_no_proxy_authorization() {
-    assert!(Proxy::parse("http://proxy:3128")
-        .unwrap()
-        .authorization()
-        .is_none());
+    assert!(
+        Proxy::parse("http://proxy:3128")
+            .unwrap()
+            .authorization()
+            .is_none()
+    );
 }
 
 #[test]

@@ -1,10 +1,10 @@
 //! Redirect policy: requests' should_strip_auth table, the method/body
 //! table, Location resolution, header editing and limits.
 
-use hawser_core::redirect::{
-    already_visited, next_hop, resolve_location, should_strip_auth, RedirectError, RedirectPolicy,
-};
 use hawser_core::ErrorKind;
+use hawser_core::redirect::{
+    RedirectError, RedirectPolicy, already_visited, next_hop, resolve_location, should_strip_auth,
+};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use url::Url;
 
@@ -362,8 +362,8 @@ fn limit_allows_exactly_max_redirects() {
     let cur = u("http://a.example/");
     let p = RedirectPolicy::limited(3);
     for followed in 0..3 {
-        assert!(p
-            .next_hop(
+        assert!(
+            p.next_hop(
                 followed,
                 &cur,
                 &Method::GET,
@@ -372,7 +372,8 @@ fn limit_allows_exactly_max_redirects() {
                 true
             )
             .unwrap()
-            .is_some());
+            .is_some()
+        );
     }
     let err = p
         .next_hop(3, &cur, &Method::GET, StatusCode::FOUND, Some(b"/n"), true)

@@ -1,7 +1,7 @@
 //! Properties of the redirect policy: no Location panics, resolved URLs are
 //! always http(s) with a host, and 307/308 never change the method.
 
-use hawser_core::redirect::{next_hop, should_strip_auth, RedirectPolicy};
+use hawser_core::redirect::{RedirectPolicy, next_hop, should_strip_auth};
 use http::{Method, StatusCode};
 use proptest::prelude::*;
 use url::Url;

@@ -7,12 +7,12 @@
 mod call_support;
 
 use call_support::*;
+use hawser_core::ErrorKind;
 use hawser_core::auth::Auth;
 use hawser_core::call::{CallOptions, Config};
 use hawser_core::proxy::{Proxy, ProxyConfig};
 use hawser_core::request::{Body, Request};
 use hawser_core::retry::Retry;
-use hawser_core::ErrorKind;
 
 const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 use hawser_core::retry::*;
 use hawser_core::{Error, ErrorKind, TimeoutPhase};
 use http::Method;
-use rand::rngs::StdRng;
 use rand::SeedableRng;
+use rand::rngs::StdRng;
 
 fn sim(policy: &Retry, method: Method, script: &[Outcome]) -> Simulation {
     simulate(policy, script, &SimOptions::default().method(method))
@@ -491,7 +491,9 @@ fn session_default_and_requests_compat_are_documented_values() {
     assert!(!Retry::requests_compat().is_retry(&Method::GET, 503, true));
     assert_eq!(Retry::default().total_counter(), Counter::Count(10));
     // An empty allowed_methods means every method, as in urllib3.
-    assert!(Retry::new(3)
-        .allowed_methods([])
-        .is_method_allowed(&Method::POST));
+    assert!(
+        Retry::new(3)
+            .allowed_methods([])
+            .is_method_allowed(&Method::POST)
+    );
 }

@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime};
 use hawser_core::retry::*;
 use http::Method;
 use proptest::prelude::*;
-use rand::rngs::StdRng;
 use rand::SeedableRng;
+use rand::rngs::StdRng;
 
 fn counter() -> impl Strategy<Value = Counter> {
     prop_oneof![
@@ -132,11 +132,7 @@ fn policy() -> impl Strategy<Value = Retry> {
                     .raise_on_status(ros)
                     .raise_on_redirect(ror)
                     .status_forcelist(force);
-                if anym {
-                    p.any_method()
-                } else {
-                    p
-                }
+                if anym { p.any_method() } else { p }
             },
         )
 }

@@ -385,10 +385,11 @@ fn t31_retry_after_zero_falls_back_to_backoff() {
         &[st_ra(503, "0"), st_ra(503, "0"), st(200)],
     );
     assert_eq!(sim.decisions(), [backoff(0.0), backoff(2.0), RET]);
-    assert!(sim
-        .state
-        .history()
-        .all(|h| h.retry_after == RetryAfterUse::Zero));
+    assert!(
+        sim.state
+            .history()
+            .all(|h| h.retry_after == RetryAfterUse::Zero)
+    );
 }
 
 #[test]

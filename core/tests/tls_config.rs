@@ -7,8 +7,8 @@ mod tls_support;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use hawser_core::tls::{FixedTime, TimeProvider, TlsConfig, TlsSession};
 use hawser_core::ErrorKind;
+use hawser_core::tls::{FixedTime, TimeProvider, TlsConfig, TlsSession};
 use tls_support::*;
 
 #[test]

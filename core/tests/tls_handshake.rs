@@ -8,8 +8,8 @@ mod tls_support;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use hawser_core::tls::{FixedTime, TlsConfig, TlsSession};
 use hawser_core::ErrorKind;
+use hawser_core::tls::{FixedTime, TlsConfig, TlsSession};
 use tls_support::*;
 
 /// 2025-06-01T00:00:00Z, a fixed "now" for deterministic validity checks.

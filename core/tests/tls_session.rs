@@ -8,8 +8,8 @@ mod tls_support;
 
 use std::io::Write;
 
-use hawser_core::tls::{TlsRead, TlsSession};
 use hawser_core::ErrorKind;
+use hawser_core::tls::{TlsRead, TlsSession};
 use proptest::prelude::*;
 use tls_support::*;
 

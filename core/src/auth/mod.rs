@@ -116,7 +116,7 @@ pub use digest::{Algorithm, DigestAuth, DigestChallenge, DigestHash, ResponseInp
 
 use base64::Engine as _;
 use http::header::{
-    HeaderName, AUTHORIZATION, PROXY_AUTHENTICATE, PROXY_AUTHORIZATION, WWW_AUTHENTICATE,
+    AUTHORIZATION, HeaderName, PROXY_AUTHENTICATE, PROXY_AUTHORIZATION, WWW_AUTHENTICATE,
 };
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use rand::RngCore;

@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 use std::time::{Duration, Instant, SystemTime};
 
-use http::header::{HeaderValue, ACCEPT, USER_AGENT};
 use http::HeaderMap;
+use http::header::{ACCEPT, HeaderValue, USER_AGENT};
 
+use crate::Result;
 use crate::auth::Auth;
 use crate::cookies::CookieJar;
 use crate::deadline::Timeouts;
@@ -22,7 +23,6 @@ use crate::request::Request;
 use crate::retry::{Retry, RetryBudget};
 #[cfg(feature = "rustls")]
 use crate::tls::TlsConnector;
-use crate::Result;
 
 use super::hooks::Hooks;
 use super::mount::{Mount, Resolved};

@@ -9,8 +9,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use super::config::Shared;
 use super::Head;
+use super::config::Shared;
 use crate::pool::WaiterTicket;
 
 /// Names one connection attempt of a Happy Eyeballs race, so a driver that

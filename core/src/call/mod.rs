@@ -197,7 +197,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::retry::JitterRng;
 use http::header::{
-    HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, EXPECT,
+    ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, EXPECT, HeaderValue,
     LOCATION, RETRY_AFTER, SET_COOKIE,
 };
 use http::{HeaderMap, Method, StatusCode, Uri, Version};

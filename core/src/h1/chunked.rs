@@ -3,9 +3,9 @@
 
 use http::HeaderMap;
 
-use super::encode::{check_field, BadField};
+use super::encode::{BadField, check_field};
 use super::error::{EncodeError, ResponseError};
-use super::{find_blank_line, resume_point, Limits};
+use super::{Limits, find_blank_line, resume_point};
 
 /// Frames a streamed request body as chunks into a caller's buffer.
 ///
@@ -354,7 +354,7 @@ impl ChunkedDecoder {
                     .map_err(ResponseError::InvalidTrailers)?
             }
             Ok(httparse::Status::Partial) => {
-                return Err(ResponseError::InvalidTrailers(httparse::Error::NewLine))
+                return Err(ResponseError::InvalidTrailers(httparse::Error::NewLine));
             }
             Err(e) => return Err(ResponseError::InvalidTrailers(e)),
         };

@@ -188,7 +188,7 @@ fn write_head(
                 _ => {
                     return Err(EncodeError::FramingConflict(
                         "Content-Length disagrees with the body",
-                    ))
+                    ));
                 }
             }
         }
@@ -198,7 +198,7 @@ fn write_head(
                 _ => {
                     return Err(EncodeError::FramingConflict(
                         "Transfer-Encoding disagrees with the body",
-                    ))
+                    ));
                 }
             }
         }

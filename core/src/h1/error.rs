@@ -162,24 +162,38 @@ impl ResponseError {
 impl fmt::Display for ResponseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ResponseError::ClosedBeforeResponse => f.write_str("connection closed before any response byte"),
-            ResponseError::IncompleteHead => f.write_str("connection closed in the middle of the response head"),
-            ResponseError::HeadTooLarge { limit } => write!(f, "response head larger than {limit} bytes"),
-            ResponseError::TooManyHeaders { limit } => write!(f, "more than {limit} response header fields"),
+            ResponseError::ClosedBeforeResponse => {
+                f.write_str("connection closed before any response byte")
+            }
+            ResponseError::IncompleteHead => {
+                f.write_str("connection closed in the middle of the response head")
+            }
+            ResponseError::HeadTooLarge { limit } => {
+                write!(f, "response head larger than {limit} bytes")
+            }
+            ResponseError::TooManyHeaders { limit } => {
+                write!(f, "more than {limit} response header fields")
+            }
             ResponseError::InvalidHead(e) => write!(f, "malformed response head: {e}"),
             ResponseError::ContentLengthWithTransferEncoding => {
                 f.write_str("response has both Content-Length and Transfer-Encoding")
             }
             ResponseError::InvalidContentLength => f.write_str("invalid Content-Length value"),
-            ResponseError::ConflictingContentLength => f.write_str("differing Content-Length values"),
+            ResponseError::ConflictingContentLength => {
+                f.write_str("differing Content-Length values")
+            }
             ResponseError::UnsupportedTransferEncoding => {
                 f.write_str("Transfer-Encoding does not end with a single `chunked`")
             }
             ResponseError::InvalidChunkSize => f.write_str("invalid chunk size line"),
             ResponseError::ChunkSizeOverflow => f.write_str("chunk size overflows 64 bits"),
-            ResponseError::ChunkLineTooLong { limit } => write!(f, "chunk size line longer than {limit} bytes"),
+            ResponseError::ChunkLineTooLong { limit } => {
+                write!(f, "chunk size line longer than {limit} bytes")
+            }
             ResponseError::MissingChunkCrlf => f.write_str("chunk data not followed by CRLF"),
-            ResponseError::TrailersTooLarge { limit } => write!(f, "chunked trailers larger than {limit} bytes"),
+            ResponseError::TrailersTooLarge { limit } => {
+                write!(f, "chunked trailers larger than {limit} bytes")
+            }
             ResponseError::InvalidTrailers(e) => write!(f, "malformed chunked trailers: {e}"),
             ResponseError::Truncated { expected, received } => write!(
                 f,

@@ -56,7 +56,7 @@ mod error;
 mod response;
 
 pub use chunked::{ChunkedDecoder, ChunkedEncoder, ChunkedEvent};
-pub use encode::{encode_request, encode_request_head, RequestFraming, RequestInfo, TargetForm};
+pub use encode::{RequestFraming, RequestInfo, TargetForm, encode_request, encode_request_head};
 pub use error::{EncodeError, ResponseError};
 pub use response::{BodyFraming, Event, ResponseHead, ResponseReader};
 

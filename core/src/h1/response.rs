@@ -6,9 +6,9 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Version};
 
 use super::chunked::{ChunkedDecoder, ChunkedEvent};
-use super::encode::{parse_u64, RequestInfo};
+use super::encode::{RequestInfo, parse_u64};
 use super::error::ResponseError;
-use super::{find_blank_line, list_items, resume_point, Limits};
+use super::{Limits, find_blank_line, list_items, resume_point};
 
 /// How the body of a response is delimited (RFC 9112 §6.3).
 ///
@@ -410,7 +410,7 @@ impl ResponseReader {
             Err(httparse::Error::TooManyHeaders) => {
                 return Err(ResponseError::TooManyHeaders {
                     limit: self.limits.max_headers,
-                })
+                });
             }
             Err(e) => return Err(ResponseError::InvalidHead(e)),
         }

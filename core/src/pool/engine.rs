@@ -5,8 +5,8 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::{Error, ErrorKind};
@@ -259,7 +259,9 @@ impl fmt::Display for PoolError {
                 f,
                 "connection pool for {key} is full ({limit} active connections) and configured not to wait"
             ),
-            PoolError::ForeignToken => f.write_str("lease or waiter ticket belongs to another pool"),
+            PoolError::ForeignToken => {
+                f.write_str("lease or waiter ticket belongs to another pool")
+            }
             PoolError::InvalidConfig(why) => write!(f, "invalid pool configuration: {why}"),
         }
     }

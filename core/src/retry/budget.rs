@@ -53,11 +53,7 @@ impl Default for RetryBudget {
 fn sane(v: f64) -> f64 {
     // Negative, NaN or infinite settings would break the arithmetic; treat
     // them as zero (no tokens) rather than panic.
-    if v.is_finite() && v > 0.0 {
-        v
-    } else {
-        0.0
-    }
+    if v.is_finite() && v > 0.0 { v } else { 0.0 }
 }
 
 impl RetryBudget {

@@ -125,16 +125,16 @@ pub mod strategies;
 
 pub use budget::RetryBudget;
 pub use decide::{
-    parse_retry_after, Cause, Clock, Counters, Decision, Event, Fail, FailReason, HistoryEntry,
-    InvalidRetryAfter, RetryAfterUse, RetryReason, RetryState, MAX_HISTORY,
+    Cause, Clock, Counters, Decision, Event, Fail, FailReason, HistoryEntry, InvalidRetryAfter,
+    MAX_HISTORY, RetryAfterUse, RetryReason, RetryState, parse_retry_after,
 };
 pub use outcome::{
     BodyReplay, ErrorClass, ErrorOutcome, FailureKind, Outcome, RedirectPermission, ResponseOutcome,
 };
 pub use policy::{
-    Counter, Jitter, Retry, DEFAULT_BACKOFF_MAX, DEFAULT_RETRY_AFTER_MAX, RETRY_AFTER_STATUS_CODES,
+    Counter, DEFAULT_BACKOFF_MAX, DEFAULT_RETRY_AFTER_MAX, Jitter, RETRY_AFTER_STATUS_CODES, Retry,
 };
-pub use sim::{simulate, simulate_with_rng, SimOptions, SimStep, Simulation};
+pub use sim::{SimOptions, SimStep, Simulation, simulate, simulate_with_rng};
 
 /// The RNG hawser uses for jitter and Digest cnonces: `rand_chacha`'s
 /// ChaCha8, whose output for a seed is fixed across versions (unlike

@@ -286,11 +286,7 @@ pub fn policy() -> impl Strategy<Value = Retry> {
                 .raise_on_status(ros)
                 .raise_on_redirect(ror)
                 .status_forcelist(force);
-            if any_m {
-                p.any_method()
-            } else {
-                p
-            }
+            if any_m { p.any_method() } else { p }
         },
     )
 }

@@ -1,8 +1,8 @@
 //! Client TLS settings ([`TlsConfig`]) and the connector they build ([`TlsConnector`]).
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use rustls::crypto::CryptoProvider;

@@ -41,7 +41,9 @@ pub(super) fn from_rustls(err: rustls::Error, server: &str) -> Error {
         }
         rustls::Error::FailedToGetCurrentTime => (
             ErrorKind::Tls,
-            format!("TLS with {server} failed: the time provider gave no current time to check the certificate against"),
+            format!(
+                "TLS with {server} failed: the time provider gave no current time to check the certificate against"
+            ),
         ),
         other => (ErrorKind::Tls, format!("TLS with {server} failed: {other}")),
     };
@@ -53,13 +55,25 @@ fn certificate_message(err: &CertificateError, server: &str) -> String {
         CertificateError::UnknownIssuer => format!(
             "certificate for {server} was not issued by a trusted certificate authority (unknown issuer)"
         ),
-        CertificateError::NotValidForName => format!("the certificate presented is not valid for {server}"),
-        CertificateError::NotValidForNameContext { expected, presented } => {
+        CertificateError::NotValidForName => {
+            format!("the certificate presented is not valid for {server}")
+        }
+        CertificateError::NotValidForNameContext {
+            expected,
+            presented,
+        } => {
             let names: Vec<&str> = presented.iter().map(|n| readable_name(n)).collect();
             if names.is_empty() {
-                format!("the certificate presented names no host, so it is not valid for {}", expected.to_str())
+                format!(
+                    "the certificate presented names no host, so it is not valid for {}",
+                    expected.to_str()
+                )
             } else {
-                format!("certificate for {} is not valid for {}", names.join(", "), expected.to_str())
+                format!(
+                    "certificate for {} is not valid for {}",
+                    names.join(", "),
+                    expected.to_str()
+                )
             }
         }
         CertificateError::Expired => format!("certificate for {server} has expired"),
@@ -74,7 +88,9 @@ fn certificate_message(err: &CertificateError, server: &str) -> String {
             http_date(*not_before),
             http_date(*time)
         ),
-        CertificateError::BadSignature => format!("certificate for {server} has an invalid signature"),
+        CertificateError::BadSignature => {
+            format!("certificate for {server} has an invalid signature")
+        }
         CertificateError::BadEncoding => format!("certificate for {server} is malformed"),
         CertificateError::Revoked => format!("certificate for {server} has been revoked"),
         CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {

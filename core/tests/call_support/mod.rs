@@ -11,11 +11,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use hawser_core::Error;
 use hawser_core::call::{
     Agent, Call, CallOptions, CallReport, Config, ConnectId, Head, Input, Output,
 };
 use hawser_core::request::Request;
-use hawser_core::Error;
 
 /// Upper bound on driver steps per call: a loop that runs longer is a hang.
 const MAX_STEPS: usize = 100_000;

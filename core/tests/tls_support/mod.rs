@@ -5,11 +5,11 @@
 
 use std::sync::Arc;
 
-use hawser_core::tls::{TlsConfig, TlsConnector, TlsRead, TlsSession};
 use hawser_core::Error;
+use hawser_core::tls::{TlsConfig, TlsConnector, TlsRead, TlsSession};
 use rcgen::{
-    date_time_ymd, BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType,
-    IsCa, KeyPair,
+    BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair,
+    date_time_ymd,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::server::WebPkiClientVerifier;

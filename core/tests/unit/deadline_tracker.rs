@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::deadline::{InvalidTimeoutReason, Phase, TimeoutField, Timeouts, Tracker, MAX_TIMEOUT};
+use crate::deadline::{InvalidTimeoutReason, MAX_TIMEOUT, Phase, TimeoutField, Timeouts, Tracker};
 use crate::{ErrorKind, TimeoutPhase};
 use proptest::prelude::*;
 

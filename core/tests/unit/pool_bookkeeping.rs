@@ -3,11 +3,11 @@
 
 use std::time::{Duration, Instant};
 
+use crate::ErrorKind;
 use crate::pool::engine::{
     Checkin, Checkout, EvictReason, KeepAlive, Lease, Pool, PoolConfig, PoolError, PoolKey,
     WaiterTicket, WhenFull,
 };
-use crate::ErrorKind;
 
 fn s(n: u64) -> Duration {
     Duration::from_secs(n)
@@ -425,8 +425,8 @@ fn keep_alive_parse_ignores_garbage() {
 
 #[test]
 fn a_waiter_is_bounded_by_its_call_tracker() {
-    use crate::deadline::{Phase, Timeouts, Tracker};
     use crate::TimeoutPhase;
+    use crate::deadline::{Phase, Timeouts, Tracker};
 
     let mut p = pool(PoolConfig {
         max_active_per_host: 1,

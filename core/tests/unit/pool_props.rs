@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use crate::pool::engine::{
-    keep_alive_expiry, Checkin, Checkout, KeepAlive, Lease, Pool, PoolConfig, PoolKey, WaiterId,
-    WaiterTicket, WhenFull,
+    Checkin, Checkout, KeepAlive, Lease, Pool, PoolConfig, PoolKey, WaiterId, WaiterTicket,
+    WhenFull, keep_alive_expiry,
 };
 use proptest::prelude::*;
 
