@@ -960,29 +960,29 @@ pub fn parse_cookie_date(input: &str) -> Option<SystemTime> {
     let mut month: Option<u32> = None;
     let mut year: Option<u32> = None;
     for token in input.split(is_delim).filter(|t| !t.is_empty()) {
-        if time.is_none() {
-            if let Some(t) = parse_time_token(token) {
-                time = Some(t);
-                continue;
-            }
+        if time.is_none()
+            && let Some(t) = parse_time_token(token)
+        {
+            time = Some(t);
+            continue;
         }
-        if day.is_none() {
-            if let Some(d) = leading_digits(token, 1, 2) {
-                day = Some(d);
-                continue;
-            }
+        if day.is_none()
+            && let Some(d) = leading_digits(token, 1, 2)
+        {
+            day = Some(d);
+            continue;
         }
-        if month.is_none() {
-            if let Some(m) = parse_month(token) {
-                month = Some(m);
-                continue;
-            }
+        if month.is_none()
+            && let Some(m) = parse_month(token)
+        {
+            month = Some(m);
+            continue;
         }
-        if year.is_none() {
-            if let Some(y) = leading_digits(token, 2, 4) {
-                year = Some(y);
-                continue;
-            }
+        if year.is_none()
+            && let Some(y) = leading_digits(token, 2, 4)
+        {
+            year = Some(y);
+            continue;
         }
     }
     let (hour, minute, second) = time?;

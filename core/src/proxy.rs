@@ -556,10 +556,10 @@ impl ProxyConfig {
         };
         for (name, value) in &env {
             let lower = name.as_ref().to_ascii_lowercase();
-            if let Some(prefix) = lower.strip_suffix("_proxy") {
-                if !value.as_ref().is_empty() {
-                    set(&mut found, prefix.to_owned(), value.as_ref(), name.as_ref());
-                }
+            if let Some(prefix) = lower.strip_suffix("_proxy")
+                && !value.as_ref().is_empty()
+            {
+                set(&mut found, prefix.to_owned(), value.as_ref(), name.as_ref());
             }
         }
         if env.iter().any(|(n, _)| n.as_ref() == "REQUEST_METHOD") {

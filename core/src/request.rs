@@ -434,10 +434,10 @@ impl RequestBuilder {
     }
 
     fn with(mut self, f: impl FnOnce(&mut Request) -> Result<()>) -> Self {
-        if let Ok(req) = &mut self.inner {
-            if let Err(e) = f(req) {
-                self.inner = Err(e);
-            }
+        if let Ok(req) = &mut self.inner
+            && let Err(e) = f(req)
+        {
+            self.inner = Err(e);
         }
         self
     }

@@ -552,12 +552,12 @@ impl DigestAuth {
     /// `Authentication-Info: nextnonce=...`: use `nonce` from now on.
     pub(crate) fn next_nonce(&self, origin: &Origin, nonce: &str) {
         let mut cache = self.lock();
-        if let Some(c) = cache.iter_mut().find(|c| &c.origin == origin) {
-            if c.challenge.nonce != nonce {
-                c.challenge.nonce = nonce.to_owned();
-                c.challenge.stale = false;
-                c.nc = 0;
-            }
+        if let Some(c) = cache.iter_mut().find(|c| &c.origin == origin)
+            && c.challenge.nonce != nonce
+        {
+            c.challenge.nonce = nonce.to_owned();
+            c.challenge.stale = false;
+            c.nc = 0;
         }
     }
 }

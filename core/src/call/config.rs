@@ -262,10 +262,10 @@ impl<T> Freed<T> {
         if let Some(p) = c.close {
             self.close.push(p.transport);
         }
-        if let Some(id) = c.wake {
-            if let Some(w) = slots.wakers.remove(&id) {
-                self.wake.push(w);
-            }
+        if let Some(id) = c.wake
+            && let Some(w) = slots.wakers.remove(&id)
+        {
+            self.wake.push(w);
         }
     }
 

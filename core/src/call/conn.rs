@@ -205,14 +205,12 @@ impl<T> Call<T> {
         let until = self.tracker.poll_timeout().at;
         let d = &mut self.dial;
         let due = d.in_flight.is_empty() || d.next_at.is_none_or(|at| now >= at);
-        if due {
-            if let Some(addr) = d.addrs.pop_front() {
-                let id = ConnectId(d.next_id);
-                d.next_id = d.next_id.wrapping_add(1);
-                d.in_flight.push(id);
-                d.next_at = Some(now + self.agent.config().happy_eyeballs_delay);
-                return Ok(Some(Step::Connect(id, addr)));
-            }
+        if due && let Some(addr) = d.addrs.pop_front() {
+            let id = ConnectId(d.next_id);
+            d.next_id = d.next_id.wrapping_add(1);
+            d.in_flight.push(id);
+            d.next_at = Some(now + self.agent.config().happy_eyeballs_delay);
+            return Ok(Some(Step::Connect(id, addr)));
         }
         if !d.in_flight.is_empty() {
             let at = match d.next_at {
@@ -302,10 +300,10 @@ impl<T> Call<T> {
                 }
                 (lease, _, transport) => {
                     freed.close.extend(transport);
-                    if let Some(lease) = lease {
-                        if let Ok(c) = slots.pool.release(lease) {
-                            freed.take(&mut slots, c);
-                        }
+                    if let Some(lease) = lease
+                        && let Ok(c) = slots.pool.release(lease)
+                    {
+                        freed.take(&mut slots, c);
                     }
                 }
             }
@@ -329,10 +327,10 @@ impl<T> Call<T> {
         let mut freed = Freed::new();
         {
             let mut slots = self.agent.shared.slots();
-            if let Some(lease) = lease {
-                if let Ok(c) = slots.pool.release(lease) {
-                    freed.take(&mut slots, c);
-                }
+            if let Some(lease) = lease
+                && let Ok(c) = slots.pool.release(lease)
+            {
+                freed.take(&mut slots, c);
             }
             if let Some(ticket) = waiter {
                 slots.wakers.remove(&ticket.id());

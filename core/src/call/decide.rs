@@ -101,18 +101,17 @@ impl<T> Call<T> {
         // hop (the auth state counts).
         if let Some(auth) = &self.auth {
             let decision = auth.on_response(&self.url, status, &head.headers, &mut self.auth_state);
-            if matches!(status.as_u16(), 401 | 407) {
-                if let AuthDecision::Resend { .. } = decision {
-                    if self.body_replay().can_send() {
-                        self.record(
-                            AttemptOutcome::Status(status),
-                            "answer auth challenge",
-                            Duration::ZERO,
-                        );
-                        self.state = State::Drain(Next::Attempt(None));
-                        return Ok(());
-                    }
-                }
+            if matches!(status.as_u16(), 401 | 407)
+                && let AuthDecision::Resend { .. } = decision
+                && self.body_replay().can_send()
+            {
+                self.record(
+                    AttemptOutcome::Status(status),
+                    "answer auth challenge",
+                    Duration::ZERO,
+                );
+                self.state = State::Drain(Next::Attempt(None));
+                return Ok(());
             }
         }
 

@@ -81,10 +81,11 @@ impl Decoder {
                 if self.buffer().len() as u64 > room {
                     return Err(too_big());
                 }
-                if let Some(max) = self.max_ratio {
-                    if self.made > RATIO_FLOOR && self.made / self.fed.max(1) > max {
-                        return Err(bomb(max));
-                    }
+                if let Some(max) = self.max_ratio
+                    && self.made > RATIO_FLOOR
+                    && self.made / self.fed.max(1) > max
+                {
+                    return Err(bomb(max));
                 }
             }
         }

@@ -185,13 +185,12 @@ impl<T> Call<T> {
             return false;
         }
         #[cfg(feature = "rustls")]
-        if let Some(tls) = self.conn.as_mut().and_then(|c| c.tls.as_deref_mut()) {
-            if self.wire.raw_start < self.wire.raw_end
+        if let Some(tls) = self.conn.as_mut().and_then(|c| c.tls.as_deref_mut())
+            && (self.wire.raw_start < self.wire.raw_end
                 || tls.has_pending_plaintext()
-                || tls.peer_has_closed()
-            {
-                return false;
-            }
+                || tls.peer_has_closed())
+        {
+            return false;
         }
         true
     }
@@ -304,14 +303,14 @@ impl<T> Call<T> {
         self.tracker.begin(Phase::Send, now);
         let cfg = self.agent.config();
         let mut headers = self.headers.clone();
-        if cfg.cookie_store && !headers.contains_key(COOKIE) {
-            if let Some(v) = self
+        if cfg.cookie_store
+            && !headers.contains_key(COOKIE)
+            && let Some(v) = self
                 .agent
                 .cookies()
                 .cookie_header(&self.url, self.wall(now))
-            {
-                headers.insert(COOKIE, v);
-            }
+        {
+            headers.insert(COOKIE, v);
         }
         let (form, target) = match &self.route {
             Route::Forward { target, .. } => (TargetForm::Absolute, target.clone()),
@@ -440,14 +439,16 @@ impl<T> Call<T> {
             head.framing,
             h1::BodyFraming::None | h1::BodyFraming::Length(0)
         );
-        if self.agent.config().decompress && self.method != Method::HEAD && !bodiless {
-            if let Some(d) = headers.get(CONTENT_ENCODING).and_then(|v| {
+        if self.agent.config().decompress
+            && self.method != Method::HEAD
+            && !bodiless
+            && let Some(d) = headers.get(CONTENT_ENCODING).and_then(|v| {
                 Decoder::for_encoding(v.as_bytes(), self.agent.config().max_decompression_ratio)
-            }) {
-                self.attempt.decoder = Some(d);
-                headers.remove(CONTENT_ENCODING);
-                headers.remove(CONTENT_LENGTH);
-            }
+            })
+        {
+            self.attempt.decoder = Some(d);
+            headers.remove(CONTENT_ENCODING);
+            headers.remove(CONTENT_LENGTH);
         }
         self.declared_len = match (head.framing, &self.attempt.decoder) {
             (h1::BodyFraming::Length(n), None) => Some(n),

@@ -77,10 +77,10 @@ impl<T> Call<T> {
                 }
                 self.wire.out.clear();
                 self.wire.out_pos = 0;
-                if self.attempt.send_body_bytes {
-                    if let Some(step) = self.next_body_piece()? {
-                        return Ok(Some(step));
-                    }
+                if self.attempt.send_body_bytes
+                    && let Some(step) = self.next_body_piece()?
+                {
+                    return Ok(Some(step));
                 }
                 self.state = match after {
                     AfterSend::ReadHead => {
@@ -201,10 +201,10 @@ impl<T> Call<T> {
     }
 
     pub(super) fn release(&mut self, reuse: bool, next: Next) {
-        if let Some(c) = &mut self.conn {
-            if reuse {
-                c.served += 1;
-            }
+        if let Some(c) = &mut self.conn
+            && reuse
+        {
+            c.served += 1;
         }
         self.state = State::Release(reuse, next);
     }
@@ -337,12 +337,12 @@ impl<T> Call<T> {
             ) => {
                 self.attempt.eof = true;
                 #[cfg(feature = "rustls")]
-                if let Some(tls) = self.conn.as_mut().and_then(|c| c.tls.as_deref_mut()) {
-                    if let Err(e) = tls.received_eof() {
-                        // A missing close_notify after a complete response is
-                        // common and harmless; framing decides truncation.
-                        let _ = e;
-                    }
+                if let Some(tls) = self.conn.as_mut().and_then(|c| c.tls.as_deref_mut())
+                    && let Err(e) = tls.received_eof()
+                {
+                    // A missing close_notify after a complete response is
+                    // common and harmless; framing decides truncation.
+                    let _ = e;
                 }
                 Ok(())
             }
@@ -352,13 +352,13 @@ impl<T> Call<T> {
                 self.tracker.check(now)?;
                 self.tracker.progress(now);
                 self.body_streamed += data.len() as u64;
-                if let Some(len) = self.body.len() {
-                    if self.body_streamed > len {
-                        return Err(self.final_error(Error::new(
-                            ErrorKind::InvalidRequest,
-                            format!("the streamed body is longer than its declared length {len}"),
-                        )));
-                    }
+                if let Some(len) = self.body.len()
+                    && self.body_streamed > len
+                {
+                    return Err(self.final_error(Error::new(
+                        ErrorKind::InvalidRequest,
+                        format!("the streamed body is longer than its declared length {len}"),
+                    )));
                 }
                 let mut buf = std::mem::take(&mut self.wire.out);
                 buf.clear();
@@ -379,16 +379,16 @@ impl<T> Call<T> {
                 .with_source(e),
             )),
             (State::StreamBody, Input::BodyEnd) => {
-                if let Some(len) = self.body.len() {
-                    if self.body_streamed != len {
-                        return Err(self.final_error(Error::new(
-                            ErrorKind::InvalidRequest,
-                            format!(
-                                "the streamed body ended after {} of its declared {len} bytes",
-                                self.body_streamed
-                            ),
-                        )));
-                    }
+                if let Some(len) = self.body.len()
+                    && self.body_streamed != len
+                {
+                    return Err(self.final_error(Error::new(
+                        ErrorKind::InvalidRequest,
+                        format!(
+                            "the streamed body ended after {} of its declared {len} bytes",
+                            self.body_streamed
+                        ),
+                    )));
                 }
                 let mut buf = std::mem::take(&mut self.wire.out);
                 buf.clear();

@@ -855,21 +855,21 @@ impl<T> Call<T> {
         }
         // Closes wait while a race is on: any output but Connect and
         // AwaitConnect tells the driver the race is over.
-        if !self.racing() {
-            if let Some(t) = self.closing.pop() {
-                return Ok(Output::Close(t));
-            }
+        if !self.racing()
+            && let Some(t) = self.closing.pop()
+        {
+            return Ok(Output::Close(t));
         }
         let step = match self.advance(now) {
             Ok(s) => s,
             Err(e) => return Err(self.fail_final(e)),
         };
-        if !matches!(step, Step::Connect(..) | Step::AwaitConnect(_)) {
-            if let Some(t) = self.closing.pop() {
-                // Pool work during this step freed transports: close them
-                // first; the step (not a started attempt) is computed again.
-                return Ok(Output::Close(t));
-            }
+        if !matches!(step, Step::Connect(..) | Step::AwaitConnect(_))
+            && let Some(t) = self.closing.pop()
+        {
+            // Pool work during this step freed transports: close them
+            // first; the step (not a started attempt) is computed again.
+            return Ok(Output::Close(t));
         }
         let ready = match step {
             Step::Check | Step::Transmit | Step::TransmitBody(_) | Step::Receive(_) => {

@@ -110,21 +110,21 @@ impl ProxyAuth {
         headers: &HeaderMap,
         agent: &Agent<T>,
     ) -> AuthDecision {
-        if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED {
-            if let Auth::Basic { user, password } = &self.auth {
-                // Basic went preemptively; a Digest offer is the only way
-                // left to authenticate, so answer it with the same secret.
-                let offers_digest = Challenge::from_headers(headers, &PROXY_AUTHENTICATE)
-                    .iter()
-                    .any(|c| c.scheme_is("digest"));
-                if offers_digest {
-                    self.auth = Auth::digest(user.clone(), password.clone());
-                    // Clones of a Digest auth share what they learn: the
-                    // session's later calls see this challenge too.
-                    let mut learned = lock(&agent.shared.proxy_digest);
-                    learned.retain(|(p, _)| *p != self.proxy);
-                    learned.push((self.proxy.clone(), self.auth.clone()));
-                }
+        if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED
+            && let Auth::Basic { user, password } = &self.auth
+        {
+            // Basic went preemptively; a Digest offer is the only way
+            // left to authenticate, so answer it with the same secret.
+            let offers_digest = Challenge::from_headers(headers, &PROXY_AUTHENTICATE)
+                .iter()
+                .any(|c| c.scheme_is("digest"));
+            if offers_digest {
+                self.auth = Auth::digest(user.clone(), password.clone());
+                // Clones of a Digest auth share what they learn: the
+                // session's later calls see this challenge too.
+                let mut learned = lock(&agent.shared.proxy_digest);
+                learned.retain(|(p, _)| *p != self.proxy);
+                learned.push((self.proxy.clone(), self.auth.clone()));
             }
         }
         self.auth.on_response(url, status, headers, &mut self.state)

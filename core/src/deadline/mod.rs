@@ -641,10 +641,10 @@ impl Tracker {
     /// (send, response head, body). Total timers (connect, TLS handshake,
     /// pool wait) are not extended by progress.
     pub fn progress(&mut self, now: Instant) {
-        if let Some((p, _)) = self.phase {
-            if let Some((d, _, true)) = p.bound(&self.timeouts) {
-                self.timers[p.index()] = Some(add(now, d));
-            }
+        if let Some((p, _)) = self.phase
+            && let Some((d, _, true)) = p.bound(&self.timeouts)
+        {
+            self.timers[p.index()] = Some(add(now, d));
         }
     }
 

@@ -294,11 +294,11 @@ fn write_authority(uri: &Uri, host: &str, out: &mut Vec<u8>) -> Result<(), Encod
         return Err(EncodeError::MissingHost);
     }
     out.extend_from_slice(host.as_bytes());
-    if let Some(port) = uri.port_u16() {
-        if Some(port) != default_port(uri.scheme_str()) {
-            out.push(b':');
-            write_decimal(u64::from(port), out);
-        }
+    if let Some(port) = uri.port_u16()
+        && Some(port) != default_port(uri.scheme_str())
+    {
+        out.push(b':');
+        write_decimal(u64::from(port), out);
     }
     Ok(())
 }

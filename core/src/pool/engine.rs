@@ -580,13 +580,12 @@ impl<C> Pool<C> {
     /// Drop the host at `slot` once nothing refers to it, so the pool does
     /// not grow with every key ever seen.
     fn drop_if_empty(&mut self, slot: usize) {
-        if let Some(entry) = self.hosts.get_mut(slot) {
-            if entry.as_ref().is_some_and(Host::is_empty) {
-                if let Some(h) = entry.take() {
-                    self.index.remove(&*h.key);
-                    self.free.push(slot);
-                }
-            }
+        if let Some(entry) = self.hosts.get_mut(slot)
+            && entry.as_ref().is_some_and(Host::is_empty)
+            && let Some(h) = entry.take()
+        {
+            self.index.remove(&*h.key);
+            self.free.push(slot);
         }
     }
 

@@ -671,17 +671,17 @@ impl Retry {
         st.run_len = st.run_len.saturating_add(1);
         let mut ra_use = RetryAfterUse::Absent;
         let mut honoured = None;
-        if self.respect_retry_after_header {
-            if let Some(v) = r.retry_after.as_deref() {
-                ra_use = match parse_retry_after(v, wall) {
-                    Ok(d) if !d.is_zero() => {
-                        honoured = Some(d.min(self.retry_after_max));
-                        RetryAfterUse::Honoured
-                    }
-                    Ok(_) => RetryAfterUse::Zero,
-                    Err(InvalidRetryAfter) => RetryAfterUse::Malformed,
-                };
-            }
+        if self.respect_retry_after_header
+            && let Some(v) = r.retry_after.as_deref()
+        {
+            ra_use = match parse_retry_after(v, wall) {
+                Ok(d) if !d.is_zero() => {
+                    honoured = Some(d.min(self.retry_after_max));
+                    RetryAfterUse::Honoured
+                }
+                Ok(_) => RetryAfterUse::Zero,
+                Err(InvalidRetryAfter) => RetryAfterUse::Malformed,
+            };
         }
         if let Some(h) = st.last_entry() {
             h.retry_after = ra_use;
@@ -757,10 +757,10 @@ fn guard(
     if remaining.is_some_and(|r| after >= r) {
         return Some(FailReason::Deadline);
     }
-    if let Some(b) = budget {
-        if !b.try_withdraw() {
-            return Some(FailReason::BudgetExhausted);
-        }
+    if let Some(b) = budget
+        && !b.try_withdraw()
+    {
+        return Some(FailReason::BudgetExhausted);
     }
     None
 }

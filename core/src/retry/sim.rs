@@ -207,11 +207,11 @@ pub fn simulate_with_rng<R: Rng + ?Sized>(
                 }
             }
             Decision::FollowRedirect => {
-                if let Outcome::Response(r) = outcome {
-                    if let Some(loc) = &r.location {
-                        let m = state.method().clone();
-                        state.redirected(m, loc.clone());
-                    }
+                if let Outcome::Response(r) = outcome
+                    && let Some(loc) = &r.location
+                {
+                    let m = state.method().clone();
+                    state.redirected(m, loc.clone());
                 }
             }
             Decision::Return | Decision::Fail(_) => break,

@@ -219,10 +219,10 @@ impl Server {
             raw_after_tunnel: None,
         });
         let i = self.conns.len() - 1;
-        if self.tls_on_open {
-            if let Some(cfg) = &self.tls {
-                self.conns[i].tls = Some(server_tls(cfg));
-            }
+        if self.tls_on_open
+            && let Some(cfg) = &self.tls
+        {
+            self.conns[i].tls = Some(server_tls(cfg));
         }
         i
     }
@@ -787,11 +787,11 @@ impl Scenario {
                 }
                 Output::Head(h) => {
                     out.head = Some(h);
-                    if self.read_into_memory {
-                        if let Err(e) = call.read_into_memory() {
-                            out.error = Some(e);
-                            break;
-                        }
+                    if self.read_into_memory
+                        && let Err(e) = call.read_into_memory()
+                    {
+                        out.error = Some(e);
+                        break;
                     }
                     continue;
                 }

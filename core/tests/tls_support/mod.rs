@@ -204,16 +204,18 @@ pub fn pump_chunked(
     for _ in 0..64 {
         let mut to_server = Vec::new();
         client.transmit(&mut to_server);
-        if !to_server.is_empty() && result.server.is_ok() {
-            if let Err(e) = server_input(server, &to_server) {
-                result.server = Err(e);
-            }
+        if !to_server.is_empty()
+            && result.server.is_ok()
+            && let Err(e) = server_input(server, &to_server)
+        {
+            result.server = Err(e);
         }
         let to_client = server_output(server);
-        if !to_client.is_empty() && result.client.is_ok() {
-            if let Err(e) = client_input(client, &to_client, chunk) {
-                result.client = Err(e);
-            }
+        if !to_client.is_empty()
+            && result.client.is_ok()
+            && let Err(e) = client_input(client, &to_client, chunk)
+        {
+            result.client = Err(e);
         }
         if to_server.is_empty() && to_client.is_empty() {
             return result;

@@ -350,11 +350,10 @@ proptest! {
                 }
                 Step::Progress => {
                     call.progress(now);
-                    if let Some((p, exp)) = &mut model {
-                        if matches!(p, Phase::Send | Phase::ResponseHead | Phase::Body) {
+                    if let Some((p, exp)) = &mut model
+                        && matches!(p, Phase::Send | Phase::ResponseHead | Phase::Body) {
                             *exp = own(*p).map(|d| now + d);
                         }
-                    }
                 }
                 Step::End => {
                     call.end_phase(now);

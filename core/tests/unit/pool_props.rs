@@ -211,9 +211,8 @@ proptest! {
                     let t = m.tickets.swap_remove(i % m.tickets.len());
                     let key = t.key().clone();
                     let id = t.id();
-                    if !m.woken.remove(&id) {
-                        if let Some(q) = m.queues.get_mut(&key) { q.retain(|w| *w != id); }
-                    }
+                    if !m.woken.remove(&id)
+                        && let Some(q) = m.queues.get_mut(&key) { q.retain(|w| *w != id); }
                     let c = pool.cancel(t, now).unwrap();
                     m.absorb(&key, c)?;
                 }
@@ -250,9 +249,8 @@ proptest! {
         for t in std::mem::take(&mut m.tickets) {
             let key = t.key().clone();
             let id = t.id();
-            if !m.woken.remove(&id) {
-                if let Some(q) = m.queues.get_mut(&key) { q.retain(|w| *w != id); }
-            }
+            if !m.woken.remove(&id)
+                && let Some(q) = m.queues.get_mut(&key) { q.retain(|w| *w != id); }
             let c = pool.cancel(t, now).unwrap();
             m.absorb(&key, c)?;
         }
