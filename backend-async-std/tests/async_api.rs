@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_std::io::ReadExt;
 use hawser_async_std::{PoolConfig, Session, WhenFull};
-use hawser_testkit::{pattern, Behaviour, TestServer};
+use hawser_testkit::{Behaviour, TestServer, pattern};
 
 const LEN: usize = 200_000;
 

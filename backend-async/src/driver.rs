@@ -2,19 +2,19 @@
 //! answers with [`Input`]s. It decides nothing: the pool, reuse, every timer
 //! and every retry are the core's; this file only does the I/O.
 
-use std::future::{poll_fn, Future};
+use std::future::{Future, poll_fn};
 use std::io;
 use std::pin::Pin;
 use std::task::Poll;
 use std::time::Instant;
 
-use futures_lite::{future, AsyncReadExt};
+use futures_lite::{AsyncReadExt, future};
 
 use hawser_core::call::{Call, ConnectId, Head, Input, Output};
 use hawser_core::{Error, ErrorKind, Result};
 
-use crate::runtime::Runtime;
 use crate::BodySource;
+use crate::runtime::Runtime;
 
 /// What one run of the loop stopped at.
 pub(crate) enum Pumped {

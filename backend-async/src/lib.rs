@@ -92,9 +92,9 @@ pub use http::{self, HeaderMap, Method, StatusCode};
 pub use url::Url;
 
 pub use response::Response;
+pub use runtime::Runtime;
 #[cfg(unix)]
 pub use runtime::peek_fd;
-pub use runtime::Runtime;
 pub use session::{SendFuture, Session};
 
 /// A streamed request body, for

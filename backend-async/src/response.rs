@@ -1,7 +1,7 @@
 //! The async [`Response`]: head, history, report, and a streaming body.
 
 use std::fmt;
-use std::future::{poll_fn, Future};
+use std::future::{Future, poll_fn};
 use std::io;
 use std::mem;
 use std::pin::Pin;
@@ -44,7 +44,7 @@ impl<R: Runtime> Exchange<R> {
                 Ok(Pumped::Body(_)) => break Ok(true),
                 Ok(Pumped::Done) => ex.done = true,
                 Ok(Pumped::Head(_)) => {
-                    break Err(Error::new(ErrorKind::Usage, "a second response head"))
+                    break Err(Error::new(ErrorKind::Usage, "a second response head"));
                 }
                 Err(e) => break Err(e),
             }
@@ -282,7 +282,7 @@ impl<R: Runtime> Response<R> {
                     return Poll::Ready(Err(Error::new(
                         ErrorKind::Usage,
                         "the response body was abandoned mid-read",
-                    )))
+                    )));
                 }
             }
         }

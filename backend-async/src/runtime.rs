@@ -58,7 +58,7 @@ pub trait Runtime: Send + Sync + 'static {
 
     /// Resolve a DNS name (IP literals never get here) with `port`.
     fn resolve(host: String, port: u16)
-        -> impl Future<Output = io::Result<Vec<SocketAddr>>> + Send;
+    -> impl Future<Output = io::Result<Vec<SocketAddr>>> + Send;
 
     /// Open a TCP connection to `addr`, with `TCP_NODELAY` (the core hands
     /// out whole heads and body pieces, so Nagle only adds latency).

@@ -12,10 +12,10 @@ use hawser_core::pool::PoolStats;
 use hawser_core::request::Request;
 use hawser_core::{Error, ErrorKind, Result};
 
+use crate::BodySource;
 use crate::driver::{Driver, Pumped};
 use crate::response::Response;
 use crate::runtime::Runtime;
-use crate::BodySource;
 
 /// An async HTTP client session on runtime `R`: a connection pool, default
 /// headers, a cookie jar, auth, retry policy and timeouts shared by its

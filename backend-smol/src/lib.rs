@@ -57,13 +57,13 @@ use futures_io::{AsyncRead, AsyncWrite};
 
 #[cfg(feature = "rustls")]
 pub use hawser_async::TlsConfig;
-pub use hawser_async::{http, Cookie, CookieJar, HeaderMap, Method, StatusCode, Url};
 pub use hawser_async::{
     AttemptOutcome, AttemptReport, Auth, Body, BodySource, CallReport, Config, Error, ErrorKind,
     Head, HistoryItem, HookRequest, HookResponse, Hooks, Mount, PoolConfig, PoolStats, Proxy,
     ProxyConfig, RedirectPolicy, Result, Retry, RetryBudget, Runtime, TimeoutPhase, Timeouts,
     WhenFull,
 };
+pub use hawser_async::{Cookie, CookieJar, HeaderMap, Method, StatusCode, Url, http};
 
 /// The smol runtime: `async_net::TcpStream` and `async_io::Timer`.
 ///

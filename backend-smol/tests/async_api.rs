@@ -6,9 +6,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_lite::{future, AsyncReadExt};
+use futures_lite::{AsyncReadExt, future};
 use hawser_smol::{ErrorKind, PoolConfig, Retry, Session, TimeoutPhase, WhenFull};
-use hawser_testkit::{pattern, Behaviour, TestServer};
+use hawser_testkit::{Behaviour, TestServer, pattern};
 
 const LEN: usize = 300_000;
 

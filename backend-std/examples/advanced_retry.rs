@@ -117,7 +117,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     println!("\n'server saw': requests the server received for that scenario's path.");
-    println!("Every policy is Retry::new(10).backoff_factor(10ms).status_forcelist([503]) plus the setting shown.");
+    println!(
+        "Every policy is Retry::new(10).backoff_factor(10ms).status_forcelist([503]) plus the setting shown."
+    );
     Ok(())
 }
 

@@ -4,13 +4,13 @@
 //!
 //! Run: `cargo run -p hawser-std --example api_client`
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use hawser_std::{Retry, Session};
 use hawser_testkit::{Behaviour, RecordedRequest, Reply, TestServer};
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use url::Url;
 
 /// A JSON API client. Cheap to clone (the session inside is shared).

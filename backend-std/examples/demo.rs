@@ -306,7 +306,7 @@ fn timeouts(srv: &TestServer) -> Result<(), Box<dyn std::error::Error>> {
                                 Some(Ok(err)) => *err,
                                 _ => hawser_std::Error::new(ErrorKind::Io, "read failed"),
                             },
-                        )
+                        );
                     }
                 }
             }

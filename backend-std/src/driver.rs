@@ -11,9 +11,9 @@ use std::time::Instant;
 
 use hawser_core::call::{Call, ConnectId, Head, Input, Output};
 use hawser_core::{Error, ErrorKind, Result};
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
-use crate::net::{connected, resolve, start_connect, Connection};
+use crate::net::{Connection, connected, resolve, start_connect};
 
 /// What one run of the loop stopped at.
 pub(crate) enum Pumped {

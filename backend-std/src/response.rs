@@ -186,7 +186,7 @@ impl Response {
                     return Ok(0);
                 }
                 Pumped::Head(_) => {
-                    return Err(Error::new(ErrorKind::Usage, "a second response head"))
+                    return Err(Error::new(ErrorKind::Usage, "a second response head"));
                 }
             }
         }

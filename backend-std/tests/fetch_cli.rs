@@ -309,9 +309,11 @@ fn data_from_a_file_and_output_to_a_file() {
     assert_eq!(out, "", "the body went to the file");
     let written = written.unwrap();
     assert!(written.starts_with("PUT /up HTTP/1.1\r\n"), "{written:?}");
-    assert!(written
-        .to_ascii_lowercase()
-        .contains("content-type: application/x-www-form-urlencoded"));
+    assert!(
+        written
+            .to_ascii_lowercase()
+            .contains("content-type: application/x-www-form-urlencoded")
+    );
     assert!(written.ends_with("\r\n\r\nx=1&y=2"), "{written:?}");
 }
 

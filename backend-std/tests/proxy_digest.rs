@@ -34,9 +34,11 @@ fn http_through_a_digest_proxy_answers_the_407_once() {
     let recs = proxy.records();
     assert_eq!(recs.len(), 2, "Basic first, then the Digest answer");
     assert!(!recs[0].authorized);
-    assert!(recs[0]
-        .header("proxy-authorization")
-        .is_some_and(|v| v.starts_with("Basic ")));
+    assert!(
+        recs[0]
+            .header("proxy-authorization")
+            .is_some_and(|v| v.starts_with("Basic "))
+    );
     assert!(recs[1].authorized, "the proxy verified the Digest response");
     assert_eq!(recs[1].target, origin.url("/e"), "absolute-form target");
     assert_eq!(
@@ -123,7 +125,8 @@ fn later_requests_on_the_session_send_the_learnt_digest_preemptively() {
         "one 407 for the session, not one per request"
     );
     assert!(recs[1..].iter().all(|r| r.authorized));
-    assert!(recs[2..].iter().all(|r| r
-        .header("proxy-authorization")
-        .is_some_and(|v| v.starts_with("Digest "))));
+    assert!(recs[2..].iter().all(|r| {
+        r.header("proxy-authorization")
+            .is_some_and(|v| v.starts_with("Digest "))
+    }));
 }

@@ -46,10 +46,10 @@ use tokio::net::TcpStream;
 #[cfg(feature = "rustls")]
 pub use hawser_async::TlsConfig;
 pub use hawser_async::{
-    http, AttemptOutcome, AttemptReport, Auth, Body, BodySource, CallReport, Config, Cookie,
-    CookieJar, Error, ErrorKind, Head, HeaderMap, HistoryItem, HookRequest, HookResponse, Hooks,
-    Method, Mount, PoolConfig, PoolStats, Proxy, ProxyConfig, RedirectPolicy, Result, Retry,
-    RetryBudget, Runtime, StatusCode, TimeoutPhase, Timeouts, Url, WhenFull,
+    AttemptOutcome, AttemptReport, Auth, Body, BodySource, CallReport, Config, Cookie, CookieJar,
+    Error, ErrorKind, Head, HeaderMap, HistoryItem, HookRequest, HookResponse, Hooks, Method,
+    Mount, PoolConfig, PoolStats, Proxy, ProxyConfig, RedirectPolicy, Result, Retry, RetryBudget,
+    Runtime, StatusCode, TimeoutPhase, Timeouts, Url, WhenFull, http,
 };
 
 /// tokio's sockets and timer, for the shared hawser driver.

@@ -463,7 +463,7 @@ impl<B: Backend> SessionBuilder<B> {
         self
     }
     /// Run `f` before each request is written (every attempt, redirect hop
-    /// and auth re-send); it may add headers. See [`Hooks`].
+    /// and auth re-send); it may add headers. See [`Hooks`](crate::call::Hooks).
     ///
     /// ```
     /// # use std::time::Duration;
@@ -480,7 +480,7 @@ impl<B: Backend> SessionBuilder<B> {
     }
     /// Run `f` for each response head read, like requests'
     /// `hooks={"response": f}` (redirects and retried statuses included).
-    /// See [`Hooks`].
+    /// See [`Hooks`](crate::call::Hooks).
     ///
     /// ```
     /// # use std::time::Duration;

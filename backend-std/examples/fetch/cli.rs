@@ -486,10 +486,10 @@ fn send(
         req = req.header(n, v);
     }
     req.send().map_err(|e| {
-        if o.verbose {
-            if let Some(report) = e.report() {
-                let _ = write!(stderr, "{report}");
-            }
+        if o.verbose
+            && let Some(report) = e.report()
+        {
+            let _ = write!(stderr, "{report}");
         }
         Failure::from(e)
     })
