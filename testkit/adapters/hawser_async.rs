@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::time::Instant;
 
-use futures_lite::{future, AsyncReadExt};
+use futures_lite::{AsyncReadExt, future};
 use hawser_async::{Runtime, Session};
 use hawser_testkit::conformance::{
     AbandonAt, Abandoned, ConformanceSession, TestError, TestRequest, TestResponse,
