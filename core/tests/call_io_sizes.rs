@@ -1,7 +1,7 @@
-//! How much the core asks of each read and write, so syscalls per
-//! transfer stay low: a large body is read in large pieces (not 16 KiB at a
-//! time), a small one with the small buffer, and an in-memory request body
-//! is offered whole on a plain connection (not in 64 KiB pieces).
+//! How much the core asks of each read and write: a body is read with the
+//! 16 KiB buffer, and an in-memory request body is offered whole on a
+//! plain connection (not in 64 KiB pieces), so a 1 MiB upload takes one or
+//! two writes.
 
 use std::time::{Instant, SystemTime};
 
@@ -66,20 +66,6 @@ fn response(len: usize) -> Vec<u8> {
     let mut r = format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n").into_bytes();
     r.resize(r.len() + len, b'x');
     r
-}
-
-#[test]
-fn a_large_body_is_read_in_large_pieces() {
-    let (_, reads) = sizes(
-        Request::get("http://h.test/").build().unwrap(),
-        &response(4 << 20),
-    );
-    assert!(!reads.is_empty());
-    assert!(
-        reads.iter().take(reads.len() - 1).all(|&n| n >= 64 * 1024),
-        "reads lent while 4 MiB stream in: {:?}",
-        &reads[..reads.len().min(8)]
-    );
 }
 
 #[test]

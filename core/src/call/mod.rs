@@ -345,9 +345,6 @@ enum Pending {
 const SEND_PIECE: usize = 64 * 1024;
 /// The read buffer lent to the driver.
 const READ_BUF: usize = 16 * 1024;
-/// The read buffer lent while a large body streams in: fewer, larger reads
-/// (a 100 MiB body took 6,400 16 KiB reads, against hyper's 400).
-const BIG_READ: usize = 128 * 1024;
 
 /// One logical request in progress. See the [module docs](self).
 ///
@@ -758,9 +755,8 @@ impl<T> Call<T> {
                 .copy_within(self.wire.raw_start..self.wire.raw_end, 0);
             self.wire.raw_end -= self.wire.raw_start;
             self.wire.raw_start = 0;
-            let window = self.read_window();
-            if self.wire.raw.len() < self.wire.raw_end + window / 2 {
-                self.wire.raw.resize(self.wire.raw_end + window, 0);
+            if self.wire.raw.len() < self.wire.raw_end + READ_BUF {
+                self.wire.raw.resize(self.wire.raw_end + READ_BUF, 0);
             }
             return (true, self.wire.raw_end);
         }

@@ -12,22 +12,8 @@ impl<T> Call<T> {
             self.wire.in_end -= self.wire.in_start;
             self.wire.in_start = 0;
         }
-        let window = self.read_window();
-        if self.wire.inbuf.len() < self.wire.in_end + window / 2 {
-            self.wire.inbuf.resize(self.wire.in_end + window, 0);
-        }
-    }
-
-    /// How much to lend the next read: [`BIG_READ`] while a body of unknown
-    /// or large remaining length streams in, else [`READ_BUF`] (heads and
-    /// small bodies need no more, and a small buffer is cheap to keep).
-    pub(super) fn read_window(&self) -> usize {
-        if self.state != State::ReadBody {
-            return READ_BUF;
-        }
-        match self.declared_len {
-            Some(n) if n.saturating_sub(self.decoded_total) <= BIG_READ as u64 => READ_BUF,
-            _ => BIG_READ,
+        if self.wire.inbuf.len() < self.wire.in_end + READ_BUF / 2 {
+            self.wire.inbuf.resize(self.wire.in_end + READ_BUF, 0);
         }
     }
 
