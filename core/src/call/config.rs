@@ -417,7 +417,8 @@ impl<T> Agent<T> {
 /// How many spare buffer sets an agent keeps (enough for the calls that
 /// usually run at once; more are freed).
 const SPARE_WIRES: usize = 8;
-/// A buffer set that grew past this (a large response) is not kept.
+/// A buffer set that grew past this (a large head or a slow consumer) is
+/// shrunk back to the usual size before it is kept.
 const SPARE_MAX_BYTES: usize = 64 * 1024;
 
 impl<T> Shared<T> {

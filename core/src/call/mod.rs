@@ -509,7 +509,7 @@ pub(crate) struct Wire {
 }
 
 impl Wire {
-    /// Give back read buffers grown for a large body: a kept set holds
+    /// Give back buffers that grew past the usual size: a kept set holds
     /// about 16 KiB of read buffer, however large the last response was.
     fn shrink(&mut self) {
         self.inbuf.truncate(READ_BUF);
