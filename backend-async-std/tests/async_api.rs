@@ -20,6 +20,13 @@ fn server() -> TestServer {
             },
         ),
         (
+            "/plain",
+            Behaviour::Stream {
+                len: LEN as u64,
+                chunked: false,
+            },
+        ),
+        (
             "/slow",
             Behaviour::StallBeforeHead(Duration::from_millis(100)),
         ),
@@ -52,6 +59,29 @@ fn read_to_end_streams_the_body_and_pools_the_connection() {
     });
     let stats = s.pool_stats();
     assert_eq!((stats.opened, stats.reused, stats.idle), (1, 1, 1));
+}
+
+/// A `Content-Length` body read through async-std's `ReadExt` with a large
+/// buffer comes straight from the socket, whole, and the connection is
+/// pooled after it.
+#[test]
+fn a_plain_body_read_in_large_pieces_arrives_whole() {
+    let srv = server();
+    let s = Session::new();
+    async_std::task::block_on(async {
+        let mut resp = s.get(srv.url("/plain")).send().await.expect("send");
+        let mut body = Vec::new();
+        let mut buf = vec![0u8; 100 * 1024];
+        loop {
+            let n = resp.read(&mut buf).await.expect("read");
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(body, pattern(LEN));
+    });
+    assert_eq!(s.pool_stats().idle, 1);
 }
 
 #[test]

@@ -16,6 +16,9 @@ use hawser_core::{Error, ErrorKind, Result};
 use crate::BodySource;
 use crate::runtime::Runtime;
 
+/// The most body bytes one read appends to a caller's `Vec`.
+const FILL_ROOM: usize = 64 * 1024;
+
 /// What one run of the loop stopped at.
 pub(crate) enum Pumped {
     Head(Box<Head>),
@@ -61,6 +64,9 @@ impl<R: Runtime> Driver<R> {
         call: &mut Call<R::Stream>,
         mut out: Option<&mut Vec<u8>>,
     ) -> Result<Pumped> {
+        // Plain body bytes are read straight into `out` (AsyncRead reads
+        // into the caller's buffer itself, see `Response::poll_direct`).
+        call.offer_body_room(out.as_ref().map_or(0, |_| FILL_ROOM));
         loop {
             let output = call.poll_output(Instant::now())?;
             if !matches!(output, Output::Connect { .. } | Output::AwaitConnect { .. }) {
@@ -109,6 +115,24 @@ impl<R: Runtime> Driver<R> {
                     bounded::<R, _>(until, read)
                         .await
                         .map_or(Input::Timeout, Input::from_read)
+                }
+                Output::ReceiveBody { conn, max, until } => {
+                    let Some(buf) = out.as_deref_mut() else {
+                        return Err(Error::new(ErrorKind::Usage, "a body read with no buffer"));
+                    };
+                    let start = buf.len();
+                    buf.resize(start + max.min(FILL_ROOM), 0);
+                    let read = poll_fn(|cx| R::poll_read(conn, cx, &mut buf[start..]));
+                    let input = bounded::<R, _>(until, read)
+                        .await
+                        .map_or(Input::Timeout, Input::from_read);
+                    let got = if let Input::Read(n) = input { n } else { 0 };
+                    buf.truncate(start + got);
+                    call.handle_input(input, Instant::now())?;
+                    if got > 0 {
+                        return Ok(Pumped::Body(got));
+                    }
+                    continue;
                 }
                 Output::SendBody { max, until } => {
                     self.scratch.resize(max, 0);

@@ -6,18 +6,20 @@ use std::io;
 use std::mem;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use futures_io::AsyncRead;
 use http::{HeaderMap, StatusCode, Version};
 use url::Url;
 
-use hawser_core::call::{Call, CallReport, Head, HistoryItem};
+use hawser_core::call::{Call, CallReport, Head, HistoryItem, Input, Output};
 use hawser_core::{Error, ErrorKind, Result};
 
 use crate::driver::{Driver, Pumped};
 use crate::runtime::Runtime;
 
 type Progress = Box<dyn FnMut(u64, Option<u64>) + Send>;
+type Timer = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// The call and its connection, owned by whichever future reads the body.
 struct Exchange<R: Runtime> {
@@ -80,6 +82,11 @@ pub struct Response<R: Runtime> {
     progress: Option<Progress>,
     /// The report as of the head, for `report()` while a read is in flight.
     report: CallReport,
+    /// The bound of a direct read that would block: armed only then, and
+    /// kept while it fires no later than the core's bound (an early firing
+    /// is a no-op for the core), so a slow body does not build a timer per
+    /// read.
+    timer: Option<(Instant, Timer)>,
 }
 
 impl<R: Runtime> fmt::Debug for Response<R> {
@@ -112,6 +119,7 @@ impl<R: Runtime> Response<R> {
             read: 0,
             content_length,
             progress: None,
+            timer: None,
         }
     }
 
@@ -253,6 +261,59 @@ impl<R: Runtime> Response<R> {
         })
     }
 
+    /// Read body bytes from the connection straight into `buf` when the
+    /// core can hand them over that way (a plain body, nothing buffered):
+    /// `None` when it cannot, and [`poll_fill`](Self::poll_fill) must.
+    fn poll_direct(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Option<Poll<Result<usize>>> {
+        let Body::Idle(ex) = &mut self.body else {
+            return None;
+        };
+        if self.pos < ex.chunk.len() || ex.done {
+            return None;
+        }
+        loop {
+            ex.call.offer_body_room(buf.len());
+            let input = match ex.call.poll_output(Instant::now()) {
+                Ok(Output::ReceiveBody { conn, max, until }) => {
+                    let room = max.min(buf.len());
+                    match R::poll_read(conn, cx, &mut buf[..room]) {
+                        Poll::Ready(r) => Input::from_read(r),
+                        Poll::Pending => {
+                            let timer = match &mut self.timer {
+                                Some((at, t)) if *at <= until => t,
+                                slot => {
+                                    &mut slot.insert((until, Box::pin(R::sleep_until(until)))).1
+                                }
+                            };
+                            if timer.as_mut().poll(cx).is_pending() {
+                                return Some(Poll::Pending);
+                            }
+                            self.timer = None;
+                            Input::Timeout
+                        }
+                    }
+                }
+                Ok(Output::Close(conn)) => {
+                    drop(conn);
+                    continue;
+                }
+                Ok(_) => return None,
+                Err(e) => return Some(Poll::Ready(Err(e))),
+            };
+            let got = if let Input::Read(n) = input { n } else { 0 };
+            if let Err(e) = ex.call.handle_input(input, Instant::now()) {
+                return Some(Poll::Ready(Err(e)));
+            }
+            if got > 0 {
+                self.read += got as u64;
+                if let Some(p) = &mut self.progress {
+                    p(self.read, self.content_length);
+                }
+                return Some(Poll::Ready(Ok(got)));
+            }
+        }
+    }
+
     /// Make body bytes available at `chunk[pos..]`: `Ok(false)` at the end.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool>> {
         loop {
@@ -298,6 +359,9 @@ impl<R: Runtime> AsyncRead for Response<R> {
         let this = self.get_mut();
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
+        }
+        if let Some(done) = this.poll_direct(cx, buf) {
+            return done.map_err(io::Error::from);
         }
         match this.poll_fill(cx) {
             Poll::Pending => Poll::Pending,

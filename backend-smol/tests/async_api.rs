@@ -34,6 +34,13 @@ fn server() -> TestServer {
             Behaviour::StallBeforeHead(Duration::from_millis(150)),
         ),
         (
+            "/short",
+            Behaviour::ShortBody {
+                declared: LEN,
+                sent: LEN / 3,
+            },
+        ),
+        (
             "/drip",
             Behaviour::Drip {
                 total: 40,
@@ -83,6 +90,64 @@ fn async_read_streams_the_body_and_returns_the_connection() {
     let stats = s.pool_stats();
     assert_eq!((stats.opened, stats.reused), (1, 1));
     assert_eq!(srv.connections_accepted(), 1);
+}
+
+/// A plain body read through `AsyncRead` with a large buffer goes from the
+/// socket straight into it (`Output::ReceiveBody`): the bytes are the
+/// body's, in order, and reads are as large as the buffer allows.
+#[test]
+fn large_async_reads_get_the_body_straight_and_whole() {
+    let srv = server();
+    let s = Session::new();
+    smol::block_on(async {
+        let mut resp = s.get(srv.url("/big")).send().await.expect("send");
+        let mut body = Vec::new();
+        let mut buf = vec![0u8; 128 * 1024];
+        let mut largest = 0;
+        loop {
+            let n = resp.read(&mut buf).await.expect("read");
+            if n == 0 {
+                break;
+            }
+            largest = largest.max(n);
+            body.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(body, pattern(LEN));
+        // The core's own buffer is 16 KiB: a larger read came straight.
+        assert!(largest > 16 * 1024, "largest read {largest}");
+    });
+    assert_eq!(s.pool_stats().idle, 1, "read to the end: pooled");
+}
+
+/// A plain body cut short while read straight into the caller's buffer
+/// fails as a truncated body, after every byte that did arrive.
+#[test]
+fn a_short_body_read_straight_fails_after_what_arrived() {
+    let srv = server();
+    let s = Session::builder()
+        .retry(Retry::disabled())
+        .build()
+        .expect("session");
+    smol::block_on(async {
+        let mut resp = s.get(srv.url("/short")).send().await.expect("send");
+        let mut body = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        let err = loop {
+            match resp.read(&mut buf).await {
+                Ok(0) => panic!("a short body ended without an error"),
+                Ok(n) => body.extend_from_slice(&buf[..n]),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(body, pattern(LEN)[..LEN / 3]);
+        let inner = err
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<hawser_smol::Error>())
+            .expect("the hawser error inside");
+        assert_eq!(inner.kind(), ErrorKind::Body, "{inner}");
+    });
+    let stats = s.pool_stats();
+    assert_eq!((stats.idle, stats.active), (0, 0), "{stats:?}");
 }
 
 #[test]

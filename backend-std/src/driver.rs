@@ -53,6 +53,8 @@ impl Driver {
         call: &mut Call<Connection>,
         mut out: Option<&mut [u8]>,
     ) -> Result<Pumped> {
+        // Body bytes may be read straight into the caller's buffer.
+        call.offer_body_room(out.as_deref().map_or(0, <[u8]>::len));
         loop {
             let output = call.poll_output(Instant::now())?;
             if !matches!(output, Output::Connect { .. } | Output::AwaitConnect { .. }) {
@@ -78,6 +80,19 @@ impl Driver {
                     Input::from_write(conn.write(data, until))
                 }
                 Output::Receive { conn, buf, until } => Input::from_read(conn.read(buf, until)),
+                Output::ReceiveBody { conn, max, until } => {
+                    let Some(buf) = out.as_deref_mut() else {
+                        return Err(Error::new(ErrorKind::Usage, "a body read with no buffer"));
+                    };
+                    let room = max.min(buf.len());
+                    let input = Input::from_read(conn.read(&mut buf[..room], until));
+                    let got = if let Input::Read(n) = input { n } else { 0 };
+                    call.handle_input(input, Instant::now())?;
+                    if got > 0 {
+                        return Ok(Pumped::Body(got));
+                    }
+                    continue;
+                }
                 Output::SendBody { max, .. } => {
                     self.scratch.resize(max, 0);
                     match self

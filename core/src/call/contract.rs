@@ -83,6 +83,23 @@ pub enum Output<'a, T> {
         /// Give up at this instant.
         until: Instant,
     },
+    /// Read at most `max` bytes from `conn` straight into the buffer you
+    /// offered with [`Call::offer_body_room`](super::Call::offer_body_room),
+    /// by `until`; answer with [`Input::from_read`]. Only asked while a
+    /// plain (not TLS, not decoded, not chunked) body streams in and the
+    /// core holds none of it, so what arrives is body, already framed:
+    /// after answering `Read(n)` with `n > 0`, the first `n` bytes of your
+    /// buffer are the next body bytes (no [`Call::consume`](super::Call::consume)).
+    /// Saves the copy through the core's buffer, and reads as large as the
+    /// caller's buffer.
+    ReceiveBody {
+        /// The connection.
+        conn: &'a mut T,
+        /// Most bytes to read (never past the body's end).
+        max: usize,
+        /// Give up at this instant.
+        until: Instant,
+    },
     /// The core is done with this connection: close it (drop it). No answer.
     Close(T),
     /// Sleep until `until` (a backoff before the next attempt), then poll
@@ -150,6 +167,11 @@ impl<T> fmt::Debug for Output<'_, T> {
                 .field("room", &buf.len())
                 .field("until", until)
                 .finish(),
+            Output::ReceiveBody { max, until, .. } => f
+                .debug_struct("ReceiveBody")
+                .field("max", max)
+                .field("until", until)
+                .finish(),
             Output::Close(_) => f.write_str("Close"),
             Output::Sleep { until } => f.debug_struct("Sleep").field("until", until).finish(),
             Output::AwaitSlot { until, .. } => {
@@ -192,7 +214,8 @@ pub enum Input<'a, T> {
     /// Answer to [`Output::Transmit`]: this many bytes were written.
     Written(usize),
     /// Answer to [`Output::Receive`]: this many bytes were read into the
-    /// lent buffer; to [`Output::Check`]: data is waiting (unsolicited).
+    /// lent buffer; to [`Output::ReceiveBody`]: into yours; to
+    /// [`Output::Check`]: data is waiting (unsolicited).
     Read(usize),
     /// The peer closed the connection.
     Eof,

@@ -261,6 +261,8 @@ impl<T> Call<T> {
     }
 
     fn handle(&mut self, input: Input<'_, T>, now: Instant) -> Result<()> {
+        // A ReceiveBody is answered by this input (or asked again).
+        let direct = self.attempt.direct.take();
         // The core maps I/O results once, for every driver: EINTR is no
         // progress, WouldBlock and TimedOut are a timer that fired.
         let input = match input {
@@ -309,6 +311,9 @@ impl<T> Call<T> {
                     self.attempt.sent_any = true;
                 }
                 Ok(())
+            }
+            (State::ReadBody, Input::Read(n)) if direct.is_some() => {
+                self.read_direct(n, direct.unwrap_or(0), now)
             }
             (
                 State::Handshake

@@ -24,6 +24,7 @@
 //!         Check { conn }                 => non-blocking peek           -> Input::from_peek(r)
 //!         Transmit { conn, data, until } => write                       -> Input::from_write(r)
 //!         Receive { conn, buf, until }   => read into buf               -> Input::from_read(r)
+//!         ReceiveBody { conn, max, until } => read body into your buffer -> Input::from_read(r) (only after offer_body_room)
 //!         Close(conn)                    => drop it                     (no answer)
 //!         Sleep { until }                => sleep                       (no answer)
 //!         AwaitSlot { until, slot }      => await `slot` or until       (no answer)
@@ -45,6 +46,7 @@
 //! | `SendBody` | reads the user's body stream | `BodyData`, `BodyEnd` |
 //! | `Close`, `Sleep`, `AwaitSlot`, `Head` | closes, sleeps, waits for the slot future, hands out the head | polls again |
 //! | `Body` | hands out bytes | `consume(n)`, polls again |
+//! | `ReceiveBody` (only after [`Call::offer_body_room`]) | reads at most `max` body bytes from the connection straight into its own buffer | `from_read`; after `Read(n)` the bytes are the caller's |
 //! | `Done` | stops | — |
 //!
 //! The rules, the same for every driver:
@@ -435,6 +437,9 @@ pub struct Call<T> {
     /// The cap for reading the body into memory, and whether it is armed.
     in_memory_cap: u64,
     memory_limit: Option<u64>,
+    /// Room in the driver's own buffer for body bytes read straight from
+    /// the connection ([`Call::offer_body_room`]); 0 when none is offered.
+    body_room: usize,
     history: Vec<HistoryItem>,
     report: CallReport,
     error: Option<Error>,
@@ -487,6 +492,8 @@ struct Attempt {
     /// Where the bytes of the current `Output::Body` are.
     pending: Pending,
     decoder: Option<Decoder>,
+    /// The `max` of the `Output::ReceiveBody` last asked (until answered).
+    direct: Option<usize>,
 }
 
 /// The byte buffers of a connection's exchange: what goes out (plaintext,
@@ -663,6 +670,7 @@ impl<T> Call<T> {
             declared_len: None,
             in_memory_cap: opts.max_body_in_memory.unwrap_or(cfg.max_body_in_memory),
             memory_limit: None,
+            body_room: 0,
             history: Vec::new(),
             report: CallReport::default(),
             error: None,
@@ -762,6 +770,73 @@ impl<T> Call<T> {
         }
         self.make_room();
         (false, self.wire.in_end)
+    }
+    /// The driver has a buffer of `room` bytes for the next body bytes: the
+    /// next time they must come from the connection, and nothing needs
+    /// parsing or decoding, the core asks for them with
+    /// [`Output::ReceiveBody`] (read them straight into that buffer)
+    /// rather than [`Output::Receive`] into its own buffer plus
+    /// [`Output::Body`] to copy out. The offer holds until body bytes are
+    /// handed over either way, or until it is replaced (0 withdraws it).
+    /// A driver that never offers never sees `ReceiveBody`.
+    ///
+    /// ```
+    /// # use std::time::{Instant, SystemTime};
+    /// # use hawser_core::call::{Agent, CallOptions, Config, Input, Output};
+    /// # let agent: Agent<u32> = Agent::new(Config::default())?;
+    /// # let now = Instant::now();
+    /// # let req = hawser_core::request::Request::get("http://example.test/").build()?;
+    /// # let mut call = agent.start(req, CallOptions::default(), now, SystemTime::UNIX_EPOCH)?;
+    /// # let mut reply = &b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"[..];
+    /// # loop { // a scripted server, until the head arrives
+    /// #     let input = match call.poll_output(now)? {
+    /// #         Output::Resolve { .. } => Input::Resolved(vec![([127, 0, 0, 1], 80).into()]),
+    /// #         Output::Connect { id, .. } => Input::Connected { id, conn: 7 },
+    /// #         Output::Transmit { data, .. } => Input::Written(data.len()),
+    /// #         Output::Receive { buf, .. } => {
+    /// #             let n = reply.len().min(buf.len());
+    /// #             buf[..n].copy_from_slice(&reply[..n]);
+    /// #             reply = &reply[n..];
+    /// #             Input::Read(n)
+    /// #         }
+    /// #         Output::Head(_) => break,
+    /// #         other => panic!("{other:?}"),
+    /// #     };
+    /// #     call.handle_input(input, now)?;
+    /// # }
+    /// // The head is in; the body ("hello") is still on the wire.
+    /// let mut mine = [0u8; 64];
+    /// call.offer_body_room(mine.len());
+    /// let Output::ReceiveBody { max, .. } = call.poll_output(now)? else { panic!() };
+    /// assert_eq!(max, 5); // never past the body's end
+    /// mine[..5].copy_from_slice(b"hello"); // what a socket read would do
+    /// call.handle_input(Input::Read(5), now)?;
+    /// assert_eq!(&mine[..5], b"hello");
+    /// assert!(matches!(call.poll_output(now)?, Output::Done));
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
+    pub fn offer_body_room(&mut self, room: usize) {
+        self.body_room = room;
+    }
+
+    /// How much of the offered room to ask for with
+    /// [`Output::ReceiveBody`], if the next body bytes can go straight to
+    /// the driver's buffer.
+    fn direct_room(&self) -> Option<usize> {
+        if self.body_room == 0
+            || self.state != State::ReadBody
+            || self.attempt.pending != Pending::None
+            || self.attempt.decoder.is_some()
+            || self.wire.in_start < self.wire.in_end
+        {
+            return None;
+        }
+        #[cfg(feature = "rustls")]
+        if self.conn.as_ref().is_some_and(Connection::is_tls) {
+            return None;
+        }
+        let left = self.reader.body_room()?;
+        Some(usize::try_from(left).map_or(self.body_room, |l| l.min(self.body_room)))
     }
 
     /// Mark `n` bytes of the last [`Output::Body`] as used.
@@ -921,6 +996,13 @@ impl<T> Call<T> {
                 None => return Err(usage("transmit without a connection")),
             },
             Step::Receive(until) => {
+                if let Some(max) = self.direct_room() {
+                    self.attempt.direct = Some(max);
+                    return match self.transport.as_mut() {
+                        Some(conn) => Ok(Output::ReceiveBody { conn, max, until }),
+                        None => Err(usage("receive without a connection")),
+                    };
+                }
                 let (tls, start) = self.prepare_read();
                 let buf = if tls {
                     #[cfg(feature = "rustls")]
@@ -948,14 +1030,17 @@ impl<T> Call<T> {
                 Some(h) => Output::Head(h),
                 None => return Err(usage("no response head to deliver")),
             },
-            Step::Body => match &self.attempt.pending {
-                Pending::In(r) => Output::Body(&self.wire.inbuf[r.clone()]),
-                Pending::Decoded => match &mut self.attempt.decoder {
-                    Some(d) => Output::Body(d.buffer().as_slice()),
-                    None => Output::Body(&[]),
-                },
-                Pending::None => Output::Body(&[]),
-            },
+            Step::Body => {
+                self.body_room = 0; // handed over by copy: the offer is used
+                match &self.attempt.pending {
+                    Pending::In(r) => Output::Body(&self.wire.inbuf[r.clone()]),
+                    Pending::Decoded => match &mut self.attempt.decoder {
+                        Some(d) => Output::Body(d.buffer().as_slice()),
+                        None => Output::Body(&[]),
+                    },
+                    Pending::None => Output::Body(&[]),
+                }
+            }
             Step::Done => Output::Done,
         })
     }

@@ -138,6 +138,10 @@ pub enum ResponseError {
         /// Body bytes received before the close.
         received: u64,
     },
+    /// [`ResponseReader::body_read`](super::ResponseReader::body_read) was
+    /// told of more bytes than [`body_room`](super::ResponseReader::body_room)
+    /// allowed: a bug in the code driving the reader, not the peer's.
+    BodyOverrun,
 }
 
 impl ResponseError {
@@ -201,6 +205,9 @@ impl fmt::Display for ResponseError {
             ),
             ResponseError::TruncatedChunked { received } => {
                 write!(f, "chunked response body truncated after {received} bytes")
+            }
+            ResponseError::BodyOverrun => {
+                f.write_str("more body bytes reported read than the framing allows")
             }
         }
     }

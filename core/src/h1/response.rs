@@ -233,6 +233,52 @@ impl ResponseReader {
         self.keep_alive_timeout
     }
 
+    /// How many body bytes may go from the peer straight to the caller,
+    /// without passing through [`read`](Self::read): the bytes left of a
+    /// `Content-Length` body (`u64::MAX` for a close-delimited one), or
+    /// `None` when the next bytes need parsing (a head, chunked framing) or
+    /// the body is complete. Report such bytes with
+    /// [`body_read`](Self::body_read).
+    ///
+    /// ```
+    /// use hawser_core::h1::{Event, Limits, RequestInfo, ResponseReader};
+    /// let mut reader = ResponseReader::new(RequestInfo::new(&http::Method::GET), Limits::default());
+    /// assert_eq!(reader.body_room(), None);
+    /// let (n, ev) = reader.read(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")?;
+    /// assert!(matches!(ev, Event::Head(_)));
+    /// assert_eq!(reader.body_room(), Some(5));
+    /// reader.body_read(5)?; // the caller read "hello" into its own buffer
+    /// assert_eq!(reader.body_room(), None);
+    /// assert!(matches!(reader.read(b"")?, (0, Event::Done)));
+    /// # let _ = n;
+    /// # Ok::<(), hawser_core::h1::ResponseError>(())
+    /// ```
+    pub fn body_room(&self) -> Option<u64> {
+        match self.state {
+            State::Length { remaining, .. } if remaining > 0 => Some(remaining),
+            State::Close => Some(u64::MAX),
+            _ => None,
+        }
+    }
+
+    /// Accounts for `n` body bytes the caller read itself, within
+    /// [`body_room`](Self::body_room). More than the room is an error
+    /// ([`ResponseError::BodyOverrun`]), and sticky like the others.
+    pub fn body_read(&mut self, n: u64) -> Result<(), ResponseError> {
+        match &mut self.state {
+            State::Length { remaining, .. } if n <= *remaining => {
+                *remaining -= n;
+                Ok(())
+            }
+            State::Close => Ok(()),
+            State::Failed(e) => Err(e.clone()),
+            _ => {
+                self.state = State::Failed(ResponseError::BodyOverrun);
+                Err(ResponseError::BodyOverrun)
+            }
+        }
+    }
+
     /// Reads from `input`, which must start with the bytes the previous call
     /// did not consume. Returns the number of bytes consumed and one event.
     /// Errors are sticky: once failed, every call returns the same error.
