@@ -51,7 +51,7 @@ pub use hawser_async::{
     AttemptOutcome, AttemptReport, Auth, Body, BodySource, CallReport, Config, Cookie, CookieJar,
     Error, ErrorKind, Head, HeaderMap, HistoryItem, HookRequest, HookResponse, Hooks, Method,
     Mount, PoolConfig, PoolStats, Proxy, ProxyConfig, RedirectPolicy, Result, Retry, RetryBudget,
-    Runtime, StatusCode, TimeoutPhase, Timeouts, Url, WhenFull, http,
+    Runtime, StatusCode, TimeoutPhase, Timeouts, Url, WhenFull, http, url,
 };
 
 /// async-std's sockets and timer, for the shared hawser driver.

@@ -89,7 +89,7 @@ pub use hawser_core::retry::{Retry, RetryBudget};
 pub use hawser_core::tls::TlsConfig;
 pub use hawser_core::{Error, ErrorKind, Result, TimeoutPhase};
 pub use http::{self, HeaderMap, Method, StatusCode};
-pub use url::Url;
+pub use url::{self, Url};
 
 pub use response::Response;
 pub use runtime::Runtime;

@@ -173,6 +173,10 @@ impl<R: Runtime> Response<R> {
 
     /// An error for 4xx and 5xx statuses, worded like requests'
     /// `raise_for_status` ("404 Client Error: Not Found for url: ...").
+    /// The error drops the response with its body unread, which closes
+    /// its connection (a connection is pooled only with nothing unread on
+    /// it); for an API that answers errors often, read the body first or
+    /// use `error_for_status_with_body`, which keeps its start.
     pub fn error_for_status(self) -> Result<Self> {
         match self.head.status_error() {
             Some(e) => Err(e),
@@ -248,7 +252,7 @@ impl<R: Runtime> Response<R> {
         Ok(head.decode_text(self.bytes().await?))
     }
 
-    /// The body parsed as JSON.
+    /// The body parsed as JSON (feature `json`, on by default).
     #[cfg(feature = "json")]
     pub async fn json<T: serde::de::DeserializeOwned>(self) -> Result<T> {
         let bytes = self.bytes().await?;

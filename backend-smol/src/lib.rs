@@ -38,8 +38,17 @@
 //! ([`hawser_core::call`]) until the response head; the [`Response`] then
 //! owns the loop and resumes it as the body is read. Any executor works
 //! (smol's, `async-executor`, or `block_on`), as `async-io` drives its own
-//! reactor when nothing else does. A future dropped at any `.await` gives
-//! back its pool slot, its place in the queue and its connection.
+//! reactor when nothing else does. This crate does not re-export one: add
+//! `smol` (or the executor you use) to your own dependencies, as the
+//! examples here do with `smol::block_on`. A future dropped at any
+//! `.await` gives back its pool slot, its place in the queue and its
+//! connection.
+//!
+//! [`Url`] is the `url` crate's (version 2), re-exported with the crate as
+//! [`url`] (for `url::ParseError`), as [`http`] is. The examples in
+//! `backend-smol/examples/` (`get`, and `api_client`: the tutorial's
+//! production API client on smol) run with
+//! `cargo run -p hawser-smol --example NAME`.
 //!
 //! What it does not do: HTTP/2. Name resolution runs on the `blocking`
 //! thread pool (as in smol); it and each connect are bounded by the core's
@@ -63,7 +72,7 @@ pub use hawser_async::{
     ProxyConfig, RedirectPolicy, Result, Retry, RetryBudget, Runtime, TimeoutPhase, Timeouts,
     WhenFull,
 };
-pub use hawser_async::{Cookie, CookieJar, HeaderMap, Method, StatusCode, Url, http};
+pub use hawser_async::{Cookie, CookieJar, HeaderMap, Method, StatusCode, Url, http, url};
 
 /// The smol runtime: `async_net::TcpStream` and `async_io::Timer`.
 ///

@@ -8,10 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use hawser_std::{Retry, Session};
+use hawser_std::{Retry, Session, Url, url};
 use hawser_testkit::{Behaviour, RecordedRequest, Reply, TestServer};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use url::Url;
 
 /// A JSON API client. Cheap to clone (the session inside is shared).
 #[derive(Clone, Debug)]

@@ -60,7 +60,7 @@ pub use hawser_core::{Error, ErrorKind, Result, TimeoutPhase};
 pub use http::{self, HeaderMap, Method, StatusCode};
 pub use net::Connection;
 pub use response::Response;
-pub use url::Url;
+pub use url::{self, Url};
 
 use driver::{Driver, Pumped};
 use hawser_core::call::{Agent, CallOptions};

@@ -97,6 +97,10 @@ impl Response {
 
     /// An error for 4xx and 5xx statuses, worded like requests'
     /// `raise_for_status` ("404 Client Error: Not Found for url: ...").
+    /// The error drops the response with its body unread, which closes
+    /// its connection (a connection is pooled only with nothing unread on
+    /// it); for an API that answers errors often, read the body first or
+    /// use `error_for_status_with_body`, which keeps its start.
     pub fn error_for_status(self) -> Result<Response> {
         match self.head.status_error() {
             Some(e) => Err(e),
@@ -153,7 +157,7 @@ impl Response {
         Ok(head.decode_text(self.bytes()?))
     }
 
-    /// The body parsed as JSON.
+    /// The body parsed as JSON (feature `json`, on by default).
     #[cfg(feature = "json")]
     pub fn json<T: serde::de::DeserializeOwned>(self) -> Result<T> {
         let bytes = self.bytes()?;
