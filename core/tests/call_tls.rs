@@ -25,12 +25,14 @@ fn pki(names: &[&str]) -> Pki {
     ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     ca.distinguished_name
         .push(rcgen::DnType::CommonName, "call test CA");
-    let ca = ca.self_signed(&ca_key).unwrap();
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca, ca_key);
+    let ca = ca_cert;
     let key = rcgen::KeyPair::generate().unwrap();
     let leaf =
         rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
             .unwrap()
-            .signed_by(&key, &ca, &ca_key)
+            .signed_by(&key, &issuer)
             .unwrap();
     let key_der = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
     let server = rustls::ServerConfig::builder_with_provider(Arc::new(

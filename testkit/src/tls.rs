@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::ServerConfig;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -47,7 +47,7 @@ fn err(e: impl std::fmt::Display) -> TlsSetupError {
 /// ```
 pub struct TestCa {
     cert: rcgen::Certificate,
-    key: KeyPair,
+    issuer: Issuer<'static, KeyPair>,
 }
 
 impl std::fmt::Debug for TestCa {
@@ -75,7 +75,8 @@ impl TestCa {
         params.not_before = rcgen::date_time_ymd(2000, 1, 1);
         params.not_after = rcgen::date_time_ymd(3000, 1, 1);
         let cert = params.self_signed(&key).map_err(err)?;
-        Ok(TestCa { cert, key })
+        let issuer = Issuer::new(params, key);
+        Ok(TestCa { cert, issuer })
     }
 
     /// The CA certificate as PEM, for the client's trust store.
@@ -106,7 +107,7 @@ impl TestCa {
             params.not_before = rcgen::date_time_ymd(2000, 1, 1);
             params.not_after = rcgen::date_time_ymd(2999, 1, 1);
         }
-        let cert = params.signed_by(&key, &self.cert, &self.key).map_err(err)?;
+        let cert = params.signed_by(&key, &self.issuer).map_err(err)?;
         let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
         Ok((vec![cert.der().clone()], key_der))
     }

@@ -81,10 +81,12 @@
 //! # let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
 //! # ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
 //! # ca.distinguished_name.push(rcgen::DnType::CommonName, "example CA");
-//! # let ca = ca.self_signed(&ca_key).unwrap();
+//! # let ca_cert = ca.self_signed(&ca_key).unwrap();
+//! # let issuer = rcgen::Issuer::new(ca, ca_key);
+//! # let ca = ca_cert;
 //! # let key = rcgen::KeyPair::generate().unwrap();
 //! # let leaf = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap()
-//! #     .signed_by(&key, &ca, &ca_key).unwrap();
+//! #     .signed_by(&key, &issuer).unwrap();
 //! # let key_der = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
 //! # let server_config = rustls::ServerConfig::builder_with_provider(
 //! #         Arc::new(rustls::crypto::ring::default_provider()))

@@ -33,11 +33,13 @@ fn pki() -> &'static Pki {
         let ca_key = rcgen::KeyPair::generate().expect("CA key");
         let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
         ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        let ca = ca.self_signed(&ca_key).expect("CA");
+        let ca_cert = ca.self_signed(&ca_key).expect("CA");
+        let issuer = rcgen::Issuer::new(ca, ca_key);
+        let ca = ca_cert;
         let key = rcgen::KeyPair::generate().expect("leaf key");
         let leaf = rcgen::CertificateParams::new(vec!["h.test".to_string()])
             .expect("leaf params")
-            .signed_by(&key, &ca, &ca_key)
+            .signed_by(&key, &issuer)
             .expect("leaf");
         let key_der = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
         let provider = Arc::new(rustls::crypto::ring::default_provider());

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use hawser_core::Error;
 use hawser_core::tls::{TlsConfig, TlsConnector, TlsRead, TlsSession};
 use rcgen::{
-    BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair,
-    date_time_ymd,
+    BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType, IsCa, Issuer,
+    KeyPair, date_time_ymd,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::server::WebPkiClientVerifier;
@@ -18,7 +18,7 @@ use rustls::{RootCertStore, ServerConfig, ServerConnection};
 /// A certificate authority that can issue leaves.
 pub struct Ca {
     pub cert: Certificate,
-    pub key: KeyPair,
+    pub issuer: Issuer<'static, KeyPair>,
 }
 
 /// An issued certificate with its key.
@@ -41,7 +41,8 @@ impl Ca {
         params.distinguished_name = dn(name);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         let cert = params.self_signed(&key).expect("self-sign CA");
-        Ca { cert, key }
+        let issuer = Issuer::new(params, key);
+        Ca { cert, issuer }
     }
 
     pub fn pem(&self) -> Vec<u8> {
@@ -71,9 +72,7 @@ impl Ca {
         let mut params = CertificateParams::new(names).expect("leaf params");
         params.distinguished_name = dn("hawser test leaf");
         edit(&mut params);
-        let cert = params
-            .signed_by(&key, &self.cert, &self.key)
-            .expect("sign leaf");
+        let cert = params.signed_by(&key, &self.issuer).expect("sign leaf");
         Leaf { cert, key }
     }
 }
