@@ -167,7 +167,7 @@ pub fn call(data: &[u8], base: Instant) -> Ending {
         // After the head, offer a buffer of our own for body bytes on about
         // half the polls (sizes vary with progress), so direct body reads
         // (`Output::ReceiveBody`) mix with reads through the core.
-        let room = if heads == 1 && body_total % 2 == 0 {
+        let room = if heads == 1 && body_total.is_multiple_of(2) {
             1 + (body_total as usize * 7919) % 5000
         } else {
             0
