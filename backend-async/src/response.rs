@@ -22,7 +22,7 @@ type Progress = Box<dyn FnMut(u64, Option<u64>) + Send>;
 type Timer = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// The call and its connection, owned by whichever future reads the body.
-struct Exchange<R: Runtime> {
+pub(crate) struct Exchange<R: Runtime> {
     call: Call<R::Stream>,
     driver: Driver<R>,
     /// The last piece of body the core handed out.
@@ -31,6 +31,21 @@ struct Exchange<R: Runtime> {
 }
 
 impl<R: Runtime> Exchange<R> {
+    /// A call and its driver, boxed.
+    pub(crate) fn new(call: Call<R::Stream>, driver: Driver<R>) -> Box<Self> {
+        Box::new(Exchange {
+            call,
+            driver,
+            chunk: Vec::new(),
+            done: false,
+        })
+    }
+
+    /// Run the call until its head (or the end).
+    pub(crate) async fn pump_head(&mut self) -> Result<Pumped> {
+        self.driver.pump(&mut self.call, None).await
+    }
+
     /// Replace `chunk` with the next piece of body: `Ok(false)` at the end.
     /// Takes and returns the box so the future is `'static` and can live in
     /// the response between polls.
@@ -100,21 +115,16 @@ impl<R: Runtime> fmt::Debug for Response<R> {
 }
 
 impl<R: Runtime> Response<R> {
-    pub(crate) fn new(head: Head, call: Call<R::Stream>, driver: Driver<R>) -> Self {
+    pub(crate) fn new(head: Head, ex: Box<Exchange<R>>) -> Self {
         let content_length = head
             .headers
             .get("content-length")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok());
         Response {
-            report: call.report(),
+            report: ex.call.report(),
             head,
-            body: Body::Idle(Box::new(Exchange {
-                call,
-                driver,
-                chunk: Vec::new(),
-                done: false,
-            })),
+            body: Body::Idle(ex),
             pos: 0,
             read: 0,
             content_length,
