@@ -298,9 +298,11 @@ impl Backend for Session {
         body: Option<Self::BodySource>,
     ) -> Result<Response> {
         let (request, opts) = request?;
-        let mut call = self
-            .agent
-            .start(request, opts, Instant::now(), SystemTime::now())?;
+        let mut call =
+            Box::new(
+                self.agent
+                    .start(request, opts, Instant::now(), SystemTime::now())?,
+            );
         let mut driver = Driver::new(body);
         match driver.pump(&mut call, None)? {
             Pumped::Head(head) => Ok(Response::new(*head, call, driver)),

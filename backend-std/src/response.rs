@@ -22,7 +22,9 @@ type Progress = Box<dyn FnMut(u64, Option<u64>) + Send>;
 /// hawser [`Error`] that [`io::Error::get_ref`] + `downcast_ref` recover.
 pub struct Response {
     head: Head,
-    call: Call<Connection>,
+    /// Boxed so the response stays small: it is returned through
+    /// `Result`s by value, and a `Call` is 3.6 KB.
+    call: Box<Call<Connection>>,
     driver: Driver,
     done: bool,
     read: u64,
@@ -40,7 +42,7 @@ impl fmt::Debug for Response {
 }
 
 impl Response {
-    pub(crate) fn new(head: Head, call: Call<Connection>, driver: Driver) -> Response {
+    pub(crate) fn new(head: Head, call: Box<Call<Connection>>, driver: Driver) -> Response {
         Response {
             head,
             call,
