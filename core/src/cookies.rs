@@ -711,10 +711,16 @@ impl CookieJar {
         url: &Url,
         now: SystemTime,
     ) -> impl Iterator<Item = &'a Cookie> + use<'a> {
-        let mut found: Vec<&Cookie> = match RequestHost::of(url) {
+        // An empty jar (the usual case for an API client) allocates nothing.
+        let host = if self.cookies.is_empty() {
+            Err(CookieError::NoHost)
+        } else {
+            RequestHost::of(url)
+        };
+        let mut found: Vec<&Cookie> = match host {
             Ok(host) => {
                 let secure = url.scheme() == "https";
-                let path = url.path().to_owned();
+                let path = url.path();
                 self.cookies
                     .iter()
                     .filter(|c| {
@@ -725,7 +731,7 @@ impl CookieJar {
                             } else {
                                 !host.is_ip && domain_match(&host.name, &c.domain)
                             }
-                            && path_match(&path, &c.path)
+                            && path_match(path, &c.path)
                     })
                     .collect()
             }

@@ -676,6 +676,12 @@ fn requote(s: &str) -> Option<String> {
     let unreserved = |c: u8| c.is_ascii_alphanumeric() || b"-._~".contains(&c);
     let hex = |c: Option<&u8>| c.and_then(|&c| char::from(c).to_digit(16));
     let b = s.as_bytes();
+    // The usual case, nothing to re-quote, allocates nothing.
+    if b.iter()
+        .all(|&c| c.is_ascii_alphanumeric() || SAFE.contains(&c))
+    {
+        return None;
+    }
     let mut out = String::with_capacity(s.len() + 8);
     let mut changed = false;
     let mut i = 0;

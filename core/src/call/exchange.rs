@@ -331,16 +331,18 @@ impl<T> Call<T> {
         {
             headers.insert(COOKIE, v);
         }
+        // Through a forward proxy the target is the absolute URL; otherwise
+        // the head is written from the URL's parts (no string, no re-parse).
         let (form, target) = match &self.route {
-            Route::Forward { target, .. } => (TargetForm::Absolute, target.clone()),
-            _ => (TargetForm::Origin, origin_uri(&self.url)),
+            Route::Forward { target, .. } => (TargetForm::Absolute, Some(target.clone())),
+            _ => (TargetForm::Origin, None),
         };
         match (&self.route, &mut self.proxy_auth) {
             (Route::Forward { .. }, Some(pa)) => {
                 pa.authorize(
                     &self.method,
                     &self.url,
-                    &target,
+                    target.as_deref().unwrap_or_default(),
                     &mut headers,
                     &mut self.rng,
                 )?;
@@ -357,11 +359,7 @@ impl<T> Call<T> {
             let mut url = self.url.clone();
             let path = request_target(&self.url);
             let mut req = OutgoingRequest::new(&mut method, &mut url, &mut headers);
-            if form == TargetForm::Absolute {
-                req = req.with_request_target(&target);
-            } else {
-                req = req.with_request_target(&path);
-            }
+            req = req.with_request_target(target.as_deref().unwrap_or(&path));
             auth.authorize(&mut req, &mut self.auth_state, &mut self.rng)?;
         }
         let framing = match self.body.len() {
@@ -396,15 +394,23 @@ impl<T> Call<T> {
         if expect {
             headers.insert(EXPECT, HeaderValue::from_static("100-continue"));
         }
-        let uri: Uri = target.parse().map_err(|_| {
-            Error::new(
-                ErrorKind::InvalidRequest,
-                format!("cannot write {:?} as a request target", self.url.as_str()),
-            )
-        })?;
         let mut head = std::mem::take(&mut self.wire.out);
         head.clear();
-        let info = h1::encode_request_head(&self.method, &uri, &headers, form, framing, &mut head)?;
+        let info = match &target {
+            Some(target) => {
+                let uri: Uri = target.parse().map_err(|_| {
+                    Error::new(
+                        ErrorKind::InvalidRequest,
+                        format!("cannot write {:?} as a request target", self.url.as_str()),
+                    )
+                })?;
+                h1::encode_request_head(&self.method, &uri, &headers, form, framing, &mut head)?
+            }
+            None => {
+                let target = h1::Target::of_url(&self.url);
+                h1::encode_head(&self.method, &target, &headers, form, framing, &mut head)?
+            }
+        };
         // A caller-set `Expect: 100-continue` is honoured like our own.
         let expect = expect || (info.expect_continue && !self.body.is_empty());
         self.reader.reset(info);

@@ -231,7 +231,7 @@ use crate::{Error, ErrorKind, Result, TimeoutPhase};
 use conn::Dial;
 use decode::Decoder;
 use proxy_auth::ProxyAuth;
-use route::{connect_target, describe_target, origin_uri, request_target, route_for};
+use route::{connect_target, describe_target, request_target, route_for};
 use trace::Trace;
 
 /// The core's state for one transport connection: TLS session (if any),

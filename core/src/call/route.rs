@@ -54,11 +54,6 @@ pub(super) fn hash_bytes(b: &[u8]) -> u64 {
     })
 }
 
-/// `scheme://host:port/path?query` without userinfo or fragment.
-pub(super) fn origin_uri(url: &Url) -> String {
-    url[..url::Position::AfterQuery].to_owned()
-}
-
 /// `path?query`, the origin-form target.
 pub(super) fn request_target(url: &Url) -> String {
     url[url::Position::BeforePath..url::Position::AfterQuery].to_owned()

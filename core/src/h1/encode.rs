@@ -126,6 +126,50 @@ pub fn encode_request_head(
     framing: RequestFraming,
     out: &mut Vec<u8>,
 ) -> Result<RequestInfo, EncodeError> {
+    encode_head(method, &Target::of_uri(uri), headers, form, framing, out)
+}
+
+/// The parts of a request target the head is written from: an `http::Uri`
+/// (the public API) or a `url::Url` (the call, without a round trip
+/// through a string and a second parse).
+pub(crate) struct Target<'a> {
+    scheme: Option<&'a str>,
+    host: Option<&'a str>,
+    port: Option<u16>,
+    path_and_query: Option<&'a str>,
+}
+
+impl<'a> Target<'a> {
+    fn of_uri(uri: &'a Uri) -> Target<'a> {
+        Target {
+            scheme: uri.scheme_str(),
+            host: uri.host(),
+            port: uri.port_u16(),
+            path_and_query: uri.path_and_query().map(|pq| pq.as_str()),
+        }
+    }
+
+    /// `url`'s scheme, host, port and `path?query` (never its userinfo
+    /// or fragment).
+    pub(crate) fn of_url(url: &'a url::Url) -> Target<'a> {
+        Target {
+            scheme: Some(url.scheme()),
+            host: url.host_str(),
+            port: url.port(),
+            path_and_query: Some(&url[url::Position::BeforePath..url::Position::AfterQuery]),
+        }
+    }
+}
+
+/// [`encode_request_head`] from a [`Target`].
+pub(crate) fn encode_head(
+    method: &Method,
+    uri: &Target<'_>,
+    headers: &HeaderMap,
+    form: TargetForm,
+    framing: RequestFraming,
+    out: &mut Vec<u8>,
+) -> Result<RequestInfo, EncodeError> {
     let start = out.len();
     let result = write_head(method, uri, headers, form, framing, out);
     if result.is_err() {
@@ -136,7 +180,7 @@ pub fn encode_request_head(
 
 fn write_head(
     method: &Method,
-    uri: &Uri,
+    uri: &Target<'_>,
     headers: &HeaderMap,
     form: TargetForm,
     framing: RequestFraming,
@@ -156,7 +200,7 @@ fn write_head(
     out.extend_from_slice(b" HTTP/1.1\r\n");
 
     if !headers.contains_key(HOST) {
-        let host = uri.host().ok_or(EncodeError::MissingHost)?;
+        let host = uri.host.ok_or(EncodeError::MissingHost)?;
         let start = out.len();
         out.extend_from_slice(b"host: ");
         if form == TargetForm::Authority {
@@ -227,11 +271,11 @@ fn write_head(
     Ok(info)
 }
 
-fn write_target(uri: &Uri, form: TargetForm, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+fn write_target(uri: &Target<'_>, form: TargetForm, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     let start = out.len();
     match form {
         TargetForm::Origin => {
-            let pq = uri.path_and_query().map_or("/", |pq| pq.as_str());
+            let pq = uri.path_and_query.unwrap_or("/");
             // An absolute URI with an empty path still needs "/" on the wire.
             out.extend_from_slice(if pq.is_empty() { b"/" } else { pq.as_bytes() });
             if !out
@@ -245,16 +289,16 @@ fn write_target(uri: &Uri, form: TargetForm, out: &mut Vec<u8>) -> Result<(), En
         }
         TargetForm::Absolute => {
             let scheme = uri
-                .scheme_str()
+                .scheme
                 .ok_or(EncodeError::InvalidTarget("absolute-form needs a scheme"))?;
             let host = uri
-                .host()
+                .host
                 .ok_or(EncodeError::InvalidTarget("absolute-form needs a host"))?;
             out.extend_from_slice(scheme.as_bytes());
             out.extend_from_slice(b"://");
             // Userinfo is never sent (RFC 9110 §4.2.4): rebuild host[:port].
             write_authority(uri, host, out)?;
-            match uri.path_and_query().map(|pq| pq.as_str()) {
+            match uri.path_and_query {
                 Some(pq) if pq.starts_with('/') => out.extend_from_slice(pq.as_bytes()),
                 Some(pq) if pq.starts_with('?') => {
                     out.push(b'/');
@@ -265,11 +309,11 @@ fn write_target(uri: &Uri, form: TargetForm, out: &mut Vec<u8>) -> Result<(), En
         }
         TargetForm::Authority => {
             let host = uri
-                .host()
+                .host
                 .ok_or(EncodeError::InvalidTarget("authority-form needs a host"))?;
             let port = uri
-                .port_u16()
-                .or_else(|| default_port(uri.scheme_str()))
+                .port
+                .or_else(|| default_port(uri.scheme))
                 .ok_or(EncodeError::InvalidTarget("authority-form needs a port"))?;
             out.extend_from_slice(host.as_bytes());
             out.push(b':');
@@ -289,13 +333,13 @@ fn write_target(uri: &Uri, form: TargetForm, out: &mut Vec<u8>) -> Result<(), En
 }
 
 /// Writes `host[:port]`, leaving out the scheme's default port.
-fn write_authority(uri: &Uri, host: &str, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+fn write_authority(uri: &Target<'_>, host: &str, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     if host.is_empty() {
         return Err(EncodeError::MissingHost);
     }
     out.extend_from_slice(host.as_bytes());
-    if let Some(port) = uri.port_u16()
-        && Some(port) != default_port(uri.scheme_str())
+    if let Some(port) = uri.port
+        && Some(port) != default_port(uri.scheme)
     {
         out.push(b':');
         write_decimal(u64::from(port), out);

@@ -57,6 +57,7 @@ mod response;
 
 pub use chunked::{ChunkedDecoder, ChunkedEncoder, ChunkedEvent};
 pub use encode::{RequestFraming, RequestInfo, TargetForm, encode_request, encode_request_head};
+pub(crate) use encode::{Target, encode_head};
 pub use error::{EncodeError, ResponseError};
 pub use response::{BodyFraming, Event, ResponseHead, ResponseReader};
 
