@@ -19,6 +19,9 @@ use hawser_core::request::Request;
 
 /// Upper bound on driver steps per call: a loop that runs longer is a hang.
 const MAX_STEPS: usize = 100_000;
+/// The buffer the driver offers for body bytes (small, so a body takes
+/// several direct reads).
+const BODY_ROOM: usize = 700;
 
 /// What happens on the connection once an answer's bytes are all delivered
 /// (or, with no bytes, at once).
@@ -640,10 +643,21 @@ impl Scenario {
         let mut steps = 0;
         // The streamed body piece lent to the call for one input.
         let mut piece: Vec<u8>;
+        // Our own buffer for body bytes read straight from the connection,
+        // and how many the last `ReceiveBody` put there.
+        let (mut direct, mut direct_read) = (Vec::new(), 0);
         loop {
             steps += 1;
             assert!(steps < MAX_STEPS, "the driver loop did not end");
             let now = self.now();
+            // Once the head is in, offer a buffer on every other poll, so
+            // every scenario reads bodies both ways: straight into the
+            // driver's buffer (`ReceiveBody`) and through the core's.
+            call.offer_body_room(if out.head.is_some() && steps % 2 == 0 {
+                BODY_ROOM
+            } else {
+                0
+            });
             let output = match call.poll_output(now) {
                 Ok(o) => o,
                 Err(e) => {
@@ -737,40 +751,14 @@ impl Scenario {
                     self.server.client_wrote(id, data);
                     Input::Written(n)
                 }
-                Output::Receive { conn, buf, until } => {
-                    let id = conn.id;
-                    let c = &mut self.server.conns[id];
-                    if c.out.is_empty() {
-                        match c.end {
-                            End::Eof => Input::Eof,
-                            End::Reset => {
-                                Input::Failed(io::Error::from(io::ErrorKind::ConnectionReset))
-                            }
-                            End::Stay | End::Stall => {
-                                self.jump_to(until);
-                                Input::Timeout
-                            }
-                        }
-                    } else {
-                        let mut n = c.out.len();
-                        let mut delay = Duration::ZERO;
-                        if let Some((k, every)) = c.drip {
-                            n = n.min(k);
-                            delay = every;
-                        }
-                        if now + delay >= until && !delay.is_zero() {
-                            self.jump_to(until);
-                            Input::Timeout
-                        } else {
-                            self.offset += delay;
-                            let n = n.min(buf.len());
-                            let c = &mut self.server.conns[id];
-                            for (dst, src) in buf.iter_mut().zip(c.out.drain(..n)) {
-                                *dst = src;
-                            }
-                            Input::Read(n)
-                        }
+                Output::Receive { conn, buf, until } => self.serve_read(conn.id, buf, now, until),
+                Output::ReceiveBody { conn, max, until } => {
+                    direct.resize(max, 0);
+                    let input = self.serve_read(conn.id, &mut direct, now, until);
+                    if let Input::Read(n) = input {
+                        direct_read = n;
                     }
+                    input
                 }
                 Output::SendBody { max, .. } => match stream.pieces.pop_front() {
                     Some(mut p) => {
@@ -809,6 +797,8 @@ impl Scenario {
                 out.error = Some(e);
                 break;
             }
+            out.body
+                .extend_from_slice(&direct[..std::mem::take(&mut direct_read)]);
         }
         out.report = call.report();
         drop(call);
@@ -909,6 +899,46 @@ impl Scenario {
     }
 
     /// Sleep (jump the clock) until `t`.
+    /// The scripted server's answer to a read of up to `buf.len()` bytes
+    /// on connection `id`: its next bytes (dripped when it drips), or its
+    /// ending (EOF, reset, or a wait that runs into `until`).
+    fn serve_read(
+        &mut self,
+        id: usize,
+        buf: &mut [u8],
+        now: Instant,
+        until: Instant,
+    ) -> Input<'static, Wire> {
+        let c = &mut self.server.conns[id];
+        if c.out.is_empty() {
+            return match c.end {
+                End::Eof => Input::Eof,
+                End::Reset => Input::Failed(io::Error::from(io::ErrorKind::ConnectionReset)),
+                End::Stay | End::Stall => {
+                    self.jump_to(until);
+                    Input::Timeout
+                }
+            };
+        }
+        let mut n = c.out.len();
+        let mut delay = Duration::ZERO;
+        if let Some((k, every)) = c.drip {
+            n = n.min(k);
+            delay = every;
+        }
+        if now + delay >= until && !delay.is_zero() {
+            self.jump_to(until);
+            return Input::Timeout;
+        }
+        self.offset += delay;
+        let n = n.min(buf.len());
+        let c = &mut self.server.conns[id];
+        for (dst, src) in buf.iter_mut().zip(c.out.drain(..n)) {
+            *dst = src;
+        }
+        Input::Read(n)
+    }
+
     pub fn jump_to(&mut self, t: Instant) {
         if t > self.now() {
             self.offset = t - self.base;
