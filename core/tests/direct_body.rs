@@ -6,7 +6,7 @@
 use std::time::{Instant, SystemTime};
 
 use hawser_core::ErrorKind;
-use hawser_core::call::{Agent, CallOptions, Config, Input, Output};
+use hawser_core::call::{Agent, Call, CallOptions, Config, Input, Output};
 use hawser_core::request::Request;
 
 /// What a run saw.
@@ -17,6 +17,45 @@ struct Run {
     direct: Vec<usize>,
     /// Body bytes that came as `Output::Body` (copied out of the core).
     copied: usize,
+}
+
+/// A GET on a fresh agent's call.
+fn start(agent: &Agent<u32>, now: Instant) -> Call<u32> {
+    let req = Request::get("http://h.test/").build().unwrap();
+    let opts = CallOptions {
+        seed: 1,
+        ..CallOptions::default()
+    };
+    agent.start(req, opts, now, SystemTime::UNIX_EPOCH).unwrap()
+}
+
+/// Connect, send, and feed `pending` (at most `step` bytes per read) until
+/// the head is out; `pending` keeps what was not read.
+fn to_head(call: &mut Call<u32>, now: Instant, pending: &mut &[u8], step: usize) {
+    let mut attempt = None;
+    loop {
+        let input = match call.poll_output(now).unwrap() {
+            Output::Resolve { .. } => Input::Resolved(vec![([127, 0, 0, 1], 80).into()]),
+            Output::Connect { id, .. } => {
+                attempt = Some(id);
+                continue;
+            }
+            Output::AwaitConnect { .. } => Input::Connected {
+                id: attempt.take().unwrap(),
+                conn: 1,
+            },
+            Output::Transmit { data, .. } => Input::Written(data.len()),
+            Output::Receive { buf, .. } => {
+                let n = pending.len().min(buf.len()).min(step);
+                buf[..n].copy_from_slice(&pending[..n]);
+                *pending = &pending[n..];
+                Input::Read(n)
+            }
+            Output::Head(_) => return,
+            other => panic!("{other:?}"),
+        };
+        call.handle_input(input, now).unwrap();
+    }
 }
 
 /// Drive one GET against `wire` (then EOF) on a fake connection, offering
@@ -30,13 +69,12 @@ fn run(
     in_memory: bool,
 ) -> (Run, hawser_core::Result<()>) {
     let now = Instant::now();
-    let req = Request::get("http://h.test/").build().unwrap();
-    let opts = CallOptions {
-        seed: 1,
-        ..CallOptions::default()
-    };
-    let mut call = agent.start(req, opts, now, SystemTime::UNIX_EPOCH).unwrap();
-    let (mut attempt, mut pending) = (None, wire);
+    let mut call = start(agent, now);
+    let mut pending = wire;
+    to_head(&mut call, now, &mut pending, step);
+    if in_memory {
+        call.read_into_memory().ok();
+    }
     let mut mine = vec![0u8; room.max(1)];
     let mut seen = Run::default();
     let result = loop {
@@ -46,17 +84,6 @@ fn run(
             Err(e) => break Err(e),
         };
         let input = match output {
-            Output::Resolve { .. } => Input::Resolved(vec![([127, 0, 0, 1], 80).into()]),
-            Output::Connect { id, .. } => {
-                attempt = Some(id);
-                continue;
-            }
-            Output::AwaitConnect { .. } => Input::Connected {
-                id: attempt.take().unwrap(),
-                conn: 1,
-            },
-            Output::Check { .. } => Input::Quiet,
-            Output::Transmit { data, .. } => Input::Written(data.len()),
             Output::Receive { buf, .. } => {
                 let n = pending.len().min(buf.len()).min(step);
                 buf[..n].copy_from_slice(&pending[..n]);
@@ -76,12 +103,6 @@ fn run(
                     seen.body.extend_from_slice(&mine[..n]);
                     continue;
                 }
-            }
-            Output::Head(_) => {
-                if in_memory {
-                    call.read_into_memory().ok();
-                }
-                continue;
             }
             Output::Close(_) => continue,
             Output::Body(b) => {
@@ -258,34 +279,9 @@ fn the_in_memory_cap_holds_for_direct_reads() {
 fn reporting_more_than_asked_is_a_usage_error_and_the_ask_stands() {
     let wire = with_length(b"hello");
     let now = Instant::now();
-    let a = agent();
-    let req = Request::get("http://h.test/").build().unwrap();
-    let mut call = a
-        .start(req, CallOptions::default(), now, SystemTime::UNIX_EPOCH)
-        .unwrap();
-    let mut attempt = None;
+    let mut call = start(&agent(), now);
     let head_len = wire.len() - 5;
-    loop {
-        let input = match call.poll_output(now).unwrap() {
-            Output::Resolve { .. } => Input::Resolved(vec![([127, 0, 0, 1], 80).into()]),
-            Output::Connect { id, .. } => {
-                attempt = Some(id);
-                continue;
-            }
-            Output::AwaitConnect { .. } => Input::Connected {
-                id: attempt.take().unwrap(),
-                conn: 1,
-            },
-            Output::Transmit { data, .. } => Input::Written(data.len()),
-            Output::Receive { buf, .. } => {
-                buf[..head_len].copy_from_slice(&wire[..head_len]);
-                Input::Read(head_len)
-            }
-            Output::Head(_) => break,
-            other => panic!("{other:?}"),
-        };
-        call.handle_input(input, now).unwrap();
-    }
+    to_head(&mut call, now, &mut &wire[..], head_len);
     call.offer_body_room(64);
     assert!(matches!(
         call.poll_output(now).unwrap(),
