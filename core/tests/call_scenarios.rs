@@ -706,6 +706,26 @@ fn big_put() -> Request {
         .unwrap()
 }
 
+/// By default no body, however large, waits for `100 Continue`: requests,
+/// reqwest, ureq and hyper never ask, and asking costs a round trip.
+#[test]
+fn no_expect_by_default_even_for_a_large_body() {
+    let mut s = Scenario::new(retry(0));
+    s.answer(Answer::reply(OK));
+    let body = vec![b'u'; 4 << 20];
+    let out = s.run(
+        Request::put("http://h.test/upload")
+            .body(body.clone())
+            .build()
+            .unwrap(),
+    );
+    assert_eq!(out.status(), 200);
+    let r = &s.server.received[0];
+    assert_eq!(r.header("expect"), None);
+    assert_eq!(r.body, body);
+    assert_eq!(out.elapsed, Duration::ZERO, "nothing waited for a 100");
+}
+
 #[test]
 fn expect_100_then_body() {
     let mut s = Scenario::new(expect_config());
