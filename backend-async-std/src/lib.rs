@@ -102,6 +102,14 @@ impl Runtime for AsyncStd {
         Pin::new(s).poll_write(cx, buf)
     }
 
+    fn poll_write_vectored(
+        s: &mut TcpStream,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(s).poll_write_vectored(cx, bufs)
+    }
+
     fn peek(s: &TcpStream) -> io::Result<usize> {
         hawser_async::peek_fd(s)
     }

@@ -3,7 +3,7 @@
 //! and every retry are the core's; this file only does the I/O.
 
 use std::future::{Future, poll_fn};
-use std::io;
+use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::Poll;
 use std::time::Instant;
@@ -67,6 +67,8 @@ impl<R: Runtime> Driver<R> {
         // Plain body bytes are read straight into `out` (AsyncRead reads
         // into the caller's buffer itself, see `Response::poll_direct`).
         call.offer_body_room(out.as_ref().map_or(0, |_| FILL_ROOM));
+        // Head and in-memory body leave in one vectored write.
+        call.accept_vectored(true);
         loop {
             let output = call.poll_output(Instant::now())?;
             if !matches!(output, Output::Connect { .. } | Output::AwaitConnect { .. }) {
@@ -106,6 +108,13 @@ impl<R: Runtime> Driver<R> {
                 Output::Check { conn } => Input::from_peek(R::peek(conn)),
                 Output::Transmit { conn, data, until } => {
                     let write = poll_fn(|cx| R::poll_write(conn, cx, data));
+                    bounded::<R, _>(until, write)
+                        .await
+                        .map_or(Input::Timeout, Input::from_write)
+                }
+                Output::TransmitVectored { conn, bufs, until } => {
+                    let slices = [IoSlice::new(bufs[0]), IoSlice::new(bufs[1])];
+                    let write = poll_fn(|cx| R::poll_write_vectored(conn, cx, &slices));
                     bounded::<R, _>(until, write)
                         .await
                         .map_or(Input::Timeout, Input::from_write)

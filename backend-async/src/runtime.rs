@@ -81,6 +81,22 @@ pub trait Runtime: Send + Sync + 'static {
         buf: &[u8],
     ) -> Poll<io::Result<usize>>;
 
+    /// Poll one vectored write of (some of) `bufs`, in order. The default
+    /// writes the first non-empty buffer with [`poll_write`](Self::poll_write);
+    /// a stream with `writev` should override it, so a request head and
+    /// its body leave in one syscall.
+    fn poll_write_vectored(
+        stream: &mut Self::Stream,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let first = bufs
+            .iter()
+            .find(|b| !b.is_empty())
+            .map_or(&[][..], |b| &**b);
+        Self::poll_write(stream, cx, first)
+    }
+
     /// Peek at an idle stream without blocking and without registering
     /// anything: `Err(WouldBlock)` when nothing waits, `Ok(0)` at EOF,
     /// `Ok(n)` when bytes wait. [`peek_fd`] does it in one syscall on Unix.

@@ -128,6 +128,14 @@ impl Runtime for Smol {
         Pin::new(s).poll_write(cx, buf)
     }
 
+    fn poll_write_vectored(
+        s: &mut Self::Stream,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(s).poll_write_vectored(cx, bufs)
+    }
+
     fn peek(s: &Self::Stream) -> io::Result<usize> {
         hawser_async::peek_fd(s)
     }

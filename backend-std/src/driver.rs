@@ -79,6 +79,9 @@ impl Driver {
                 Output::Transmit { conn, data, until } => {
                     Input::from_write(conn.write(data, until))
                 }
+                Output::TransmitVectored { conn, bufs, until } => {
+                    Input::from_write(conn.write_vectored(bufs, until))
+                }
                 Output::Receive { conn, buf, until } => Input::from_read(conn.read(buf, until)),
                 Output::ReceiveBody { conn, max, until } => {
                     let Some(buf) = out.as_deref_mut() else {

@@ -303,6 +303,8 @@ impl Backend for Session {
                 self.agent
                     .start(request, opts, Instant::now(), SystemTime::now())?,
             );
+        // Head and in-memory body leave in one writev.
+        call.accept_vectored(true);
         let mut driver = Driver::new(body);
         match driver.pump(&mut call, None)? {
             Pumped::Head(head) => Ok(Response::new(*head, call, driver)),

@@ -29,6 +29,14 @@ impl Connection {
         self.sock.write(data)
     }
 
+    /// Write (some of) `bufs[0]` then `bufs[1]` in one `writev`, bounded by
+    /// `until`.
+    pub(crate) fn write_vectored(&mut self, bufs: [&[u8]; 2], until: Instant) -> io::Result<usize> {
+        self.bound(1, until)?;
+        self.sock
+            .write_vectored(&[io::IoSlice::new(bufs[0]), io::IoSlice::new(bufs[1])])
+    }
+
     /// Read into `buf`, bounded by `until`.
     pub(crate) fn read(&mut self, buf: &mut [u8], until: Instant) -> io::Result<usize> {
         self.bound(0, until)?;

@@ -107,6 +107,14 @@ impl Runtime for Tokio {
         Pin::new(s).poll_write(cx, buf)
     }
 
+    fn poll_write_vectored(
+        s: &mut TcpStream,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(s).poll_write_vectored(cx, bufs)
+    }
+
     fn peek(s: &TcpStream) -> io::Result<usize> {
         // Straight to the socket, not through tokio's readiness (which may
         // not have seen a FIN that arrived while the connection was idle).

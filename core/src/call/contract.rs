@@ -73,6 +73,20 @@ pub enum Output<'a, T> {
         /// Give up at this instant.
         until: Instant,
     },
+    /// Write `bufs[0]` then `bufs[1]` (all or some) to `conn` in one
+    /// vectored write (`writev`) by `until`; answer with
+    /// [`Input::from_write`], the count running across both in order. Only
+    /// asked after [`Call::accept_vectored`](super::Call::accept_vectored),
+    /// when a request head and its in-memory body can leave together: one
+    /// syscall and one packet instead of two for a small POST.
+    TransmitVectored {
+        /// The connection.
+        conn: &'a mut T,
+        /// The head's bytes, then the body's.
+        bufs: [&'a [u8]; 2],
+        /// Give up at this instant.
+        until: Instant,
+    },
     /// Read from `conn` into `buf` by `until`; answer with
     /// [`Input::from_read`].
     Receive {
@@ -160,6 +174,11 @@ impl<T> fmt::Debug for Output<'_, T> {
             Output::Transmit { data, until, .. } => f
                 .debug_struct("Transmit")
                 .field("len", &data.len())
+                .field("until", until)
+                .finish(),
+            Output::TransmitVectored { bufs, until, .. } => f
+                .debug_struct("TransmitVectored")
+                .field("lens", &[bufs[0].len(), bufs[1].len()])
                 .field("until", until)
                 .finish(),
             Output::Receive { buf, until, .. } => f

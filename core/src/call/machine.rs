@@ -73,7 +73,9 @@ impl<T> Call<T> {
             State::Dial => self.step_dial(now),
             State::Sending(after) => {
                 if self.wire.out_pos < self.wire.out.len() {
-                    return Ok(Some(Step::Transmit));
+                    let pair = self.pair_with_head();
+                    self.attempt.tx_pair = pair.is_some();
+                    return Ok(Some(pair.map_or(Step::Transmit, Step::TransmitPair)));
                 }
                 self.wire.out.clear();
                 self.wire.out_pos = 0;
@@ -283,11 +285,17 @@ impl<T> Call<T> {
             (State::Backoff(_) | State::Acquire | State::AwaitSlot, Input::Timeout) => Ok(()),
             (_, Input::NoProgress) => Ok(()),
             (State::Sending(_), Input::Written(n)) => {
-                let offered = if self.attempt.tx_from_body {
+                let body_left = || {
                     let len = self.body.as_bytes().map_or(0, |b| b.len());
                     len.saturating_sub(self.attempt.body_pos)
+                };
+                let head_left = self.wire.out.len().saturating_sub(self.wire.out_pos);
+                let offered = if self.attempt.tx_pair {
+                    head_left + body_left()
+                } else if self.attempt.tx_from_body {
+                    body_left()
                 } else {
-                    self.wire.out.len().saturating_sub(self.wire.out_pos)
+                    head_left
                 };
                 if n > offered {
                     return Err(usage(
@@ -297,7 +305,11 @@ impl<T> Call<T> {
                 if n > 0 {
                     self.tracker.progress(now);
                 }
-                if std::mem::take(&mut self.attempt.tx_from_body) {
+                if std::mem::take(&mut self.attempt.tx_pair) {
+                    let of_head = n.min(head_left);
+                    self.wire.out_pos += of_head;
+                    self.attempt.body_pos += n - of_head;
+                } else if std::mem::take(&mut self.attempt.tx_from_body) {
                     self.attempt.body_pos += n;
                 } else {
                     self.wire.out_pos = (self.wire.out_pos + n).min(self.wire.out.len());

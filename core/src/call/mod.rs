@@ -440,6 +440,8 @@ pub struct Call<T> {
     /// Room in the driver's own buffer for body bytes read straight from
     /// the connection ([`Call::offer_body_room`]); 0 when none is offered.
     body_room: usize,
+    /// The driver takes [`Output::TransmitVectored`] ([`Call::accept_vectored`]).
+    vectored: bool,
     history: Vec<HistoryItem>,
     report: CallReport,
     error: Option<Error>,
@@ -484,6 +486,8 @@ struct Attempt {
     send_body_bytes: bool,
     /// The last Transmit handed out body bytes, not `wire.out`.
     tx_from_body: bool,
+    /// The last output was a `TransmitVectored` of `wire.out`, then body.
+    tx_pair: bool,
     chunked: Option<h1::ChunkedEncoder>,
     /// Bytes read and discarded while draining.
     drained: u64,
@@ -671,6 +675,7 @@ impl<T> Call<T> {
             in_memory_cap: opts.max_body_in_memory.unwrap_or(cfg.max_body_in_memory),
             memory_limit: None,
             body_room: 0,
+            vectored: false,
             history: Vec::new(),
             report: CallReport::default(),
             error: None,
@@ -819,6 +824,61 @@ impl<T> Call<T> {
         self.body_room = room;
     }
 
+    /// Tells the core this driver can write two buffers at once
+    /// (`writev`, `AsyncWrite::poll_write_vectored`). A request head and
+    /// its in-memory body then come as one [`Output::TransmitVectored`]
+    /// instead of two `Transmit`s: one syscall, and for a small body one
+    /// packet. Only on plain connections (TLS encrypts the two together
+    /// anyway). A driver that never accepts never sees it.
+    ///
+    /// ```
+    /// # use std::time::{Instant, SystemTime};
+    /// # use hawser_core::call::{Agent, CallOptions, Config, Input, Output};
+    /// # let agent: Agent<u32> = Agent::new(Config::default())?;
+    /// # let now = Instant::now();
+    /// let req = hawser_core::request::Request::post("http://example.test/")
+    ///     .body("hello")
+    ///     .build()?;
+    /// let mut call = agent.start(req, CallOptions::default(), now, SystemTime::UNIX_EPOCH)?;
+    /// call.accept_vectored(true);
+    /// let mut wire = Vec::new();
+    /// loop {
+    ///     let input = match call.poll_output(now)? {
+    ///         Output::Resolve { .. } => Input::Resolved(vec![([127, 0, 0, 1], 80).into()]),
+    ///         Output::Connect { id, .. } => Input::Connected { id, conn: 7 },
+    ///         Output::TransmitVectored { bufs: [head, body], .. } => {
+    ///             // What writev(2) would do: the head, then the body.
+    ///             wire.extend_from_slice(head);
+    ///             wire.extend_from_slice(body);
+    ///             Input::Written(head.len() + body.len())
+    ///         }
+    ///         Output::Receive { .. } => break, // all of the request is out
+    ///         other => panic!("{other:?}"),
+    ///     };
+    ///     call.handle_input(input, now)?;
+    /// }
+    /// assert!(wire.starts_with(b"POST / HTTP/1.1\r\n"));
+    /// assert!(wire.ends_with(b"\r\n\r\nhello"));
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
+    pub fn accept_vectored(&mut self, yes: bool) {
+        self.vectored = yes;
+    }
+
+    /// The rest of the in-memory body, if it can go out with the head in
+    /// one vectored write.
+    fn pair_with_head(&self) -> Option<Range<usize>> {
+        if !self.vectored || !self.attempt.send_body_bytes {
+            return None;
+        }
+        #[cfg(feature = "rustls")]
+        if self.conn.as_ref().is_some_and(|c| c.tls.is_some()) {
+            return None;
+        }
+        let len = self.body.as_bytes()?.len();
+        (self.attempt.body_pos < len).then_some(self.attempt.body_pos..len)
+    }
+
     /// How much of the offered room to ask for with
     /// [`Output::ReceiveBody`], if the next body bytes can go straight to
     /// the driver's buffer.
@@ -943,9 +1003,11 @@ impl<T> Call<T> {
             return Ok(Output::Close(t));
         }
         let ready = match step {
-            Step::Check | Step::Transmit | Step::TransmitBody(_) | Step::Receive(_) => {
-                self.transport.is_some()
-            }
+            Step::Check
+            | Step::Transmit
+            | Step::TransmitBody(_)
+            | Step::TransmitPair(_)
+            | Step::Receive(_) => self.transport.is_some(),
             Step::AwaitSlot(_) => self.waiter.is_some(),
             Step::Head => self.staged_head.is_some(),
             _ => true,
@@ -983,6 +1045,17 @@ impl<T> Call<T> {
                 Some(conn) => Output::Transmit {
                     conn,
                     data: &self.wire.out[self.wire.out_pos..],
+                    until,
+                },
+                None => return Err(usage("transmit without a connection")),
+            },
+            Step::TransmitPair(r) => match self.transport.as_mut() {
+                Some(conn) => Output::TransmitVectored {
+                    conn,
+                    bufs: [
+                        &self.wire.out[self.wire.out_pos..],
+                        self.body.as_bytes().and_then(|b| b.get(r)).unwrap_or(&[]),
+                    ],
                     until,
                 },
                 None => return Err(usage("transmit without a connection")),
@@ -1055,6 +1128,8 @@ enum Step {
     Check,
     Transmit,
     TransmitBody(Range<usize>),
+    /// `wire.out`, then this range of the in-memory body, in one write.
+    TransmitPair(Range<usize>),
     Receive(Instant),
     SendBody,
     Sleep(Instant),

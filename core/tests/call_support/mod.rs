@@ -646,6 +646,7 @@ impl Scenario {
         // Our own buffer for body bytes read straight from the connection,
         // and how many the last `ReceiveBody` put there.
         let (mut direct, mut direct_read) = (Vec::new(), 0);
+        let mut vectored_writes = 0;
         loop {
             steps += 1;
             assert!(steps < MAX_STEPS, "the driver loop did not end");
@@ -658,6 +659,9 @@ impl Scenario {
             } else {
                 0
             });
+            // Likewise head and body as one vectored write on some polls;
+            // every other vectored write is taken only in part.
+            call.accept_vectored(steps % 3 != 0);
             let output = match call.poll_output(now) {
                 Ok(o) => o,
                 Err(e) => {
@@ -735,7 +739,10 @@ impl Scenario {
                     drop(w);
                     continue;
                 }
-                Output::Transmit { until, conn, .. } if self.stall_writes => {
+                Output::Transmit { until, conn, .. }
+                | Output::TransmitVectored { until, conn, .. }
+                    if self.stall_writes =>
+                {
                     if !used.contains(&conn.id) {
                         used.push(conn.id);
                     }
@@ -749,6 +756,23 @@ impl Scenario {
                     }
                     let n = data.len();
                     self.server.client_wrote(id, data);
+                    Input::Written(n)
+                }
+                Output::TransmitVectored { conn, bufs, .. } => {
+                    let id = conn.id;
+                    if !used.contains(&id) {
+                        used.push(id);
+                    }
+                    let total = bufs[0].len() + bufs[1].len();
+                    vectored_writes += 1;
+                    let n = if vectored_writes % 2 == 1 {
+                        total / 2
+                    } else {
+                        total
+                    };
+                    let of_head = n.min(bufs[0].len());
+                    self.server.client_wrote(id, &bufs[0][..of_head]);
+                    self.server.client_wrote(id, &bufs[1][..n - of_head]);
                     Input::Written(n)
                 }
                 Output::Receive { conn, buf, until } => self.serve_read(conn.id, buf, now, until),
