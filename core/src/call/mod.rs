@@ -23,6 +23,7 @@
 //!         AwaitConnect { until }         => wait for an attempt to end  -> Connected { id, conn } | ConnectFailed { id, error } | (poll again)
 //!         Check { conn }                 => non-blocking peek           -> Input::from_peek(r)
 //!         Transmit { conn, data, until } => write                       -> Input::from_write(r)
+//!         TransmitVectored { conn, bufs, until } => writev head + body -> Input::from_write(r) (only after accept_vectored)
 //!         Receive { conn, buf, until }   => read into buf               -> Input::from_read(r)
 //!         ReceiveBody { conn, max, until } => read body into your buffer -> Input::from_read(r) (only after offer_body_room)
 //!         Close(conn)                    => drop it                     (no answer)
@@ -46,6 +47,7 @@
 //! | `SendBody` | reads the user's body stream | `BodyData`, `BodyEnd` |
 //! | `Close`, `Sleep`, `AwaitSlot`, `Head` | closes, sleeps, waits for the slot future, hands out the head | polls again |
 //! | `Body` | hands out bytes | `consume(n)`, polls again |
+//! | `TransmitVectored` (only after [`Call::accept_vectored`]) | one vectored write of `bufs[0]` then `bufs[1]` (a request head and its in-memory body) | `from_write`, the count across both |
 //! | `ReceiveBody` (only after [`Call::offer_body_room`]) | reads at most `max` body bytes from the connection straight into its own buffer | `from_read`; after `Read(n)` the bytes are the caller's |
 //! | `Done` | stops | — |
 //!
