@@ -394,7 +394,8 @@ pub struct Call<T> {
     auth: Option<Auth>,
     auth_state: AuthState,
     /// Credentials for the route's proxy (sent to the proxy only).
-    proxy_auth: Option<ProxyAuth>,
+    /// Boxed: most calls have none, and a `Call` is moved around whole.
+    proxy_auth: Option<Box<ProxyAuth>>,
 
     method: Method,
     url: Url,
@@ -405,7 +406,7 @@ pub struct Call<T> {
     state: State,
     tracker: Tracker,
     retry_state: RetryState,
-    rng: JitterRng,
+    rng: LazyRng,
     start: Instant,
     wall0: SystemTime,
 
@@ -462,6 +463,42 @@ impl<T> fmt::Debug for Call<T> {
             .field("url", &self.url.as_str())
             .field("state", &self.state)
             .finish_non_exhaustive()
+    }
+}
+
+/// The call's jitter RNG (retry backoff, Digest nonces), seeded on its
+/// first draw: most calls never draw, and seeding ChaCha costs about as
+/// much as writing the request head, while the state (320 bytes) would
+/// make every `Call` that much larger to move. The stream for a seed is
+/// the same as an eager `JitterRng::seed_from_u64(seed)`.
+struct LazyRng {
+    seed: u64,
+    rng: Option<Box<JitterRng>>,
+}
+
+impl LazyRng {
+    fn new(seed: u64) -> Self {
+        LazyRng { seed, rng: None }
+    }
+
+    fn get(&mut self) -> &mut JitterRng {
+        let seed = self.seed;
+        self.rng
+            .get_or_insert_with(|| Box::new(JitterRng::seed_from_u64(seed)))
+    }
+}
+
+impl rand::RngCore for LazyRng {
+    fn next_u32(&mut self) -> u32 {
+        self.get().next_u32()
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.get().next_u64()
+    }
+
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        self.get().fill_bytes(dst);
     }
 }
 
@@ -656,7 +693,7 @@ impl<T> Call<T> {
             state: State::Acquire,
             tracker: Tracker::start(&timeouts, now),
             retry_state,
-            rng: JitterRng::seed_from_u64(opts.seed),
+            rng: LazyRng::new(opts.seed),
             start: now,
             wall0: wall,
             route,

@@ -10,7 +10,6 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::retry::JitterRng;
 use http::header::PROXY_AUTHENTICATE;
 use http::{HeaderMap, Method, StatusCode};
 use url::Url;
@@ -32,7 +31,7 @@ pub(super) struct ProxyAuth {
 impl ProxyAuth {
     /// Auth for the proxy on `route`, when it has credentials: the Digest
     /// auth an earlier call on `agent` learnt for this proxy, else Basic.
-    pub(super) fn for_route<T>(route: &Route, agent: &Agent<T>) -> Result<Option<ProxyAuth>> {
+    pub(super) fn for_route<T>(route: &Route, agent: &Agent<T>) -> Result<Option<Box<ProxyAuth>>> {
         let Some(proxy) = route.proxy() else {
             return Ok(None);
         };
@@ -52,21 +51,21 @@ impl ProxyAuth {
             .iter()
             .find(|(p, _)| p == proxy)
             .map(|(_, auth)| auth.clone());
-        Ok(Some(ProxyAuth {
+        Ok(Some(Box::new(ProxyAuth {
             proxy: proxy.clone(),
             auth: learned.unwrap_or_else(|| Auth::basic(user, password)),
             state: AuthState::for_proxy(&scope),
-        }))
+        })))
     }
 
     /// After a redirect: keep what was learnt when the new route uses the
     /// same proxy with the same credentials (a new hop, with its own re-send
     /// allowance); otherwise start again for the new route's proxy, if any.
     pub(super) fn for_next_hop<T>(
-        previous: Option<ProxyAuth>,
+        previous: Option<Box<ProxyAuth>>,
         route: &Route,
         agent: &Agent<T>,
-    ) -> Result<Option<Self>> {
+    ) -> Result<Option<Box<Self>>> {
         match (previous, route.proxy()) {
             (Some(mut pa), Some(p)) if pa.proxy == *p => {
                 pa.state.next_hop();
@@ -84,7 +83,7 @@ impl ProxyAuth {
         url: &Url,
         target: &str,
         headers: &mut HeaderMap,
-        rng: &mut JitterRng,
+        rng: &mut impl rand::Rng,
     ) -> Result<()> {
         let mut method = method.clone();
         let mut url = url.clone();
