@@ -69,8 +69,11 @@ impl<R: Runtime> Driver<R> {
         call.offer_body_room(out.as_ref().map_or(0, |_| FILL_ROOM));
         // Head and in-memory body leave in one vectored write.
         call.accept_vectored(true);
+        // The instant an input was handed in is still "now" for the poll
+        // that follows at once (one clock read per I/O, not two).
+        let mut answered: Option<Instant> = None;
         loop {
-            let output = call.poll_output(Instant::now())?;
+            let output = call.poll_output(answered.take().unwrap_or_else(Instant::now))?;
             if !matches!(output, Output::Connect { .. } | Output::AwaitConnect { .. }) {
                 self.racing.clear(); // the race is over: the losers are closed
             }
@@ -190,7 +193,9 @@ impl<R: Runtime> Driver<R> {
                 Output::Done => return Ok(Pumped::Done),
                 _ => return Err(Error::new(ErrorKind::Usage, "unknown output from the core")),
             };
-            call.handle_input(input, Instant::now())?;
+            let now = Instant::now();
+            call.handle_input(input, now)?;
+            answered = Some(now);
         }
     }
 }

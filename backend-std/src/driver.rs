@@ -55,8 +55,12 @@ impl Driver {
     ) -> Result<Pumped> {
         // Body bytes may be read straight into the caller's buffer.
         call.offer_body_room(out.as_deref().map_or(0, <[u8]>::len));
+        // The instant an input was handed in is still "now" for the poll
+        // that follows at once (one clock read per I/O, not two).
+        let mut answered: Option<Instant> = None;
         loop {
-            let output = call.poll_output(Instant::now())?;
+            let now = answered.take().unwrap_or_else(Instant::now);
+            let output = call.poll_output(now)?;
             if !matches!(output, Output::Connect { .. } | Output::AwaitConnect { .. }) {
                 self.racing.clear(); // the race is over: the losers are closed
             }
@@ -77,23 +81,27 @@ impl Driver {
                 },
                 Output::Check { conn } => Input::from_peek(conn.peek()),
                 Output::Transmit { conn, data, until } => {
-                    Input::from_write(conn.write(data, until))
+                    Input::from_write(conn.write(data, until, now))
                 }
                 Output::TransmitVectored { conn, bufs, until } => {
-                    Input::from_write(conn.write_vectored(bufs, until))
+                    Input::from_write(conn.write_vectored(bufs, until, now))
                 }
-                Output::Receive { conn, buf, until } => Input::from_read(conn.read(buf, until)),
+                Output::Receive { conn, buf, until } => {
+                    Input::from_read(conn.read(buf, until, now))
+                }
                 Output::ReceiveBody { conn, max, until } => {
                     let Some(buf) = out.as_deref_mut() else {
                         return Err(Error::new(ErrorKind::Usage, "a body read with no buffer"));
                     };
                     let room = max.min(buf.len());
-                    let input = Input::from_read(conn.read(&mut buf[..room], until));
+                    let input = Input::from_read(conn.read(&mut buf[..room], until, now));
                     let got = if let Input::Read(n) = input { n } else { 0 };
-                    call.handle_input(input, Instant::now())?;
+                    let after = Instant::now();
+                    call.handle_input(input, after)?;
                     if got > 0 {
                         return Ok(Pumped::Body(got));
                     }
+                    answered = Some(after);
                     continue;
                 }
                 Output::SendBody { max, .. } => {
@@ -136,7 +144,9 @@ impl Driver {
                 Output::Done => return Ok(Pumped::Done),
                 _ => return Err(Error::new(ErrorKind::Usage, "unknown output from the core")),
             };
-            call.handle_input(input, Instant::now())?;
+            let now = Instant::now();
+            call.handle_input(input, now)?;
+            answered = Some(now);
         }
     }
 

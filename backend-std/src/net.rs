@@ -23,23 +23,34 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Write (some of) `data`, bounded by `until`.
-    pub(crate) fn write(&mut self, data: &[u8], until: Instant) -> io::Result<usize> {
-        self.bound(1, until)?;
+    /// Write (some of) `data`, bounded by `until` (`now` is the driver's
+    /// clock reading of this step).
+    pub(crate) fn write(&mut self, data: &[u8], until: Instant, now: Instant) -> io::Result<usize> {
+        self.bound(1, until, now)?;
         self.sock.write(data)
     }
 
     /// Write (some of) `bufs[0]` then `bufs[1]` in one `writev`, bounded by
     /// `until`.
-    pub(crate) fn write_vectored(&mut self, bufs: [&[u8]; 2], until: Instant) -> io::Result<usize> {
-        self.bound(1, until)?;
+    pub(crate) fn write_vectored(
+        &mut self,
+        bufs: [&[u8]; 2],
+        until: Instant,
+        now: Instant,
+    ) -> io::Result<usize> {
+        self.bound(1, until, now)?;
         self.sock
             .write_vectored(&[io::IoSlice::new(bufs[0]), io::IoSlice::new(bufs[1])])
     }
 
     /// Read into `buf`, bounded by `until`.
-    pub(crate) fn read(&mut self, buf: &mut [u8], until: Instant) -> io::Result<usize> {
-        self.bound(0, until)?;
+    pub(crate) fn read(
+        &mut self,
+        buf: &mut [u8],
+        until: Instant,
+        now: Instant,
+    ) -> io::Result<usize> {
+        self.bound(0, until, now)?;
         self.sock.read(buf)
     }
 
@@ -52,8 +63,8 @@ impl Connection {
     /// than what is left until `until`. It is set lazily to 3/4 of what is
     /// left, so a keep-alive exchange rarely needs a `setsockopt`; a read
     /// that times out early is a no-op timeout the core asks again after.
-    fn bound(&mut self, which: usize, until: Instant) -> io::Result<()> {
-        let left = until.saturating_duration_since(Instant::now());
+    fn bound(&mut self, which: usize, until: Instant, now: Instant) -> io::Result<()> {
+        let left = until.saturating_duration_since(now);
         if left < Duration::from_millis(1) {
             return Err(io::ErrorKind::TimedOut.into());
         }
