@@ -3,6 +3,7 @@
 //! 100-continue`), and the final response's body.
 
 use super::*;
+use std::borrow::Cow;
 
 impl<T> Call<T> {
     pub(super) fn step_body(&mut self, now: Instant) -> Result<Option<Step>> {
@@ -321,7 +322,10 @@ impl<T> Call<T> {
     pub(super) fn prepare_request(&mut self, now: Instant) -> Result<()> {
         self.tracker.begin(Phase::Send, now);
         let cfg = self.agent.config();
-        let mut headers = self.headers.clone();
+        // The request's own fields, copied only when this attempt adds to
+        // them (cookies, credentials, hooks, Expect): most attempts add
+        // nothing and write the head straight from the call's map.
+        let mut headers = Cow::Borrowed(&self.headers);
         if cfg.cookie_store
             && !headers.contains_key(COOKIE)
             && let Some(v) = self
@@ -329,7 +333,7 @@ impl<T> Call<T> {
                 .cookies()
                 .cookie_header(&self.url, self.wall(now))
         {
-            headers.insert(COOKIE, v);
+            headers.to_mut().insert(COOKIE, v);
         }
         // Through a forward proxy the target is the absolute URL; otherwise
         // the head is written from the URL's parts (no string, no re-parse).
@@ -343,14 +347,16 @@ impl<T> Call<T> {
                     &self.method,
                     &self.url,
                     target.as_deref().unwrap_or_default(),
-                    &mut headers,
+                    headers.to_mut(),
                     &mut self.rng,
                 )?;
             }
             // Proxy credentials belong on the CONNECT only: nothing
             // (not even a caller-set field) goes to the origin in the tunnel.
-            (Route::Tunnel { .. }, _) => {
-                headers.remove(http::header::PROXY_AUTHORIZATION);
+            (Route::Tunnel { .. }, _)
+                if headers.contains_key(http::header::PROXY_AUTHORIZATION) =>
+            {
+                headers.to_mut().remove(http::header::PROXY_AUTHORIZATION);
             }
             _ => {}
         }
@@ -358,7 +364,7 @@ impl<T> Call<T> {
             let mut method = self.method.clone();
             let mut url = self.url.clone();
             let path = request_target(&self.url);
-            let mut req = OutgoingRequest::new(&mut method, &mut url, &mut headers);
+            let mut req = OutgoingRequest::new(&mut method, &mut url, headers.to_mut());
             req = req.with_request_target(target.as_deref().unwrap_or(&path));
             auth.authorize(&mut req, &mut self.auth_state, &mut self.rng)?;
         }
@@ -380,7 +386,7 @@ impl<T> Call<T> {
                 method: &self.method,
                 url: &self.url,
                 attempt: self.attempt_number(),
-                headers: &mut headers,
+                headers: headers.to_mut(),
             };
             for hook in &cfg.hooks.request {
                 hook(&mut view);
@@ -392,7 +398,9 @@ impl<T> Call<T> {
             (None, _) => false,
         };
         if expect {
-            headers.insert(EXPECT, HeaderValue::from_static("100-continue"));
+            headers
+                .to_mut()
+                .insert(EXPECT, HeaderValue::from_static("100-continue"));
         }
         let mut head = std::mem::take(&mut self.wire.out);
         head.clear();
@@ -411,6 +419,7 @@ impl<T> Call<T> {
                 h1::encode_head(&self.method, &target, &headers, form, framing, &mut head)?
             }
         };
+        drop(headers);
         // A caller-set `Expect: 100-continue` is honoured like our own.
         let expect = expect || (info.expect_continue && !self.body.is_empty());
         self.reader.reset(info);
