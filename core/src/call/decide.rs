@@ -212,7 +212,10 @@ impl<T> Call<T> {
             .push((status, hop.url().as_str().to_owned()));
         self.redirects_followed += 1;
         event!(status = status.as_u16(), to = %trace::redacted(hop.url()), "hawser: following a redirect");
-        hop.apply_to_headers_with(&mut self.headers, &self.agent.config().sensitive_headers);
+        hop.apply_to_headers_with(
+            self.headers.to_mut(),
+            &self.agent.config().sensitive_headers,
+        );
         if hop.drops_body() {
             self.body = Body::empty();
         }

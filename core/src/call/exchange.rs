@@ -325,7 +325,7 @@ impl<T> Call<T> {
         // The request's own fields, copied only when this attempt adds to
         // them (cookies, credentials, hooks, Expect): most attempts add
         // nothing and write the head straight from the call's map.
-        let mut headers = Cow::Borrowed(&self.headers);
+        let mut headers = Cow::Borrowed(&*self.headers);
         if cfg.cookie_store
             && !headers.contains_key(COOKIE)
             && let Some(v) = self

@@ -197,6 +197,7 @@ mod wire;
 
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::retry::JitterRng;
@@ -399,7 +400,7 @@ pub struct Call<T> {
 
     method: Method,
     url: Url,
-    headers: HeaderMap,
+    headers: Fields,
     body: Body,
     body_streamed: u64,
 
@@ -463,6 +464,71 @@ impl<T> fmt::Debug for Call<T> {
             .field("url", &self.url.as_str())
             .field("state", &self.state)
             .finish_non_exhaustive()
+    }
+}
+
+/// What a request sends as `Accept-Encoding` when the session decompresses
+/// and neither it nor the request names one.
+pub(crate) const ACCEPT_ENCODINGS: &str = "gzip, deflate";
+
+/// Session headers, then the request's (a name the request sets replaces
+/// the session's), then the request's removals. A body helper's
+/// Content-Type yields to a session default, as in requests.
+fn merge_headers(
+    cfg: &Config,
+    req_headers: HeaderMap,
+    implicit_content_type: bool,
+    opts: &CallOptions,
+) -> HeaderMap {
+    let mut headers = cfg.headers.clone();
+    for name in req_headers.keys() {
+        if !(name == CONTENT_TYPE && implicit_content_type && headers.contains_key(name)) {
+            headers.remove(name);
+        }
+    }
+    for (name, value) in &req_headers {
+        if name == CONTENT_TYPE && implicit_content_type && headers.contains_key(name) {
+            continue;
+        }
+        headers.append(name.clone(), value.clone());
+    }
+    for name in &opts.remove_headers {
+        headers.remove(name);
+    }
+    let removed = |n: &http::header::HeaderName| opts.remove_headers.contains(n);
+    if cfg.decompress && !headers.contains_key(ACCEPT_ENCODING) && !removed(&ACCEPT_ENCODING) {
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPT_ENCODINGS));
+    }
+    headers
+}
+
+/// A call's request fields: the session's map, shared, while neither the
+/// request nor a redirect changed it (most GETs), else its own copy.
+enum Fields {
+    Session(Arc<HeaderMap>),
+    Own(HeaderMap),
+}
+
+impl std::ops::Deref for Fields {
+    type Target = HeaderMap;
+    fn deref(&self) -> &HeaderMap {
+        match self {
+            Fields::Session(shared) => shared,
+            Fields::Own(own) => own,
+        }
+    }
+}
+
+impl Fields {
+    /// The call's own map, copied from the session's on the first change.
+    fn to_mut(&mut self) -> &mut HeaderMap {
+        if let Fields::Session(shared) = self {
+            *self = Fields::Own(HeaderMap::clone(shared));
+        }
+        match self {
+            Fields::Own(own) => own,
+            Fields::Session(shared) => Arc::make_mut(shared),
+        }
     }
 }
 
@@ -643,25 +709,16 @@ impl<T> Call<T> {
         // Session headers, then the request's (a name the request sets
         // replaces the session's), then the request's removals. A body
         // helper's Content-Type yields to a session default, as in requests.
-        let mut headers = cfg.headers.clone();
-        for name in req_headers.keys() {
-            if !(name == CONTENT_TYPE && implicit_content_type && headers.contains_key(name)) {
-                headers.remove(name);
-            }
-        }
-        for (name, value) in &req_headers {
-            if name == CONTENT_TYPE && implicit_content_type && headers.contains_key(name) {
-                continue;
-            }
-            headers.append(name.clone(), value.clone());
-        }
-        for name in &opts.remove_headers {
-            headers.remove(name);
-        }
-        let removed = |n: &http::header::HeaderName| opts.remove_headers.contains(n);
-        if cfg.decompress && !headers.contains_key(ACCEPT_ENCODING) && !removed(&ACCEPT_ENCODING) {
-            headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip, deflate"));
-        }
+        let headers = if req_headers.is_empty() && opts.remove_headers.is_empty() {
+            Fields::Session(Arc::clone(&agent.shared.default_headers))
+        } else {
+            Fields::Own(merge_headers(
+                cfg,
+                req_headers,
+                implicit_content_type,
+                &opts,
+            ))
+        };
 
         let retry_state = RetryState::new(&retry, method.clone(), url.as_str());
         if let Some(budget) = &agent.shared.budget {
