@@ -282,8 +282,11 @@ impl<R: Runtime> Response<R> {
         let Body::Idle(ex) = &mut self.body else {
             return None;
         };
-        if self.pos < ex.chunk.len() || ex.done {
+        if self.pos < ex.chunk.len() {
             return None;
+        }
+        if ex.done {
+            return Some(Poll::Ready(Ok(0)));
         }
         loop {
             ex.call.offer_body_room(buf.len());
@@ -310,6 +313,27 @@ impl<R: Runtime> Response<R> {
                 Ok(Output::Close(conn)) => {
                     drop(conn);
                     continue;
+                }
+                // Bytes the core already holds (they came with the head, or
+                // the body is chunked or decoded) go straight into the
+                // caller's buffer, and the end is seen here too: no read
+                // future, no copy through `chunk`.
+                Ok(Output::Body(bytes)) => {
+                    let n = bytes.len().min(buf.len());
+                    buf[..n].copy_from_slice(&bytes[..n]);
+                    ex.call.consume(n);
+                    if n == 0 {
+                        continue;
+                    }
+                    self.read += n as u64;
+                    if let Some(p) = &mut self.progress {
+                        p(self.read, self.content_length);
+                    }
+                    return Some(Poll::Ready(Ok(n)));
+                }
+                Ok(Output::Done) => {
+                    ex.done = true;
+                    return Some(Poll::Ready(Ok(0)));
                 }
                 Ok(_) => return None,
                 Err(e) => return Some(Poll::Ready(Err(e))),
