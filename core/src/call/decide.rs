@@ -99,8 +99,8 @@ impl<T> Call<T> {
         // Auth sees every head (a 2xx may carry `Authentication-Info:
         // nextnonce`); only 401/407 can ask for a re-send, at most once per
         // hop (the auth state counts).
-        if let Some(auth) = &self.auth {
-            let decision = auth.on_response(&self.url, status, &head.headers, &mut self.auth_state);
+        if let (Some(auth), Some(state)) = (&self.auth, &mut self.auth_state) {
+            let decision = auth.on_response(&self.url, status, &head.headers, state);
             if matches!(status.as_u16(), 401 | 407)
                 && let AuthDecision::Resend { .. } = decision
                 && self.body_replay().can_send()
@@ -224,7 +224,9 @@ impl<T> Call<T> {
         self.method = method;
         self.retry_state
             .redirected(self.method.clone(), self.url.as_str());
-        self.auth_state.next_hop();
+        if let Some(state) = &mut self.auth_state {
+            state.next_hop();
+        }
         let (route, key) = route_for(&self.agent, &self.url).map_err(|e| self.final_error(e))?;
         self.proxy_auth = ProxyAuth::for_next_hop(self.proxy_auth.take(), &route, &self.agent)
             .map_err(|e| self.final_error(e))?;

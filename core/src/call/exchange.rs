@@ -360,13 +360,13 @@ impl<T> Call<T> {
             }
             _ => {}
         }
-        if let Some(auth) = &self.auth {
+        if let (Some(auth), Some(state)) = (&self.auth, &mut self.auth_state) {
             let mut method = self.method.clone();
             let mut url = self.url.clone();
             let path = request_target(&self.url);
             let mut req = OutgoingRequest::new(&mut method, &mut url, headers.to_mut());
             req = req.with_request_target(target.as_deref().unwrap_or(&path));
-            auth.authorize(&mut req, &mut self.auth_state, &mut self.rng)?;
+            auth.authorize(&mut req, state, &mut self.rng)?;
         }
         let framing = match self.body.len() {
             // requests' prepare_content_length: no body on GET and HEAD

@@ -393,7 +393,9 @@ pub struct Call<T> {
     retry: Retry,
     redirect: crate::redirect::RedirectPolicy,
     auth: Option<Auth>,
-    auth_state: AuthState,
+    /// The origin credentials are scoped to, and what was sent: only with
+    /// `auth` (an origin's `Origin` costs two allocations).
+    auth_state: Option<AuthState>,
     /// Credentials for the route's proxy (sent to the proxy only).
     /// Boxed: most calls have none, and a `Call` is moved around whole.
     proxy_auth: Option<Box<ProxyAuth>>,
@@ -729,7 +731,7 @@ impl<T> Call<T> {
             b.advance_to(now);
             b.deposit();
         }
-        let auth_state = AuthState::for_origin(&url);
+        let auth_state = auth.as_ref().map(|_| AuthState::for_origin(&url));
         let (route, key) = route_for(&agent, &url)?;
         let proxy_auth = ProxyAuth::for_route(&route, &agent)?;
         let reader = ResponseReader::new(RequestInfo::new(&method), cfg.limits);
