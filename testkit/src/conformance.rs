@@ -3267,27 +3267,6 @@ fn too_large(r: Result<TestResponse, TestError>, t: Instant, what: &str) -> Test
     e
 }
 
-/// The messages of `e` and of every cause below it.
-fn messages(e: &TestError) -> Vec<&str> {
-    let mut out = vec![e.message.as_str()];
-    let mut next = e.cause.as_deref();
-    while let Some(c) = next {
-        out.push(c.message.as_str());
-        next = c.cause.as_deref();
-    }
-    out
-}
-
-/// Reading a body into memory is capped (`max_body_in_memory = 1 MiB`): a
-/// `Content-Length: 2 MiB` body, an endless chunked body
-/// ([`Behaviour::Endless`]) and a gzip bomb decoding to 64 MiB
-/// ([`Behaviour::GzipBomb`]) each fail with [`TestErrorKind::BodyTooLarge`]
-/// within 5 s. For the endless body the message names the limit
-/// (`1048576`; hawser's also says "raise it with max_body_in_memory"), and
-/// the server sees the client stop: the connection is closed within 3 s
-/// of the error, after more than 1 MiB but under 16 MiB was written. A
-/// 512 KiB body (Content-Length and chunked) is read whole, and the
-
 /// The most a loopback connection's socket buffers can hold: the largest
 /// receive buffer TCP autotuning may grow to plus the largest send buffer
 /// (Linux's `tcp_rmem` and `tcp_wmem` maxima; 16 MiB where unknown).
@@ -3306,6 +3285,27 @@ fn kernel_socket_buffers() -> u64 {
     }
 }
 
+/// The messages of `e` and of every cause below it.
+fn messages(e: &TestError) -> Vec<&str> {
+    let mut out = vec![e.message.as_str()];
+    let mut next = e.cause.as_deref();
+    while let Some(c) = next {
+        out.push(c.message.as_str());
+        next = c.cause.as_deref();
+    }
+    out
+}
+
+/// Reading a body into memory is capped (`max_body_in_memory = 1 MiB`): a
+/// `Content-Length: 2 MiB` body, an endless chunked body
+/// ([`Behaviour::Endless`]) and a gzip bomb decoding to 64 MiB
+/// ([`Behaviour::GzipBomb`]) each fail with [`TestErrorKind::BodyTooLarge`]
+/// within 5 s. For the endless body the message names the limit
+/// (`1048576`; hawser's also says "raise it with max_body_in_memory"), and
+/// the server sees the client stop: the connection is closed within 3 s
+/// of the error, after more than 1 MiB but under 16 MiB plus what the
+/// kernel's socket buffers can hold was written. A
+/// 512 KiB body (Content-Length and chunked) is read whole, and the
 /// session still works afterwards.
 pub fn in_memory_read_is_capped(c: &dyn ConformanceClient) {
     let srv = serve(vec![
