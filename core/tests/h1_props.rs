@@ -111,6 +111,35 @@ proptest! {
         prop_assert_eq!(split, whole);
     }
 
+    /// (a2) Heads that are not valid, or not whole, read the same whole as
+    /// one byte at a time: a head that arrives in one piece is parsed
+    /// straight away, and everything that parse does not accept goes the
+    /// careful way (blank-line search first), with the same events and the
+    /// same error.
+    #[test]
+    fn junk_reads_the_same_whole_and_byte_by_byte(
+        prefix in any::<bool>(),
+        junk in prop::collection::vec(prop_oneof![Just(b'\r'), Just(b'\n'), Just(b':'), Just(b' '), any::<u8>(), 0x61u8..0x7b], 0..300),
+        fields in 0usize..40,
+        close in any::<bool>(),
+    ) {
+        let mut wire = Vec::new();
+        if prefix {
+            wire.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
+        }
+        for i in 0..fields {
+            wire.extend_from_slice(format!("x-{i}: v\r\n").as_bytes());
+        }
+        wire.extend_from_slice(&junk);
+        wire.extend_from_slice(b"\r\n\r\n");
+        let limits = Limits { max_headers: 30, ..Limits::default() };
+        let info = RequestInfo::new(&Method::GET);
+        let whole = drive(info, limits, &[&wire], close);
+        let bytes: Vec<&[u8]> = wire.chunks(1).collect();
+        let split = drive(info, limits, &bytes, close);
+        prop_assert_eq!(split, whole);
+    }
+
     /// (b) Arbitrary bytes never panic, never loop, never buffer past the
     /// limits (the fuzzing drivers assert all three), with and without a
     /// plausible status line in front.

@@ -1,5 +1,6 @@
 //! The incremental response reader.
 
+use std::mem::MaybeUninit;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -381,11 +382,21 @@ impl ResponseReader {
                     continue;
                 }
             }
-            let Some(end) = self.find_head_end(rest)? else {
-                return Ok((pos, Event::NeedInput));
+            let direct = if self.scanned == 0 {
+                self.parse_whole(rest)?
+            } else {
+                None
             };
-            let head_bytes = rest.get(..end).unwrap_or_default();
-            match self.parse_head(head_bytes)? {
+            let (end, parsed) = match direct {
+                Some(done) => done,
+                None => {
+                    let Some(end) = self.find_head_end(rest)? else {
+                        return Ok((pos, Event::NeedInput));
+                    };
+                    (end, self.parse_head(rest.get(..end).unwrap_or_default())?)
+                }
+            };
+            match parsed {
                 None => continue, // httparse wants more than this blank line; search on
                 Some(Parsed::Interim(100)) => {
                     self.scanned = 0;
@@ -444,6 +455,36 @@ impl ResponseReader {
         result
     }
 
+    /// The head parsed straight from `rest` when all of it is there, as it
+    /// usually is (a head comes in one read): no blank-line search, no line
+    /// count, no header-slot vector. `None` when it is not complete, not
+    /// valid, longer than the size limit or than [`DIRECT_SLOTS`] fields:
+    /// then the careful path (search for the blank line, parse what it
+    /// ends) gives exactly the answer or error it always gave. It runs
+    /// only on a head's first look, so a head arriving in pieces costs at
+    /// most one extra parse, and reading stays linear.
+    fn parse_whole(
+        &mut self,
+        rest: &[u8],
+    ) -> Result<Option<(usize, Option<Parsed>)>, ResponseError> {
+        let cand = rest.get(..self.limits.max_head_bytes).unwrap_or(rest);
+        let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; DIRECT_SLOTS];
+        let room = self.limits.max_headers.min(DIRECT_SLOTS);
+        let mut resp = httparse::Response::new(&mut []);
+        let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+            &mut resp,
+            cand,
+            slots.get_mut(..room).unwrap_or_default(),
+        );
+        match parsed {
+            Ok(httparse::Status::Complete(n)) => {
+                let head = cand.get(..n).unwrap_or_default();
+                Ok(Some((n, self.finish(head, &resp)?)))
+            }
+            _ => Ok(None),
+        }
+    }
+
     fn parse_into<'h>(
         &mut self,
         head: &'h [u8],
@@ -460,6 +501,16 @@ impl ResponseReader {
             }
             Err(e) => return Err(ResponseError::InvalidHead(e)),
         }
+        self.finish(head, &resp)
+    }
+
+    /// What a complete, parsed head says: an interim or the final head,
+    /// with the framing and reuse it implies.
+    fn finish(
+        &mut self,
+        head: &[u8],
+        resp: &httparse::Response<'_, '_>,
+    ) -> Result<Option<Parsed>, ResponseError> {
         let code = resp.code.unwrap_or(0);
         let status = StatusCode::from_u16(code)
             .map_err(|_| ResponseError::InvalidHead(httparse::Error::Status))?;
@@ -475,7 +526,7 @@ impl ResponseReader {
             .reason
             .filter(|r| Some(*r) != status.canonical_reason())
             .map(str::to_owned);
-        let fields: &[httparse::Header<'h>] = resp.headers;
+        let fields: &[httparse::Header<'_>] = resp.headers;
 
         let mut framing_fields = FramingFields::default();
         for f in fields {
@@ -519,6 +570,10 @@ impl ResponseReader {
         })))
     }
 }
+
+/// Header slots on the stack for a head parsed whole: more fields than
+/// this take the careful path, whose slot vector grows to the limit.
+const DIRECT_SLOTS: usize = 32;
 
 /// How many bytes of empty lines (`\r\n` or `\n`) `buf` starts with; a
 /// trailing lone `\r` waits for more input.
