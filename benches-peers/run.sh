@@ -10,7 +10,9 @@
 # Extra arguments go to `compare` (see `--help`); SYSCALL_REQUESTS sets the
 # strace run length for sequential keep-alive (default 2000; QUICK uses 300),
 # after which the 100 MiB download (4 requests; QUICK 2 of 32 MiB) and the 1 MiB upload
-# (200; QUICK 50) are counted too. NO_STRACE=1 skips all three.
+# (200; QUICK 50) are counted too. NO_STRACE=1 skips all three. Last come
+# instructions per keep-alive request under callgrind (instructions.sh),
+# when valgrind is installed; NO_CALLGRIND=1 skips them.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 nice -n 15 cargo build --release --quiet --manifest-path "$here/Cargo.toml"
@@ -37,4 +39,8 @@ if [ -z "${NO_STRACE:-}" ]; then
     "$here/strace.sh" "$n_down" --workload download $down_size
     echo
     "$here/strace.sh" "$n_up" --workload upload
+fi
+if [ -z "${NO_CALLGRIND:-}" ] && command -v valgrind >/dev/null; then
+    echo
+    "$here/instructions.sh"
 fi
