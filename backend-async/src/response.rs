@@ -95,8 +95,10 @@ pub struct Response<R: Runtime> {
     read: u64,
     content_length: Option<u64>,
     progress: Option<Progress>,
-    /// The report as of the head, for `report()` while a read is in flight.
-    report: CallReport,
+    /// The report as of the head, for `report()` while a read is in flight:
+    /// taken when the first read future starts, since most responses (a
+    /// small body read through `AsyncRead`) never start one.
+    report: Option<CallReport>,
     /// The bound of a direct read that would block: armed only then, and
     /// kept while it fires no later than the core's bound (an early firing
     /// is a no-op for the core), so a slow body does not build a timer per
@@ -118,11 +120,11 @@ impl<R: Runtime> Response<R> {
     pub(crate) fn new(head: Head, ex: Box<Exchange<R>>) -> Self {
         let content_length = head
             .headers
-            .get("content-length")
+            .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok());
         Response {
-            report: ex.call.report(),
+            report: None,
             head,
             body: Body::Idle(ex),
             pos: 0,
@@ -171,7 +173,7 @@ impl<R: Runtime> Response<R> {
     pub fn report(&self) -> CallReport {
         match &self.body {
             Body::Idle(ex) => ex.call.report(),
-            _ => self.report.clone(),
+            _ => self.report.clone().unwrap_or_default(),
         }
     }
 
@@ -360,7 +362,12 @@ impl<R: Runtime> Response<R> {
                     self.body = Body::Idle(ex);
                     return Poll::Ready(Ok(true));
                 }
-                Body::Idle(ex) => self.body = Body::Filling(Box::pin(ex.fill())),
+                Body::Idle(ex) => {
+                    if self.report.is_none() {
+                        self.report = Some(ex.call.report());
+                    }
+                    self.body = Body::Filling(Box::pin(ex.fill()));
+                }
                 Body::Filling(mut fut) => {
                     let Poll::Ready((ex, r)) = fut.as_mut().poll(cx) else {
                         self.body = Body::Filling(fut);

@@ -83,8 +83,7 @@ impl Response {
     }
     /// `Content-Length`, if the server sent one (and the body is not decoded).
     pub fn content_length(&self) -> Option<u64> {
-        self.header("content-length")
-            .and_then(|v| v.trim().parse().ok())
+        self.head.content_length()
     }
     /// What happened: attempts, sleeps, redirects, connection reuse, phase times.
     pub fn report(&self) -> CallReport {

@@ -51,7 +51,9 @@ impl Head {
 
     /// `Content-Length`, if present (absent when hawser decodes the body).
     pub fn content_length(&self) -> Option<u64> {
-        self.header("content-length")
+        self.headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok())
     }
 
