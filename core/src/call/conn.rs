@@ -361,7 +361,8 @@ impl<T> Call<T> {
 impl<T> Drop for Call<T> {
     fn drop(&mut self) {
         self.give_back();
-        let wire = std::mem::take(&mut self.wire);
+        let mut wire = std::mem::take(&mut self.wire);
+        wire.names = self.reader.take_names();
         self.agent.shared.put_wire(wire);
     }
 }

@@ -613,6 +613,9 @@ struct Attempt {
 /// TLS; the TLS session itself travels with the pooled connection.
 #[derive(Default)]
 pub(crate) struct Wire {
+    /// Response header names the last call's reader learnt (see
+    /// `ResponseReader::take_names`), for the next call's.
+    names: h1::NameCache,
     out: Vec<u8>,
     out_pos: usize,
     inbuf: Vec<u8>,
@@ -734,7 +737,9 @@ impl<T> Call<T> {
         let auth_state = auth.as_ref().map(|_| AuthState::for_origin(&url));
         let (route, key) = route_for(&agent, &url)?;
         let proxy_auth = ProxyAuth::for_route(&route, &agent)?;
-        let reader = ResponseReader::new(RequestInfo::new(&method), cfg.limits);
+        let mut wire = agent.shared.take_wire();
+        let reader = ResponseReader::new(RequestInfo::new(&method), cfg.limits)
+            .with_names(std::mem::take(&mut wire.names));
         let mut trace = Trace::new(&method, &url);
         trace.attempt(1, &url);
         Ok(Call {
@@ -764,7 +769,7 @@ impl<T> Call<T> {
             dial: Dial::default(),
             closing: Vec::new(),
             attempt: Attempt::default(),
-            wire: agent.shared.take_wire(),
+            wire,
             reader,
             staged_head: None,
             decoded_total: 0,

@@ -350,7 +350,7 @@ impl ChunkedDecoder {
         let mut slots = vec![httparse::EMPTY_HEADER; lines];
         let map = match httparse::parse_headers(section, &mut slots) {
             Ok(httparse::Status::Complete((_, fields))) => {
-                super::response::header_map(section, fields)
+                super::response::header_map(section, fields, &mut Vec::new())
                     .map_err(ResponseError::InvalidTrailers)?
             }
             Ok(httparse::Status::Partial) => {

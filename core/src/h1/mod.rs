@@ -59,6 +59,7 @@ pub use chunked::{ChunkedDecoder, ChunkedEncoder, ChunkedEvent};
 pub use encode::{RequestFraming, RequestInfo, TargetForm, encode_request, encode_request_head};
 pub(crate) use encode::{Target, encode_head};
 pub use error::{EncodeError, ResponseError};
+pub(crate) use response::NameCache;
 pub use response::{BodyFraming, Event, ResponseHead, ResponseReader};
 
 /// Bounds on everything a peer could make the reader buffer or scan.

@@ -169,7 +169,20 @@ pub struct ResponseReader {
     /// Reused httparse header slots: grown up to `limits.max_headers`, never
     /// a fixed-size array (a fixed array is httparse's own documented trap).
     slots: Vec<httparse::Header<'static>>,
+    /// Header names seen in earlier heads, kept across `reset`: a server
+    /// sends the same names in the same order every time, and a name found
+    /// here is not parsed (nor, if non-standard, allocated) again.
+    names: NameCache,
 }
+
+/// Header names as a server spelt them (`Content-Type`), with the parsed
+/// name: a hit is one exact byte comparison.
+pub(crate) type NameCache = Vec<(Box<[u8]>, HeaderName)>;
+
+/// At most this many names are remembered, each at most [`NAME_CACHE_LEN`]
+/// bytes long, so a hostile server cannot grow the cache.
+const NAME_CACHE: usize = 32;
+const NAME_CACHE_LEN: usize = 64;
 
 impl ResponseReader {
     /// A reader for the response to a request described by `info`.
@@ -186,15 +199,29 @@ impl ResponseReader {
             keep_alive_timeout: None,
             framing: None,
             slots: Vec::new(),
+            names: Vec::new(),
         }
+    }
+
+    /// Header names a reader learnt (to hand to the next call's reader).
+    pub(crate) fn take_names(&mut self) -> NameCache {
+        std::mem::take(&mut self.names)
+    }
+
+    /// Start with the header names an earlier reader learnt.
+    pub(crate) fn with_names(mut self, names: NameCache) -> Self {
+        self.names = names;
+        self
     }
 
     /// Prepares the reader for the next response on the same connection,
     /// keeping its scratch memory.
     pub fn reset(&mut self, info: RequestInfo) {
         let slots = std::mem::take(&mut self.slots);
+        let names = std::mem::take(&mut self.names);
         *self = ResponseReader {
             slots,
+            names,
             ..ResponseReader::new(info, self.limits)
         };
     }
@@ -546,7 +573,7 @@ impl ResponseReader {
         };
         self.keep_alive_timeout = framing_fields.timeout;
         self.framing = Some(framing);
-        let headers = header_map(head, fields).map_err(|e| match e {
+        let headers = header_map(head, fields, &mut self.names).map_err(|e| match e {
             httparse::Error::TooManyHeaders => ResponseError::TooManyHeaders {
                 limit: self.limits.max_headers,
             },
@@ -681,6 +708,7 @@ impl FramingFields {
 pub(super) fn header_map(
     src: &[u8],
     fields: &[httparse::Header<'_>],
+    names: &mut NameCache,
 ) -> Result<HeaderMap, httparse::Error> {
     let mut map =
         HeaderMap::try_with_capacity(fields.len()).map_err(|_| httparse::Error::TooManyHeaders)?;
@@ -689,9 +717,8 @@ pub(super) fn header_map(
     }
     let block = Bytes::copy_from_slice(src);
     let base = src.as_ptr() as usize;
-    for f in fields {
-        let name =
-            HeaderName::from_bytes(f.name.as_bytes()).map_err(|_| httparse::Error::HeaderName)?;
+    for (i, f) in fields.iter().enumerate() {
+        let name = cached_name(names, i, f.name.as_bytes())?;
         // httparse's value is a sub-slice of `src`; find it in the block.
         let start = (f.value.as_ptr() as usize).wrapping_sub(base);
         let range = start..start.saturating_add(f.value.len());
@@ -706,6 +733,24 @@ pub(super) fn header_map(
             .map_err(|_| httparse::Error::TooManyHeaders)?;
     }
     Ok(map)
+}
+
+/// The `HeaderName` for `raw`, the `i`-th field of a head: from `names`
+/// when an earlier head had it (looked for at `i` first, where the same
+/// server puts it), else parsed and remembered while there is room.
+fn cached_name(names: &mut NameCache, i: usize, raw: &[u8]) -> Result<HeaderName, httparse::Error> {
+    let same = |(spelt, _): &&(Box<[u8]>, HeaderName)| **spelt == *raw;
+    if let Some((_, n)) = names.get(i).filter(same) {
+        return Ok(n.clone());
+    }
+    if let Some((_, n)) = names.iter().find(same) {
+        return Ok(n.clone());
+    }
+    let name = HeaderName::from_bytes(raw).map_err(|_| httparse::Error::HeaderName)?;
+    if names.len() < NAME_CACHE && raw.len() <= NAME_CACHE_LEN {
+        names.push((raw.into(), name.clone()));
+    }
+    Ok(name)
 }
 
 #[cfg(test)]
@@ -866,6 +911,44 @@ mod tests {
         let mut r = ResponseReader::new(RequestInfo::new(&Method::GET), limits);
         let (_, ev) = r.read(&wire).unwrap();
         assert!(matches!(ev, Event::Head(h) if h.headers.len() == 151));
+    }
+
+    /// Header names are remembered across heads (so a non-standard one is
+    /// not allocated again), in any spelling the server uses, and the
+    /// memory is bounded: at most NAME_CACHE names of at most
+    /// NAME_CACHE_LEN bytes, whatever a hostile server sends.
+    #[test]
+    fn header_names_are_remembered_within_bounds() {
+        let mut r = reader(Method::GET);
+        let head = b"HTTP/1.1 200 OK\r\nX-Trace: a\r\ncontent-length: 0\r\n\r\n";
+        let (_, ev) = r.read(head).unwrap();
+        assert!(matches!(ev, Event::Head(h) if h.headers["x-trace"] == "a"));
+        assert_eq!(r.names.len(), 2);
+        r.reset(RequestInfo::new(&Method::GET));
+        let other = b"HTTP/1.1 200 OK\r\nX-TRACE: b\r\nContent-Length: 0\r\n\r\n";
+        let (_, ev) = r.read(other).unwrap();
+        assert!(
+            matches!(ev, Event::Head(h) if h.headers["x-trace"] == "b" && h.headers.len() == 2)
+        );
+        assert_eq!(r.names.len(), 4, "another spelling is another entry");
+
+        let mut wire = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for i in 0..90 {
+            wire.extend_from_slice(format!("x-{i}: v\r\n").as_bytes());
+        }
+        let long = "x".repeat(NAME_CACHE_LEN + 1);
+        wire.extend_from_slice(format!("{long}: v\r\ncontent-length: 0\r\n\r\n").as_bytes());
+        let mut r = reader(Method::GET);
+        let (_, ev) = r.read(&wire).unwrap();
+        assert!(
+            matches!(ev, Event::Head(h) if h.headers.len() == 92 && h.headers[long.as_str()] == "v")
+        );
+        assert_eq!(r.names.len(), NAME_CACHE);
+        assert!(
+            r.names
+                .iter()
+                .all(|(spelt, _)| spelt.len() <= NAME_CACHE_LEN)
+        );
     }
 
     #[test]
