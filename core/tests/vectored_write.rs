@@ -17,15 +17,16 @@ enum Write {
     Vectored(usize, usize),
 }
 
-/// Send `req` on a fake connection, taking at most `take(i)` bytes of the
-/// i-th write, until the call first asks to read. What the peer received,
-/// and every write asked.
-fn send(
+/// Send `req` on a fake connection, reporting `answer(i, offered)` bytes
+/// of the i-th write as written (the peer gets at most what was offered),
+/// until the call first asks to read or refuses an answer. What the peer
+/// received, every write asked, and the refusal.
+fn send_or_refuse(
     cfg: Config,
     req: Request,
     vectored: bool,
-    take: impl Fn(usize) -> usize,
-) -> (Vec<u8>, Vec<Write>) {
+    answer: impl Fn(usize, usize) -> usize,
+) -> (Vec<u8>, Vec<Write>, Option<hawser_core::Error>) {
     let agent: Agent<u32> = Agent::new(cfg).unwrap();
     let now = Instant::now();
     let opts = CallOptions {
@@ -47,24 +48,39 @@ fn send(
                 conn: 1,
             },
             Output::Transmit { data, .. } => {
-                let n = data.len().min(take(writes.len()));
+                let n = answer(writes.len(), data.len());
                 writes.push(Write::Plain(data.len()));
-                wire.extend_from_slice(&data[..n]);
+                wire.extend_from_slice(&data[..n.min(data.len())]);
                 Input::Written(n)
             }
             Output::TransmitVectored { bufs: [a, b], .. } => {
-                let n = (a.len() + b.len()).min(take(writes.len()));
+                let n = answer(writes.len(), a.len() + b.len());
                 writes.push(Write::Vectored(a.len(), b.len()));
                 let of_a = n.min(a.len());
                 wire.extend_from_slice(&a[..of_a]);
-                wire.extend_from_slice(&b[..n - of_a]);
+                wire.extend_from_slice(&b[..(n - of_a).min(b.len())]);
                 Input::Written(n)
             }
-            Output::Receive { .. } => return (wire, writes),
+            Output::Receive { .. } => return (wire, writes, None),
             other => panic!("{other:?}"),
         };
-        call.handle_input(input, now).unwrap();
+        if let Err(e) = call.handle_input(input, now) {
+            return (wire, writes, Some(e));
+        }
     }
+}
+
+/// [`send_or_refuse`] taking at most `take(i)` bytes of the i-th write.
+fn send(
+    cfg: Config,
+    req: Request,
+    vectored: bool,
+    take: impl Fn(usize) -> usize,
+) -> (Vec<u8>, Vec<Write>) {
+    let (wire, writes, refused) =
+        send_or_refuse(cfg, req, vectored, |i, offered| take(i).min(offered));
+    assert!(refused.is_none(), "{refused:?}");
+    (wire, writes)
 }
 
 fn post(body: &'static str) -> Request {
@@ -151,39 +167,12 @@ fn expect_continue_keeps_the_body_back() {
 /// a plain `Transmit`.
 #[test]
 fn over_reporting_a_vectored_write_is_a_usage_error() {
-    let agent: Agent<u32> = Agent::new(Config::default()).unwrap();
-    let now = Instant::now();
-    let mut call = agent
-        .start(
-            post("hello"),
-            CallOptions::default(),
-            now,
-            SystemTime::UNIX_EPOCH,
-        )
-        .unwrap();
-    call.accept_vectored(true);
-    let mut attempt = None;
-    loop {
-        let input = match call.poll_output(now).unwrap() {
-            Output::Resolve { .. } => Input::Resolved(vec![([127, 0, 0, 1], 80).into()]),
-            Output::Connect { id, .. } => {
-                attempt = Some(id);
-                continue;
-            }
-            Output::AwaitConnect { .. } => Input::Connected {
-                id: attempt.take().unwrap(),
-                conn: 1,
-            },
-            Output::TransmitVectored { bufs: [a, b], .. } => {
-                let too_many = a.len() + b.len() + 1;
-                let e = call
-                    .handle_input(Input::Written(too_many), now)
-                    .unwrap_err();
-                assert_eq!(e.kind(), hawser_core::ErrorKind::Usage, "{e:?}");
-                return;
-            }
-            other => panic!("{other:?}"),
-        };
-        call.handle_input(input, now).unwrap();
-    }
+    let head = head_len("hello");
+    let (_, writes, refused) =
+        send_or_refuse(Config::default(), post("hello"), true, |_, offered| {
+            offered + 1
+        });
+    assert_eq!(writes, vec![Write::Vectored(head, 5)]);
+    let e = refused.expect("refused");
+    assert_eq!(e.kind(), hawser_core::ErrorKind::Usage, "{e:?}");
 }
