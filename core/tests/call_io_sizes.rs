@@ -3,6 +3,8 @@
 //! plain connection (not in 64 KiB pieces), so a 1 MiB upload takes one or
 //! two writes.
 
+mod dial_support;
+use dial_support::Dialer;
 use std::time::{Instant, SystemTime};
 
 use hawser_core::call::{Agent, CallOptions, Config, Input, Output};
@@ -18,19 +20,16 @@ fn sizes(req: Request, response: &[u8]) -> (Vec<usize>, Vec<usize>) {
         ..CallOptions::default()
     };
     let mut call = agent.start(req, opts, now, SystemTime::UNIX_EPOCH).unwrap();
-    let (mut attempt, mut pending, mut head_seen) = (None, response, false);
+    let (mut dial, mut pending, mut head_seen) = (Dialer::default(), response, false);
     let (mut writes, mut reads) = (Vec::new(), Vec::new());
     loop {
         let input = match call.poll_output(now).unwrap() {
-            Output::Resolve { .. } => Input::Resolved(vec![([127, 0, 0, 1], 80).into()]),
-            Output::Connect { id, .. } => {
-                attempt = Some(id);
-                continue;
+            o @ (Output::Resolve { .. } | Output::Connect { .. } | Output::AwaitConnect { .. }) => {
+                match dial.answer(o) {
+                    Some(input) => input,
+                    None => continue,
+                }
             }
-            Output::AwaitConnect { .. } => Input::Connected {
-                id: attempt.take().unwrap(),
-                conn: 1,
-            },
             Output::Transmit { data, .. } => {
                 writes.push(data.len());
                 Input::Written(data.len())

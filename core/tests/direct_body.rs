@@ -3,6 +3,8 @@
 //! none of, never past the body's end, with the same framing errors, memory
 //! cap and pooling as bytes that go through the core's buffer.
 
+mod dial_support;
+use dial_support::Dialer;
 use std::time::{Instant, SystemTime};
 
 use hawser_core::ErrorKind;
@@ -32,18 +34,15 @@ fn start(agent: &Agent<u32>, now: Instant) -> Call<u32> {
 /// Connect, send, and feed `pending` (at most `step` bytes per read) until
 /// the head is out; `pending` keeps what was not read.
 fn to_head(call: &mut Call<u32>, now: Instant, pending: &mut &[u8], step: usize) {
-    let mut attempt = None;
+    let mut dial = Dialer::default();
     loop {
         let input = match call.poll_output(now).unwrap() {
-            Output::Resolve { .. } => Input::Resolved(vec![([127, 0, 0, 1], 80).into()]),
-            Output::Connect { id, .. } => {
-                attempt = Some(id);
-                continue;
+            o @ (Output::Resolve { .. } | Output::Connect { .. } | Output::AwaitConnect { .. }) => {
+                match dial.answer(o) {
+                    Some(input) => input,
+                    None => continue,
+                }
             }
-            Output::AwaitConnect { .. } => Input::Connected {
-                id: attempt.take().unwrap(),
-                conn: 1,
-            },
             Output::Transmit { data, .. } => Input::Written(data.len()),
             Output::Receive { buf, .. } => {
                 let n = pending.len().min(buf.len()).min(step);

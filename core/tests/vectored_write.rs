@@ -4,6 +4,8 @@
 //! partial write (inside the head, or into the body) resumes exactly where
 //! it stopped, so the peer receives the same bytes as with two writes.
 
+mod dial_support;
+use dial_support::Dialer;
 use std::time::{Duration, Instant, SystemTime};
 
 use hawser_core::call::{Agent, CallOptions, Config, Input, Output};
@@ -35,18 +37,15 @@ fn send_or_refuse(
     };
     let mut call = agent.start(req, opts, now, SystemTime::UNIX_EPOCH).unwrap();
     call.accept_vectored(vectored);
-    let (mut wire, mut writes, mut attempt) = (Vec::new(), Vec::new(), None);
+    let (mut wire, mut writes, mut dial) = (Vec::new(), Vec::new(), Dialer::default());
     loop {
         let input = match call.poll_output(now).unwrap() {
-            Output::Resolve { .. } => Input::Resolved(vec![([127, 0, 0, 1], 80).into()]),
-            Output::Connect { id, .. } => {
-                attempt = Some(id);
-                continue;
+            o @ (Output::Resolve { .. } | Output::Connect { .. } | Output::AwaitConnect { .. }) => {
+                match dial.answer(o) {
+                    Some(input) => input,
+                    None => continue,
+                }
             }
-            Output::AwaitConnect { .. } => Input::Connected {
-                id: attempt.take().unwrap(),
-                conn: 1,
-            },
             Output::Transmit { data, .. } => {
                 let n = answer(writes.len(), data.len());
                 writes.push(Write::Plain(data.len()));
