@@ -23,7 +23,7 @@ type Timer = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// The call and its connection, owned by whichever future reads the body.
 pub(crate) struct Exchange<R: Runtime> {
-    call: Call<R::Stream>,
+    call: Box<Call<R::Stream>>,
     driver: Driver<R>,
     /// The last piece of body the core handed out.
     chunk: Vec<u8>,
@@ -32,7 +32,7 @@ pub(crate) struct Exchange<R: Runtime> {
 
 impl<R: Runtime> Exchange<R> {
     /// A call and its driver, boxed.
-    pub(crate) fn new(call: Call<R::Stream>, driver: Driver<R>) -> Box<Self> {
+    pub(crate) fn new(call: Box<Call<R::Stream>>, driver: Driver<R>) -> Box<Self> {
         Box::new(Exchange {
             call,
             driver,

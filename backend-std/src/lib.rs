@@ -298,11 +298,9 @@ impl Backend for Session {
         body: Option<Self::BodySource>,
     ) -> Result<Response> {
         let (request, opts) = request?;
-        let mut call =
-            Box::new(
-                self.agent
-                    .start(request, opts, Instant::now(), SystemTime::now())?,
-            );
+        let mut call = self
+            .agent
+            .start_boxed(request, opts, Instant::now(), SystemTime::now())?;
         // Head and in-memory body leave in one writev.
         call.accept_vectored(true);
         let mut driver = Driver::new(body);

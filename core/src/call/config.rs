@@ -428,7 +428,33 @@ impl<T> Agent<T> {
         now: Instant,
         wall: SystemTime,
     ) -> Result<Call<T>> {
-        Call::new(self.clone(), request, options, now, wall)
+        Call::new_in(self.clone(), request, options, now, wall, |c| c)
+    }
+
+    /// [`start`](Self::start), with the call on the heap: for drivers that
+    /// keep it boxed (a `Call` is about 3 KB), this builds it in its box
+    /// instead of building it and then copying it there.
+    ///
+    /// ```
+    /// # use std::time::{Instant, SystemTime};
+    /// use hawser_core::call::{Agent, CallOptions, Config, Output};
+    /// let agent: Agent<u32> = Agent::new(Config::default())?;
+    /// let req = hawser_core::request::Request::get("http://example.test/").build()?;
+    /// let mut call = agent.start_boxed(req, CallOptions::default(), Instant::now(), SystemTime::now())?;
+    /// assert!(matches!(call.poll_output(Instant::now())?, Output::Resolve { .. }));
+    /// # Ok::<(), hawser_core::Error>(())
+    /// ```
+    pub fn start_boxed(
+        &self,
+        request: Request,
+        options: CallOptions,
+        now: Instant,
+        wall: SystemTime,
+    ) -> Result<Box<Call<T>>> {
+        let slot = Box::new_uninit();
+        Call::new_in(self.clone(), request, options, now, wall, |c| {
+            Box::write(slot, c)
+        })
     }
 }
 

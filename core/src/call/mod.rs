@@ -676,13 +676,18 @@ enum Fed {
 }
 
 impl<T> Call<T> {
-    fn new(
+    /// A call, built straight into `slot`: a `Call` is about 3 KB, and
+    /// building it on the stack first would copy it once more into its box
+    /// (`Box::write` lets the compiler write the fields in place).
+    #[inline(always)]
+    fn new_in<S>(
         agent: Agent<T>,
         request: Request,
         opts: CallOptions,
         now: Instant,
         wall: SystemTime,
-    ) -> Result<Call<T>> {
+        slot: impl FnOnce(Call<T>) -> S,
+    ) -> Result<S> {
         let cfg = agent.config();
         let url_creds = request
             .url_credentials()
@@ -742,7 +747,7 @@ impl<T> Call<T> {
             .with_names(std::mem::take(&mut wire.names));
         let mut trace = Trace::new(&method, &url);
         trace.attempt(1, &url);
-        Ok(Call {
+        Ok(slot(Call {
             trace,
             retry,
             redirect,
@@ -787,7 +792,7 @@ impl<T> Call<T> {
             redirects_followed: 0,
             now_hint: now,
             agent,
-        })
+        }))
     }
 
     /// The report of the call so far (complete after [`Output::Done`]).
