@@ -14,6 +14,7 @@ use hawser_core::call::{Call, ConnectId, Head, Input, Output};
 use hawser_core::{Error, ErrorKind, Result};
 
 use crate::BodySource;
+use crate::conn::Conn;
 use crate::runtime::Runtime;
 
 /// The most body bytes one read appends to a caller's `Vec`.
@@ -29,7 +30,8 @@ pub(crate) enum Pumped {
 type Connecting<S> = Pin<Box<dyn Future<Output = io::Result<S>> + Send>>;
 
 /// Run `op` until `until`: `None` when the time ran out first. The timer
-/// is only started when the operation is not ready at once.
+/// is only started when the operation is not ready at once. (Waits on a
+/// connection use [`Conn::bounded`], whose timer outlives the wait.)
 async fn bounded<R: Runtime, T>(until: Instant, op: impl Future<Output = T>) -> Option<T> {
     if Instant::now() >= until {
         return None;
@@ -61,7 +63,7 @@ impl<R: Runtime> Driver<R> {
     /// Run `call` until a head, body bytes (appended to `out`), or the end.
     pub(crate) async fn pump(
         &mut self,
-        call: &mut Call<R::Stream>,
+        call: &mut Call<Conn<R>>,
         mut out: Option<&mut Vec<u8>>,
     ) -> Result<Pumped> {
         // Plain body bytes are read straight into `out` (AsyncRead reads
@@ -104,38 +106,36 @@ impl<R: Runtime> Driver<R> {
                     };
                     drop(self.racing.swap_remove(i));
                     match r {
-                        Ok(conn) => Input::Connected { id, conn },
+                        Ok(conn) => Input::Connected {
+                            id,
+                            conn: Conn::new(conn),
+                        },
                         Err(error) => Input::ConnectFailed { id, error },
                     }
                 }
-                Output::Check { conn } => Input::from_peek(R::peek(conn)),
-                Output::Transmit { conn, data, until } => {
-                    let write = poll_fn(|cx| R::poll_write(conn, cx, data));
-                    bounded::<R, _>(until, write)
-                        .await
-                        .map_or(Input::Timeout, Input::from_write)
-                }
+                Output::Check { conn } => Input::from_peek(R::peek(&conn.stream)),
+                Output::Transmit { conn, data, until } => conn
+                    .bounded(until, |s, cx| R::poll_write(s, cx, data))
+                    .await
+                    .map_or(Input::Timeout, Input::from_write),
                 Output::TransmitVectored { conn, bufs, until } => {
                     let slices = [IoSlice::new(bufs[0]), IoSlice::new(bufs[1])];
-                    let write = poll_fn(|cx| R::poll_write_vectored(conn, cx, &slices));
-                    bounded::<R, _>(until, write)
+                    conn.bounded(until, |s, cx| R::poll_write_vectored(s, cx, &slices))
                         .await
                         .map_or(Input::Timeout, Input::from_write)
                 }
-                Output::Receive { conn, buf, until } => {
-                    let read = poll_fn(|cx| R::poll_read(conn, cx, buf));
-                    bounded::<R, _>(until, read)
-                        .await
-                        .map_or(Input::Timeout, Input::from_read)
-                }
+                Output::Receive { conn, buf, until } => conn
+                    .bounded(until, |s, cx| R::poll_read(s, cx, buf))
+                    .await
+                    .map_or(Input::Timeout, Input::from_read),
                 Output::ReceiveBody { conn, max, until } => {
                     let Some(buf) = out.as_deref_mut() else {
                         return Err(Error::new(ErrorKind::Usage, "a body read with no buffer"));
                     };
                     let start = buf.len();
                     buf.resize(start + max.min(FILL_ROOM), 0);
-                    let read = poll_fn(|cx| R::poll_read(conn, cx, &mut buf[start..]));
-                    let input = bounded::<R, _>(until, read)
+                    let input = conn
+                        .bounded(until, |s, cx| R::poll_read(s, cx, &mut buf[start..]))
                         .await
                         .map_or(Input::Timeout, Input::from_read);
                     let got = if let Input::Read(n) = input { n } else { 0 };

@@ -68,6 +68,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod conn;
 mod driver;
 mod response;
 mod runtime;
@@ -91,6 +92,7 @@ pub use hawser_core::{Error, ErrorKind, Result, TimeoutPhase};
 pub use http::{self, HeaderMap, Method, StatusCode};
 pub use url::{self, Url};
 
+pub use conn::Conn;
 pub use response::Response;
 pub use runtime::Runtime;
 #[cfg(unix)]

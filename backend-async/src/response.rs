@@ -15,15 +15,15 @@ use url::Url;
 use hawser_core::call::{Call, CallReport, Head, HistoryItem, Input, Output};
 use hawser_core::{Error, ErrorKind, Result};
 
+use crate::conn::Conn;
 use crate::driver::{Driver, Pumped};
 use crate::runtime::Runtime;
 
 type Progress = Box<dyn FnMut(u64, Option<u64>) + Send>;
-type Timer = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// The call and its connection, owned by whichever future reads the body.
 pub(crate) struct Exchange<R: Runtime> {
-    call: Box<Call<R::Stream>>,
+    call: Box<Call<Conn<R>>>,
     driver: Driver<R>,
     /// The last piece of body the core handed out.
     chunk: Vec<u8>,
@@ -32,7 +32,7 @@ pub(crate) struct Exchange<R: Runtime> {
 
 impl<R: Runtime> Exchange<R> {
     /// A call and its driver, boxed.
-    pub(crate) fn new(call: Box<Call<R::Stream>>, driver: Driver<R>) -> Box<Self> {
+    pub(crate) fn new(call: Box<Call<Conn<R>>>, driver: Driver<R>) -> Box<Self> {
         Box::new(Exchange {
             call,
             driver,
@@ -99,11 +99,6 @@ pub struct Response<R: Runtime> {
     /// taken when the first read future starts, since most responses (a
     /// small body read through `AsyncRead`) never start one.
     report: Option<CallReport>,
-    /// The bound of a direct read that would block: armed only then, and
-    /// kept while it fires no later than the core's bound (an early firing
-    /// is a no-op for the core), so a slow body does not build a timer per
-    /// read.
-    timer: Option<(Instant, Timer)>,
 }
 
 impl<R: Runtime> fmt::Debug for Response<R> {
@@ -131,7 +126,6 @@ impl<R: Runtime> Response<R> {
             read: 0,
             content_length,
             progress: None,
-            timer: None,
         }
     }
 
@@ -295,21 +289,12 @@ impl<R: Runtime> Response<R> {
             let input = match ex.call.poll_output(Instant::now()) {
                 Ok(Output::ReceiveBody { conn, max, until }) => {
                     let room = max.min(buf.len());
-                    match R::poll_read(conn, cx, &mut buf[..room]) {
+                    match R::poll_read(&mut conn.stream, cx, &mut buf[..room]) {
                         Poll::Ready(r) => Input::from_read(r),
-                        Poll::Pending => {
-                            let timer = match &mut self.timer {
-                                Some((at, t)) if *at <= until => t,
-                                slot => {
-                                    &mut slot.insert((until, Box::pin(R::sleep_until(until)))).1
-                                }
-                            };
-                            if timer.as_mut().poll(cx).is_pending() {
-                                return Some(Poll::Pending);
-                            }
-                            self.timer = None;
-                            Input::Timeout
-                        }
+                        Poll::Pending => match conn.poll_deadline(cx, until) {
+                            Poll::Pending => return Some(Poll::Pending),
+                            Poll::Ready(()) => Input::Timeout,
+                        },
                     }
                 }
                 Ok(Output::Close(conn)) => {

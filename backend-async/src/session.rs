@@ -13,6 +13,7 @@ use hawser_core::request::Request;
 use hawser_core::{Error, ErrorKind, Result};
 
 use crate::BodySource;
+use crate::conn::Conn;
 use crate::driver::{Driver, Pumped};
 use crate::response::{Exchange, Response};
 use crate::runtime::Runtime;
@@ -35,7 +36,7 @@ use crate::runtime::Runtime;
 /// }
 /// ```
 pub struct Session<R: Runtime> {
-    agent: Agent<R::Stream>,
+    agent: Agent<Conn<R>>,
 }
 
 impl<R: Runtime> Clone for Session<R> {
@@ -144,15 +145,15 @@ impl<R: Runtime> Session<R> {
 pub type SendFuture<R> = Pin<Box<dyn Future<Output = Result<Response<R>>> + Send>>;
 
 impl<R: Runtime> Backend for Session<R> {
-    type Transport = R::Stream;
+    type Transport = Conn<R>;
     type BodySource = BodySource;
     type Send = SendFuture<R>;
 
-    fn from_agent(agent: Agent<R::Stream>) -> Result<Self> {
+    fn from_agent(agent: Agent<Conn<R>>) -> Result<Self> {
         Ok(Session { agent })
     }
 
-    fn agent(&self) -> &Agent<R::Stream> {
+    fn agent(&self) -> &Agent<Conn<R>> {
         &self.agent
     }
 
