@@ -223,10 +223,13 @@ fn write_head(
 
     for (name, value) in headers {
         let (n, v) = (name.as_str().as_bytes(), value.as_bytes());
-        check_field(n, v).map_err(|bad| match bad {
-            BadField::Name => EncodeError::InvalidHeaderName,
-            BadField::Value => EncodeError::InvalidHeaderValue(name.clone()),
-        })?;
+        // A `HeaderName` is a lower-case token by construction (http has no
+        // unchecked constructor), so only the value is checked again: its
+        // unchecked constructor (`unsafe`) promises only UTF-8, and a CR or
+        // LF here would split the head.
+        if !v.iter().all(|&b| is_field_byte(b)) {
+            return Err(EncodeError::InvalidHeaderValue(name.clone()));
+        }
         if name == CONTENT_LENGTH {
             // The encoder writes framing itself; a caller's copy is accepted
             // only when it says the same thing, and then written once.
@@ -468,12 +471,35 @@ fn is_target_byte(b: u8) -> bool {
 /// Bytes allowed in a field value: HTAB, SP, visible ASCII, obs-text.
 /// Everything else (CR, LF, NUL, other controls, DEL) could inject or confuse.
 pub(super) fn is_field_byte(b: u8) -> bool {
-    b == b'\t' || (0x20..=0x7e).contains(&b) || b >= 0x80
+    FIELD[usize::from(b)]
 }
+
+/// [`is_field_byte`] as a table: every byte of every header value of every
+/// request goes through it.
+const FIELD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b == b'\t' || (b >= 0x20 && b != 0x7f);
+        i += 1;
+    }
+    t
+};
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The field-value table allows HTAB, SP, visible ASCII and obs-text,
+    /// and nothing else (no NUL, CR, LF, other controls or DEL).
+    #[test]
+    fn field_byte_table_is_the_rfc_set() {
+        for b in 0..=255u8 {
+            let rfc = b == b'\t' || (0x20..=0x7e).contains(&b) || b >= 0x80;
+            assert_eq!(is_field_byte(b), rfc, "{b:#x}");
+        }
+    }
 
     /// The table is RFC 9110's `tchar`: DIGIT, ALPHA and `!#$%&'*+-.^_\`|~`.
     #[test]
