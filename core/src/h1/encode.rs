@@ -202,25 +202,78 @@ fn write_head(
     let target = target_start..out.len();
     out.extend_from_slice(b" HTTP/1.1\r\n");
 
-    if !headers.contains_key(HOST) {
-        let host = uri.host.ok_or(EncodeError::MissingHost)?;
-        let start = out.len();
-        out.extend_from_slice(b"host: ");
-        if form == TargetForm::Authority {
-            // For CONNECT, Host repeats the target, port included (RFC 9110 §9.3.6).
-            out.extend_from_within(target.clone());
-        } else {
-            write_authority(uri, host, out)?;
+    // Host comes first. Requests almost never carry their own, so the one
+    // derived from the target is written without asking the map (a lookup
+    // per request); if the map turns out to have one, the fields are
+    // written again after the request line, with the caller's Host in its
+    // place and none derived.
+    let line_end = out.len();
+    let derived = match write_derived_host(uri, form, target, out) {
+        Ok(()) => true,
+        Err(_) if headers.contains_key(HOST) => {
+            out.truncate(line_end);
+            false
         }
-        if !out
-            .get(start + 6..)
-            .is_some_and(|v| v.iter().all(|&b| is_target_byte(b)))
-        {
-            return Err(EncodeError::InvalidTarget("host has invalid bytes"));
+        Err(e) => return Err(e),
+    };
+    match write_fields(headers, framing, derived, &mut info, out) {
+        Err(None) => {
+            out.truncate(line_end);
+            write_fields(headers, framing, false, &mut info, out)
+                .map_err(|e| e.unwrap_or(EncodeError::InvalidTarget("host written twice")))?;
         }
-        out.extend_from_slice(b"\r\n");
+        other => other.map_err(|e| e.unwrap_or(EncodeError::MissingHost))?,
     }
 
+    match framing {
+        RequestFraming::None => {}
+        RequestFraming::Length(len) => {
+            out.extend_from_slice(b"content-length: ");
+            write_decimal(len, out);
+            out.extend_from_slice(b"\r\n");
+        }
+        RequestFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
+    }
+    out.extend_from_slice(b"\r\n");
+    Ok(info)
+}
+
+/// `host: ...` from the target, as the first field.
+fn write_derived_host(
+    uri: &Target<'_>,
+    form: TargetForm,
+    target: std::ops::Range<usize>,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    let host = uri.host.ok_or(EncodeError::MissingHost)?;
+    let start = out.len();
+    out.extend_from_slice(b"host: ");
+    if form == TargetForm::Authority {
+        // For CONNECT, Host repeats the target, port included (RFC 9110 §9.3.6).
+        out.extend_from_within(target);
+    } else {
+        write_authority(uri, host, out)?;
+    }
+    if !out
+        .get(start + 6..)
+        .is_some_and(|v| v.iter().all(|&b| is_target_byte(b)))
+    {
+        return Err(EncodeError::InvalidTarget("host has invalid bytes"));
+    }
+    out.extend_from_slice(b"\r\n");
+    Ok(())
+}
+
+/// The caller's fields, in order (framing fields only when they agree with
+/// `framing`, and then not written: the encoder writes framing itself).
+/// `Err(None)` when `derived_host` is set and the map has a Host after all.
+fn write_fields(
+    headers: &HeaderMap,
+    framing: RequestFraming,
+    derived_host: bool,
+    info: &mut RequestInfo,
+    out: &mut Vec<u8>,
+) -> Result<(), Option<EncodeError>> {
     for (name, value) in headers {
         let (n, v) = (name.as_str().as_bytes(), value.as_bytes());
         // A `HeaderName` is a lower-case token by construction (http has no
@@ -228,7 +281,10 @@ fn write_head(
         // unchecked constructor (`unsafe`) promises only UTF-8, and a CR or
         // LF here would split the head.
         if !v.iter().all(|&b| is_field_byte(b)) {
-            return Err(EncodeError::InvalidHeaderValue(name.clone()));
+            return Err(Some(EncodeError::InvalidHeaderValue(name.clone())));
+        }
+        if derived_host && name == HOST {
+            return Err(None);
         }
         if name == CONTENT_LENGTH {
             // The encoder writes framing itself; a caller's copy is accepted
@@ -236,9 +292,9 @@ fn write_head(
             match framing {
                 RequestFraming::Length(len) if parse_u64(v) == Some(len) => continue,
                 _ => {
-                    return Err(EncodeError::FramingConflict(
+                    return Err(Some(EncodeError::FramingConflict(
                         "Content-Length disagrees with the body",
-                    ));
+                    )));
                 }
             }
         }
@@ -246,9 +302,9 @@ fn write_head(
             match framing {
                 RequestFraming::Chunked if v.eq_ignore_ascii_case(b"chunked") => continue,
                 _ => {
-                    return Err(EncodeError::FramingConflict(
+                    return Err(Some(EncodeError::FramingConflict(
                         "Transfer-Encoding disagrees with the body",
-                    ));
+                    )));
                 }
             }
         }
@@ -263,18 +319,7 @@ fn write_head(
         out.extend_from_slice(v);
         out.extend_from_slice(b"\r\n");
     }
-
-    match framing {
-        RequestFraming::None => {}
-        RequestFraming::Length(len) => {
-            out.extend_from_slice(b"content-length: ");
-            write_decimal(len, out);
-            out.extend_from_slice(b"\r\n");
-        }
-        RequestFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
-    }
-    out.extend_from_slice(b"\r\n");
-    Ok(info)
+    Ok(())
 }
 
 fn write_target(uri: &Target<'_>, form: TargetForm, out: &mut Vec<u8>) -> Result<(), EncodeError> {
@@ -660,6 +705,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s, "GET /x HTTP/1.1\r\nhost: virt.example\r\n\r\n");
+        // With an absolute target too, and the caller's Host among other
+        // fields: written where the caller put it, and none derived.
+        let s = encode(
+            Method::GET,
+            "http://a.test/x",
+            &[("accept", "*/*"), ("host", "virt.example"), ("x-n", "1")],
+            TargetForm::Origin,
+            RequestFraming::Length(0),
+        )
+        .unwrap();
+        assert_eq!(
+            s,
+            "GET /x HTTP/1.1\r\naccept: */*\r\nhost: virt.example\r\nx-n: 1\r\ncontent-length: 0\r\n\r\n"
+        );
         assert_eq!(
             encode(
                 Method::GET,
