@@ -1,20 +1,20 @@
-//! The deadline timer a connection keeps from wait to wait: armed once for
-//! steady keep-alive traffic, armed again when it fires before a wait's own
-//! deadline (no early timeout), and armed again for a wait whose deadline
-//! comes sooner (no late timeout). Runs on a small async-io runtime that
-//! counts the timers it is asked for.
+//! The deadline timer a connection of the async backends keeps from wait to
+//! wait (`hawser_async::Conn`): armed once for steady keep-alive traffic,
+//! armed again when it fires before a wait's own deadline (no early
+//! timeout), and armed again for a wait whose deadline comes sooner (no
+//! late timeout). Runs on smol's runtime, wrapped to count the timers it is
+//! asked for.
 
 use std::io;
-use std::net::{SocketAddr, TcpStream};
-use std::pin::Pin;
+use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use async_io::{Async, Timer};
-use futures_io::{AsyncRead, AsyncWrite};
-use hawser_async::{ErrorKind, Retry, Runtime, Session, TimeoutPhase};
+use async_io::Timer;
+use hawser_async::Session;
+use hawser_smol::{ErrorKind, Retry, Runtime, Smol, TimeoutPhase};
 use hawser_testkit::{Behaviour, TestServer};
 
 /// Timers armed so far.
@@ -22,44 +22,34 @@ static TIMERS: AtomicUsize = AtomicUsize::new(0);
 /// The tests share the counter, so they run one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
+/// [`Smol`], counting the timers the driver starts.
 struct Counting;
 
 impl Runtime for Counting {
-    type Stream = Async<TcpStream>;
+    type Stream = <Smol as Runtime>::Stream;
 
-    async fn resolve(_host: String, _port: u16) -> io::Result<Vec<SocketAddr>> {
-        Err(io::ErrorKind::NotFound.into()) // the tests use IP literals
+    async fn resolve(host: String, port: u16) -> io::Result<Vec<SocketAddr>> {
+        Smol::resolve(host, port).await
     }
-
-    async fn connect(addr: SocketAddr) -> io::Result<Async<TcpStream>> {
-        let s = Async::<TcpStream>::connect(addr).await?;
-        s.get_ref().set_nodelay(true)?;
-        Ok(s)
+    async fn connect(addr: SocketAddr) -> io::Result<Self::Stream> {
+        Smol::connect(addr).await
     }
-
     async fn sleep_until(at: Instant) {
         TIMERS.fetch_add(1, Ordering::SeqCst);
-        Timer::at(at).await;
+        Smol::sleep_until(at).await;
     }
-
     fn poll_read(
         s: &mut Self::Stream,
         cx: &mut Context<'_>,
-        buf: &mut [u8],
+        b: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(s).poll_read(cx, buf)
+        Smol::poll_read(s, cx, b)
     }
-
-    fn poll_write(
-        s: &mut Self::Stream,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(s).poll_write(cx, buf)
+    fn poll_write(s: &mut Self::Stream, cx: &mut Context<'_>, b: &[u8]) -> Poll<io::Result<usize>> {
+        Smol::poll_write(s, cx, b)
     }
-
     fn peek(s: &Self::Stream) -> io::Result<usize> {
-        hawser_async::peek_fd(s)
+        Smol::peek(s)
     }
 }
 
@@ -86,7 +76,7 @@ fn session(read_timeout: Duration) -> Session<Counting> {
         .expect("session")
 }
 
-async fn get_text(s: &Session<Counting>, url: &str) -> hawser_async::Result<String> {
+async fn get_text(s: &Session<Counting>, url: &str) -> hawser_smol::Result<String> {
     s.get(url).send().await?.text().await
 }
 
@@ -96,7 +86,7 @@ fn steady_keep_alive_arms_one_timer_for_many_requests() {
     let srv = slow_server();
     let s = session(Duration::from_secs(10));
     let url = srv.url("/20ms");
-    let armed = async_io::block_on(async {
+    let armed = smol::block_on(async {
         // The first request connects (a timer may bound that) and arms
         // the connection's timer for its read.
         assert_eq!(get_text(&s, &url).await.expect("200"), "late");
@@ -117,7 +107,7 @@ fn a_timer_that_fires_before_the_deadline_is_armed_again_not_a_timeout() {
     let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let srv = slow_server();
     let s = session(Duration::from_millis(300));
-    let (body, took, armed) = async_io::block_on(async {
+    let (body, took, armed) = smol::block_on(async {
         // Arms the connection's timer 300 ms after this read began.
         get_text(&s, &srv.url("/20ms")).await.expect("first");
         Timer::after(Duration::from_millis(150)).await;
@@ -138,7 +128,7 @@ fn a_sooner_deadline_arms_a_new_timer() {
     let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let srv = slow_server();
     let s = session(Duration::from_secs(10));
-    let (err, took) = async_io::block_on(async {
+    let (err, took) = smol::block_on(async {
         // Arms the connection's timer 10 s out.
         get_text(&s, &srv.url("/20ms")).await.expect("first");
         let t = Instant::now();
