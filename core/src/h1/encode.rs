@@ -216,13 +216,9 @@ fn write_head(
         }
         Err(e) => return Err(e),
     };
-    match write_fields(headers, framing, derived, &mut info, out) {
-        Err(None) => {
-            out.truncate(line_end);
-            write_fields(headers, framing, false, &mut info, out)
-                .map_err(|e| e.unwrap_or(EncodeError::InvalidTarget("host written twice")))?;
-        }
-        other => other.map_err(|e| e.unwrap_or(EncodeError::MissingHost))?,
+    if !write_fields(headers, framing, derived, &mut info, out)? {
+        out.truncate(line_end);
+        write_fields(headers, framing, false, &mut info, out)?;
     }
 
     match framing {
@@ -266,14 +262,15 @@ fn write_derived_host(
 
 /// The caller's fields, in order (framing fields only when they agree with
 /// `framing`, and then not written: the encoder writes framing itself).
-/// `Err(None)` when `derived_host` is set and the map has a Host after all.
+/// `Ok(false)`, stopping early, when `derived_host` is set and the map has a
+/// Host after all.
 fn write_fields(
     headers: &HeaderMap,
     framing: RequestFraming,
     derived_host: bool,
     info: &mut RequestInfo,
     out: &mut Vec<u8>,
-) -> Result<(), Option<EncodeError>> {
+) -> Result<bool, EncodeError> {
     for (name, value) in headers {
         let (n, v) = (name.as_str().as_bytes(), value.as_bytes());
         // A `HeaderName` is a lower-case token by construction (http has no
@@ -281,10 +278,10 @@ fn write_fields(
         // unchecked constructor (`unsafe`) promises only UTF-8, and a CR or
         // LF here would split the head.
         if !v.iter().all(|&b| is_field_byte(b)) {
-            return Err(Some(EncodeError::InvalidHeaderValue(name.clone())));
+            return Err(EncodeError::InvalidHeaderValue(name.clone()));
         }
         if derived_host && name == HOST {
-            return Err(None);
+            return Ok(false);
         }
         if name == CONTENT_LENGTH {
             // The encoder writes framing itself; a caller's copy is accepted
@@ -292,9 +289,9 @@ fn write_fields(
             match framing {
                 RequestFraming::Length(len) if parse_u64(v) == Some(len) => continue,
                 _ => {
-                    return Err(Some(EncodeError::FramingConflict(
+                    return Err(EncodeError::FramingConflict(
                         "Content-Length disagrees with the body",
-                    )));
+                    ));
                 }
             }
         }
@@ -302,9 +299,9 @@ fn write_fields(
             match framing {
                 RequestFraming::Chunked if v.eq_ignore_ascii_case(b"chunked") => continue,
                 _ => {
-                    return Err(Some(EncodeError::FramingConflict(
+                    return Err(EncodeError::FramingConflict(
                         "Transfer-Encoding disagrees with the body",
-                    )));
+                    ));
                 }
             }
         }
@@ -319,7 +316,7 @@ fn write_fields(
         out.extend_from_slice(v);
         out.extend_from_slice(b"\r\n");
     }
-    Ok(())
+    Ok(true)
 }
 
 fn write_target(uri: &Target<'_>, form: TargetForm, out: &mut Vec<u8>) -> Result<(), EncodeError> {
@@ -474,39 +471,45 @@ pub(super) fn check_field(name: &[u8], value: &[u8]) -> Result<(), BadField> {
     Ok(())
 }
 
+/// A 256-entry table of which bytes satisfy the predicate, built at compile
+/// time (a `const` cannot call a closure, so the loop is spelt out here once).
+macro_rules! byte_table {
+    (|$b:ident| $pred:expr) => {{
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            let $b = i as u8;
+            t[i] = $pred;
+            i += 1;
+        }
+        t
+    }};
+}
+
 /// RFC 9110 `tchar`: one table lookup, since every byte of every header
 /// name of every request goes through it.
 pub(super) fn is_tchar(b: u8) -> bool {
     TCHAR[usize::from(b)]
 }
 
-const TCHAR: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        t[i] = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'!' | b'#'
-                    | b'$'
-                    | b'%'
-                    | b'&'
-                    | b'\''
-                    | b'*'
-                    | b'+'
-                    | b'-'
-                    | b'.'
-                    | b'^'
-                    | b'_'
-                    | b'`'
-                    | b'|'
-                    | b'~'
-            );
-        i += 1;
-    }
-    t
-};
+const TCHAR: [bool; 256] = byte_table!(|b| b.is_ascii_alphanumeric()
+    || matches!(
+        b,
+        b'!' | b'#'
+            | b'$'
+            | b'%'
+            | b'&'
+            | b'\''
+            | b'*'
+            | b'+'
+            | b'-'
+            | b'.'
+            | b'^'
+            | b'_'
+            | b'`'
+            | b'|'
+            | b'~'
+    ));
 
 /// Bytes allowed in a request target: visible ASCII.
 fn is_target_byte(b: u8) -> bool {
@@ -521,16 +524,7 @@ pub(super) fn is_field_byte(b: u8) -> bool {
 
 /// [`is_field_byte`] as a table: every byte of every header value of every
 /// request goes through it.
-const FIELD: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        t[i] = b == b'\t' || (b >= 0x20 && b != 0x7f);
-        i += 1;
-    }
-    t
-};
+const FIELD: [bool; 256] = byte_table!(|b| b == b'\t' || (b >= 0x20 && b != 0x7f));
 
 #[cfg(test)]
 mod tests {
